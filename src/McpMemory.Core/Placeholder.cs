@@ -1,0 +1,1 @@
+namespace McpMemory.Core; public static class Placeholder {}
