@@ -1,0 +1,21 @@
+namespace McpMemory.Core.Embeddings;
+
+/// <summary>
+/// Turns text into a fixed-length, L2-normalised vector. Implementations are thread-safe.
+/// The <see cref="ModelId"/> is stored with every vector so that a change of encoder is
+/// detected and vectors are rebuilt, never mixed.
+/// </summary>
+public interface IEmbedder
+{
+    /// <summary>Stable identifier of the model and its weights, e.g. "use-lite-en@0.2.0".</summary>
+    string ModelId { get; }
+
+    /// <summary>Length of every vector this embedder returns.</summary>
+    int Dimension { get; }
+
+    /// <summary>Embeds one text into a new unit-length vector of <see cref="Dimension"/> floats.</summary>
+    float[] Embed(string text);
+
+    /// <summary>Embeds many texts; element i is the vector of texts[i] (same values as <see cref="Embed"/>).</summary>
+    float[][] EmbedBatch(IReadOnlyList<string> texts);
+}

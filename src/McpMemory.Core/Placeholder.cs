@@ -1,1 +1,0 @@
-namespace McpMemory.Core; public static class Placeholder {}
