@@ -1,1 +1,22 @@
-return 0;
+using System.CommandLine;
+using McpMemory.Cli;
+using McpMemory.Transports;
+
+// mcp-memory: persistent memory for coding agents over MCP. With no command and stdin not a terminal
+// (that is, when an agent starts it), it serves MCP over stdio.
+
+var serve = new Command("serve", "Serve MCP over stdio (the default when stdin is not a terminal)");
+serve.SetAction((parse, cancellationToken) => StdioServer.RunAsync(CliOptions.ResolveSettings(parse), cancellationToken));
+
+var root = new RootCommand("mcp-memory: persistent memory for coding agents, served over the Model Context Protocol")
+{
+    CliOptions.Db, CliOptions.Json, CliOptions.Namespace, CliOptions.AgentId, serve,
+};
+foreach (var command in MemoryCommands.Create()) root.Subcommands.Add(command);
+
+var subcommands = root.Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+var helpOrVersion = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
+if (Console.IsInputRedirected && !helpOrVersion && !args.Any(subcommands.Contains))
+    args = ["serve", .. args];
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpMemory.Core.Memories;
+using Microsoft.Data.Sqlite;
+
+namespace McpMemory.Core.Storage;
+
+/// <summary>A validated memory ready to be written (see <see cref="MemoryService"/> for the checks).</summary>
+internal sealed record MemoryRow(
+    Guid Id, string Namespace, string? AgentId, string? SessionId, string MemoryType, string Content,
+    JsonObject? Metadata, IReadOnlyList<string> Tags, double Importance, long CreatedAt, long UpdatedAt,
+    long? ExpiresAt, string? Source);
+
+/// <summary>SQL for memory rows and the event log. Every change and its event commit in one transaction.</summary>
+internal sealed class MemoryStore(MemoryDatabase database)
+{
+    private const string InsertSql = """
+        INSERT INTO memories (id, namespace, agent_id, session_id, memory_type, content, metadata, tags, importance,
+                              has_embedding, created_at, updated_at, expires_at, source)
+        VALUES (@id, @ns, @agent, @session, @type, @content, @metadata, @tags, @importance, 0, @created, @updated, @expires, @source)
+        """;
+
+    private const string EventSql =
+        "INSERT INTO events (at, kind, namespace, memory_id, detail) VALUES (@at, @kind, @ns, @memory, @detail)";
+
+    private const string GetSql = $"SELECT {MemoryRows.Columns} FROM memories m WHERE m.id = @id AND (m.expires_at IS NULL OR m.expires_at > @now)";
+
+    public MemoryDatabase Database => database;
+
+    public void Insert(IReadOnlyList<MemoryRow> rows, long now) => database.Write((session, tx) =>
+    {
+        foreach (var row in rows) Insert(session, tx, row, now);
+        return rows.Count;
+    });
+
+    private static void Insert(SqliteSession session, SqliteTransaction tx, MemoryRow row, long now)
+    {
+        var id = row.Id.ToString("D");
+        var insert = session.Command(InsertSql, tx);
+        var p = insert.Parameters;
+        p.AddWithValue("@id", id);
+        p.AddWithValue("@ns", row.Namespace);
+        p.AddWithValue("@agent", MemoryRows.Db(row.AgentId));
+        p.AddWithValue("@session", MemoryRows.Db(row.SessionId));
+        p.AddWithValue("@type", row.MemoryType);
+        p.AddWithValue("@content", row.Content);
+        p.AddWithValue("@metadata", MemoryRows.Db(row.Metadata?.ToJsonString()));
+        p.AddWithValue("@tags", MemoryRows.JoinTags(row.Tags));
+        p.AddWithValue("@importance", row.Importance);
+        p.AddWithValue("@created", row.CreatedAt);
+        p.AddWithValue("@updated", row.UpdatedAt);
+        p.AddWithValue("@expires", MemoryRows.Db(row.ExpiresAt));
+        p.AddWithValue("@source", MemoryRows.Db(row.Source));
+        insert.ExecuteNonQuery();
+        AppendEvent(session, tx, now, "store", row.Namespace, id, null);
+    }
+
+    public Memory? Get(Guid id, long now) => database.Read(session =>
+    {
+        var command = session.Command(GetSql);
+        command.Parameters.AddWithValue("@id", id.ToString("D"));
+        command.Parameters.AddWithValue("@now", now);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? MemoryRows.Read(reader) : null;
+    });
+
+    /// <summary>Deletes the memory (row, FTS entry and vector, via triggers) if <paramref name="mayDelete"/> allows it.</summary>
+    public Memory? Delete(Guid id, long now, Func<Memory, bool> mayDelete) => database.Write((session, tx) =>
+    {
+        var get = session.Command(GetSql, tx);
+        get.Parameters.AddWithValue("@id", id.ToString("D"));
+        get.Parameters.AddWithValue("@now", now);
+        Memory? memory;
+        using (var reader = get.ExecuteReader())
+            memory = reader.Read() ? MemoryRows.Read(reader) : null;
+        if (memory is null || !mayDelete(memory)) return null;
+
+        var delete = session.Command("DELETE FROM memories WHERE id = @id", tx);
+        delete.Parameters.AddWithValue("@id", id.ToString("D"));
+        delete.ExecuteNonQuery();
+        // The event keeps the deleted text: nothing is lost without a trace.
+        var detail = new JsonObject { ["content"] = memory.Content, ["memory_type"] = memory.MemoryType, ["tags"] = string.Join(' ', memory.Tags) };
+        AppendEvent(session, tx, now, "delete", memory.Namespace, memory.Id.ToString("D"), detail.ToJsonString());
+        return memory;
+    });
+
+    internal static void AppendEvent(SqliteSession session, SqliteTransaction tx, long at, string kind, string? ns, string? memoryId, string? detail)
+    {
+        var command = session.Command(EventSql, tx);
+        command.Parameters.AddWithValue("@at", at);
+        command.Parameters.AddWithValue("@kind", kind);
+        command.Parameters.AddWithValue("@ns", MemoryRows.Db(ns));
+        command.Parameters.AddWithValue("@memory", MemoryRows.Db(memoryId));
+        command.Parameters.AddWithValue("@detail", MemoryRows.Db(detail));
+        command.ExecuteNonQuery();
+    }
+
+    public StoreStats Stats(long now) => database.Read(session =>
+    {
+        var byNamespace = new Dictionary<string, long>(StringComparer.Ordinal);
+        var byType = new Dictionary<string, long>(StringComparer.Ordinal);
+        var grouped = session.Command(
+            "SELECT namespace, memory_type, count(*) FROM memories WHERE expires_at IS NULL OR expires_at > @now GROUP BY 1, 2");
+        grouped.Parameters.AddWithValue("@now", now);
+        using (var reader = grouped.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var count = reader.GetInt64(2);
+                byNamespace[reader.GetString(0)] = byNamespace.GetValueOrDefault(reader.GetString(0)) + count;
+                byType[reader.GetString(1)] = byType.GetValueOrDefault(reader.GetString(1)) + count;
+            }
+        }
+        long Scalar(string sql) => Convert.ToInt64(session.Command(sql).ExecuteScalar());
+        return new StoreStats(
+            Path: database.Path,
+            SchemaVersion: database.SchemaVersion,
+            Memories: byNamespace.Values.Sum(),
+            WithEmbedding: Scalar("SELECT count(*) FROM memories WHERE has_embedding = 1"),
+            StateKeys: Scalar("SELECT count(*) FROM agent_state"),
+            Events: Scalar("SELECT count(*) FROM events"),
+            FileBytes: Scalar("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"),
+            ByNamespace: byNamespace,
+            ByType: byType);
+    });
+}
+
+public sealed record StoreStats(
+    string Path, int SchemaVersion, long Memories, long WithEmbedding, long StateKeys, long Events, long FileBytes,
+    IReadOnlyDictionary<string, long> ByNamespace, IReadOnlyDictionary<string, long> ByType);

@@ -1,0 +1,34 @@
+using System.CommandLine;
+
+namespace McpMemory.Cli;
+
+/// <summary>Options every command takes (declared once on the root, inherited by all subcommands).</summary>
+internal static class CliOptions
+{
+    public static readonly Option<string?> Db = new("--db")
+    {
+        Description = $"Database file (default: ${Settings.DbVariable}, else {Settings.DefaultDatabasePath()})",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Json = new("--json")
+    {
+        Description = "Print machine-readable JSON on stdout instead of text",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Namespace = new("--namespace", "-n")
+    {
+        Description = $"Default namespace: shared, project:<name> or agent:<id> (default: ${Settings.NamespaceVariable}, else project:<git root or folder name>)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> AgentId = new("--agent-id")
+    {
+        Description = $"Agent id recorded with memories and state (default: ${Settings.AgentVariable}, else \"default\")",
+        Recursive = true,
+    };
+
+    public static Settings ResolveSettings(ParseResult parse) =>
+        McpMemory.Settings.Resolve(parse.GetValue(Db), parse.GetValue(Namespace), parse.GetValue(AgentId));
+}

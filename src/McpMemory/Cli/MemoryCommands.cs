@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Text.Json;
+using McpMemory.Core;
+using McpMemory.Core.Memories;
+using McpMemory.Tools;
+
+namespace McpMemory.Cli;
+
+/// <summary>store, search, get, delete, state, stats: the engine from the command line (same database as the server).</summary>
+internal static class MemoryCommands
+{
+    public static IEnumerable<Command> Create() => [Store(), Search(), Get(), Delete(), State(), Stats()];
+
+    private static Command Store()
+    {
+        var text = new Argument<string>("text") { Description = "The memory to store (max 64 KiB)" };
+        var type = new Option<string?>("--type", "-t") { Description = $"Memory type: {MemoryTypes.Describe()} (default: {MemoryTypes.Default})" };
+        var tags = new Option<string[]>("--tags") { Description = "Tags, comma-separated or repeated (e.g. --tags nginx,deploy)", AllowMultipleArgumentsPerToken = true };
+        var importance = new Option<double?>("--importance", "-i") { Description = "Importance 0..1 (default 0.5)" };
+        var metadata = new Option<string?>("--metadata") { Description = "Metadata as a JSON object, e.g. '{\"file\":\"app.ts\"}'" };
+        var expires = new Option<string?>("--expires-at") { Description = "Forget after this ISO-8601 time" };
+        var command = new Command("store", "Store a memory") { text, type, tags, importance, metadata, expires };
+        command.SetAction(parse => Run(parse, (service, settings) =>
+        {
+            var result = service.Store(settings.ToCaller(), new NewMemory
+            {
+                Content = parse.GetValue(text)!,
+                MemoryType = parse.GetValue(type),
+                Tags = SplitList(parse.GetValue(tags)),
+                Importance = parse.GetValue(importance),
+                MetadataJson = parse.GetValue(metadata),
+                ExpiresAt = ToolCall.Time(parse.GetValue(expires), "expires_at"),
+                Source = "cli",
+            });
+            var output = new StoreMemoryResult(result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, settings.DefaultNamespace);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
+            else Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
+        }));
+        return command;
+    }
+
+    private static Command Search()
+    {
+        var query = new Argument<string>("query") { Description = "What to look for: a question or exact words" };
+        var topK = new Option<int?>("--top-k", "-k") { Description = "How many results, 1..100 (default 10)" };
+        var type = new Option<string?>("--type", "-t") { Description = "Only this memory type" };
+        var tags = new Option<string[]>("--tags") { Description = "Only memories with all these tags (comma-separated or repeated)", AllowMultipleArgumentsPerToken = true };
+        var namespaces = new Option<string[]>("--namespaces") { Description = "Search these namespaces instead of the default + shared", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("search", "Search memories (full-text, best first)") { query, topK, type, tags, namespaces };
+        command.SetAction(parse => Run(parse, (service, settings) =>
+        {
+            var caller = settings.ToCaller();
+            var spaces = SplitList(parse.GetValue(namespaces));
+            var response = service.Search(caller, new Core.Search.SearchRequest
+            {
+                Query = parse.GetValue(query)!,
+                TopK = parse.GetValue(topK),
+                MemoryType = parse.GetValue(type),
+                Tags = SplitList(parse.GetValue(tags)),
+                Namespaces = spaces,
+            });
+            var output = new SearchMemoryResult(response.Mode, spaces ?? caller.DefaultSearchNamespaces(), response.Results.Select(MemoryResult.From).ToList());
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
+            Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode})");
+            for (var i = 0; i < output.Results.Count; i++) Output.Memory(output.Results[i], i + 1);
+        }));
+        return command;
+    }
+
+    private static Command Get()
+    {
+        var id = new Argument<string>("id") { Description = "The memory id (UUID)" };
+        var command = new Command("get", "Show one memory") { id };
+        command.SetAction(parse => Run(parse, (service, settings) =>
+        {
+            var memory = service.Get(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id"));
+            var output = MemoryResult.From(memory, 0);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
+            else Output.Memory(output);
+        }));
+        return command;
+    }
+
+    private static Command Delete()
+    {
+        var id = new Argument<string>("id") { Description = "The memory id (UUID)" };
+        var command = new Command("delete", "Delete one memory (its text stays in the event log)") { id };
+        command.SetAction(parse => Run(parse, (service, settings) =>
+        {
+            var deleted = service.Delete(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id"));
+            var output = new DeleteMemoryResult(deleted.Id.ToString("D"), true, deleted.Namespace);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
+            else Console.Out.WriteLine($"deleted {output.MemoryId} from {output.Namespace}");
+        }));
+        return command;
+    }
+
+    private static Command State()
+    {
+        var key = new Argument<string>("key") { Description = "The state key" };
+        var get = new Command("get", "Show a state value and its version") { key };
+        get.SetAction(parse => Run(parse, (service, settings) =>
+            PrintState(parse, AgentStateResult.From(service.GetState(settings.ToCaller(), parse.GetValue(key)!)))));
+
+        var setKey = new Argument<string>("key") { Description = "The state key" };
+        var value = new Argument<string>("json") { Description = "The value: any JSON (quote strings: '\"text\"')" };
+        var expected = new Option<long?>("--expected-version") { Description = "Write only if the stored version is this (0 = key must not exist)" };
+        var set = new Command("set", "Set a state value (any JSON)") { setKey, value, expected };
+        set.SetAction(parse => Run(parse, (service, settings) =>
+        {
+            JsonElement json;
+            try { json = JsonDocument.Parse(parse.GetValue(value)!).RootElement.Clone(); }
+            catch (JsonException e) { throw new MemoryValidationException("json", $"is not valid JSON ({e.Message}); quote strings, e.g. '\"text\"'"); }
+            PrintState(parse, AgentStateResult.From(service.SetState(settings.ToCaller(), parse.GetValue(setKey)!, json, parse.GetValue(expected))));
+        }));
+        return new Command("state", "Read and write agent state (versioned JSON values)") { get, set };
+    }
+
+    private static void PrintState(ParseResult parse, AgentStateResult state)
+    {
+        if (parse.GetValue(CliOptions.Json)) { Output.Json(state); return; }
+        Console.Out.WriteLine($"{state.Key} = {state.Value?.ToJsonString() ?? "null"}");
+        Console.Out.WriteLine($"  version {state.Version}, updated {state.UpdatedAt}, {state.Namespace}");
+    }
+
+    private static Command Stats()
+    {
+        var command = new Command("stats", "Show what the database holds");
+        command.SetAction(parse => Run(parse, (service, _) =>
+        {
+            var stats = service.Stats();
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(stats); return; }
+            Console.Out.WriteLine($"database   {stats.Path} (schema v{stats.SchemaVersion}, {stats.FileBytes / 1024.0:0.#} KiB)");
+            Console.Out.WriteLine($"memories   {stats.Memories} ({stats.WithEmbedding} with embedding)");
+            Console.Out.WriteLine($"state keys {stats.StateKeys}; events {stats.Events}");
+            foreach (var (ns, count) in stats.ByNamespace.OrderBy(p => p.Key)) Console.Out.WriteLine($"  {ns,-40} {count}");
+            if (stats.ByType.Count > 0)
+                Console.Out.WriteLine("  by type: " + string.Join(", ", stats.ByType.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")));
+        }));
+        return command;
+    }
+
+    /// <summary>Opens the database, runs the action, and turns engine errors into one clear line on stderr and exit code 1.</summary>
+    internal static int Run(ParseResult parse, Action<MemoryService, Settings> action)
+    {
+        try
+        {
+            var settings = CliOptions.ResolveSettings(parse);
+            using var service = MemoryService.Open(settings.DatabasePath);
+            action(service, settings);
+            return 0;
+        }
+        catch (MemoryException e) { Output.Error(e.Message); return 1; }
+        catch (Core.Storage.SchemaTooNewException e) { Output.Error(e.Message); return 1; }
+    }
+
+    /// <summary>Accepts both "--tags a,b" and "--tags a --tags b".</summary>
+    internal static IReadOnlyList<string>? SplitList(string[]? values)
+    {
+        if (values is null || values.Length == 0) return null;
+        return values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+    }
+}

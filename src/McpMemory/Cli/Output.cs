@@ -1,0 +1,27 @@
+using System.Text.Json;
+using McpMemory.Tools;
+
+namespace McpMemory.Cli;
+
+/// <summary>Prints results: JSON (snake_case, same shapes as the MCP tools) with --json, readable text otherwise.</summary>
+internal static class Output
+{
+    private static readonly JsonSerializerOptions Indented = new(ToolCall.Json) { WriteIndented = true };
+
+    public static void Json<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
+
+    public static void Memory(MemoryResult m, int? rank = null)
+    {
+        var prefix = rank is null ? "" : $"{rank,2}. ";
+        var tags = m.Tags.Count == 0 ? "" : "  [" + string.Join(", ", m.Tags) + "]";
+        Console.Out.WriteLine($"{prefix}{m.MemoryId}  {m.MemoryType}  importance {m.Importance:0.##}  {m.CreatedAt[..10]}  {m.Namespace}{tags}");
+        var indent = new string(' ', prefix.Length + 2);
+        foreach (var line in m.Content.Split('\n').Take(rank is null ? int.MaxValue : 4))
+            Console.Out.WriteLine(indent + Clip(line.TrimEnd('\r'), rank is null ? int.MaxValue : 160));
+        if (rank is null && m.Metadata is not null) Console.Out.WriteLine(indent + "metadata: " + m.Metadata.ToJsonString());
+    }
+
+    public static void Error(string message) => Console.Error.WriteLine("error: " + message);
+
+    private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+}

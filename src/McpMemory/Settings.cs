@@ -1,0 +1,50 @@
+using McpMemory.Core.Memories;
+
+namespace McpMemory;
+
+/// <summary>
+/// Where the database lives, which namespace is the default, and who the agent is. Each comes from its
+/// command-line option, else its environment variable, else a sensible default.
+/// </summary>
+public sealed record Settings(string DatabasePath, string DefaultNamespace, string AgentId)
+{
+    public const string DbVariable = "MCP_MEMORY_DB";
+    public const string NamespaceVariable = "MCP_MEMORY_NAMESPACE";
+    public const string AgentVariable = "MCP_MEMORY_AGENT_ID";
+
+    public static Settings Resolve(string? db, string? ns, string? agentId)
+    {
+        var path = FirstNonEmpty(db, Environment.GetEnvironmentVariable(DbVariable)) ?? DefaultDatabasePath();
+        var space = FirstNonEmpty(ns, Environment.GetEnvironmentVariable(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
+        var agent = FirstNonEmpty(agentId, Environment.GetEnvironmentVariable(AgentVariable)) ?? Core.Memories.Caller.DefaultAgentId;
+        return new Settings(Path.GetFullPath(path), Namespaces.Validate(space), agent);
+    }
+
+    public Caller ToCaller() => new(DefaultNamespace, AgentId);
+
+    /// <summary>~/.local/share/mcp-memory/memory.db on Linux, %LOCALAPPDATA%\mcp-memory\memory.db on Windows, ~/Library/Application Support on macOS.</summary>
+    public static string DefaultDatabasePath()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        if (string.IsNullOrEmpty(data)) data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(data, "mcp-memory", "memory.db");
+    }
+
+    /// <summary>"project:&lt;name of the git root, else of the folder&gt;".</summary>
+    public static string DefaultNamespaceFor(string directory)
+    {
+        var root = GitRoot(directory) ?? directory;
+        var name = new DirectoryInfo(root).Name;
+        return Namespaces.Project(string.IsNullOrEmpty(name) ? "root" : name);
+    }
+
+    public static string? GitRoot(string directory)
+    {
+        for (var dir = new DirectoryInfo(directory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+                return dir.FullName;
+        return null;
+    }
+
+    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+}

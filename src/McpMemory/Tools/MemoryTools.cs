@@ -1,0 +1,83 @@
+using System.ComponentModel;
+using System.Text.Json;
+using McpMemory.Core;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Search;
+using ModelContextProtocol.Server;
+
+namespace McpMemory.Tools;
+
+/// <summary>store_memory, search_memory, delete_memory: thin validation-and-shape wrappers over the engine.</summary>
+[McpServerToolType]
+public sealed class MemoryTools(MemoryService memories, Caller caller)
+{
+    [McpServerTool(Name = "store_memory", Title = "Store a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Save something worth remembering in later sessions: a decision and its reason, a bug's cause and fix, " +
+                 "a user preference, a correction, a command that worked. One self-contained fact per memory, written so it " +
+                 "makes sense without this conversation. Returns the memory_id.")]
+    public StoreMemoryResult StoreMemory(
+        [Description("The memory itself, in plain words (max 64 KiB).")] string content,
+        [Description("Kind of memory: fact (default), decision, preference, fix, skill, episode, context, correction.")] string? memory_type = null,
+        [Description("Optional JSON object with structured details, e.g. {\"file\": \"src/app.ts\", \"issue\": 42}.")] JsonElement? metadata = null,
+        [Description("Optional short labels (max 32, each max 64 chars; letters, digits, . _ - : / + #), e.g. [\"nginx\", \"deploy\"].")] string[]? tags = null,
+        [Description("How much this matters, 0..1 (default 0.5). Use 0.8+ for decisions and hard-won fixes.")] double? importance = null,
+        [Description("Where to store it: \"shared\", \"project:<name>\" or \"agent:<id>\" (default: this project).")] string? @namespace = null,
+        [Description("Optional id of the current session, to find what was learned together.")] string? session_id = null,
+        [Description("When it happened, ISO-8601 (default: now).")] string? created_at = null,
+        [Description("Forget it after this time, ISO-8601 (default: never).")] string? expires_at = null)
+        => ToolCall.Run(() =>
+        {
+            var result = memories.Store(caller, new NewMemory
+            {
+                Content = content,
+                MemoryType = memory_type,
+                MetadataJson = ToolCall.Metadata(metadata),
+                Tags = tags,
+                Importance = importance,
+                Namespace = @namespace,
+                SessionId = session_id,
+                CreatedAt = ToolCall.Time(created_at, "created_at"),
+                ExpiresAt = ToolCall.Time(expires_at, "expires_at"),
+                Source = "mcp",
+            });
+            return new StoreMemoryResult(result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, @namespace ?? caller.DefaultNamespace);
+        });
+
+    [McpServerTool(Name = "search_memory", Title = "Search memories", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Find what was learned before. Search at the start of a task, before debugging, and before a design decision. " +
+                 "A natural-language question works; exact words (names, error codes, paths) match strongly. " +
+                 "Covers this project's memories plus shared ones unless namespaces says otherwise. Results are best first.")]
+    public SearchMemoryResult SearchMemory(
+        [Description("What to look for, in plain words or exact terms.")] string query,
+        [Description("How many results, 1..100 (default 10).")] int? top_k = null,
+        [Description("Only this kind: fact, decision, preference, fix, skill, episode, context, correction.")] string? memory_type = null,
+        [Description("Only memories carrying all of these tags.")] string[]? tags = null,
+        [Description("Only memories at least this important, 0..1.")] double? min_importance = null,
+        [Description("Search these namespaces instead of this project + shared, e.g. [\"shared\", \"project:api\"].")] string[]? namespaces = null,
+        [Description("Only memories from this session.")] string? session_id = null,
+        [Description("Only memories created at or after this time, ISO-8601.")] string? since = null,
+        [Description("Only memories created before this time, ISO-8601.")] string? until = null)
+        => ToolCall.Run(() =>
+        {
+            var request = new SearchRequest
+            {
+                Query = query, TopK = top_k, MemoryType = memory_type, Tags = tags, MinImportance = min_importance,
+                Namespaces = namespaces, SessionId = session_id,
+                Since = ToolCall.Time(since, "since"), Until = ToolCall.Time(until, "until"),
+            };
+            var response = memories.Search(caller, request);
+            return new SearchMemoryResult(response.Mode, namespaces ?? caller.DefaultSearchNamespaces(),
+                response.Results.Select(MemoryResult.From).ToList());
+        });
+
+    [McpServerTool(Name = "delete_memory", Title = "Delete a memory", Destructive = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Delete a memory that turned out wrong or obsolete (its text stays in the event log). " +
+                 "Prefer storing a correction when the history matters.")]
+    public DeleteMemoryResult DeleteMemory(
+        [Description("The memory_id returned by store_memory or search_memory (a UUID).")] string memory_id)
+        => ToolCall.Run(() =>
+        {
+            var deleted = memories.Delete(caller, MemoryValidator.MemoryId(memory_id));
+            return new DeleteMemoryResult(deleted.Id.ToString("D"), true, deleted.Namespace);
+        });
+}

@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Search;
+using McpMemory.Core.Storage;
+
+namespace McpMemory.Tools;
+
+// The structured results of the tools. Property names go out in snake_case (see ToolJson), times as UTC ISO-8601.
+
+public sealed record StoreMemoryResult(string MemoryId, string Status, bool HasEmbedding, string Namespace);
+
+public sealed record MemoryResult(
+    string MemoryId, string Content, string MemoryType, double Importance, double Score, IReadOnlyList<string> Tags,
+    JsonObject? Metadata, string CreatedAt, string Namespace)
+{
+    public static MemoryResult From(SearchHit hit) => From(hit.Memory, hit.Score);
+
+    public static MemoryResult From(Memory m, double score) => new(
+        m.Id.ToString("D"), m.Content, m.MemoryType, m.Importance, Math.Round(score, 6), m.Tags, m.Metadata,
+        Iso(m.CreatedAt), m.Namespace);
+
+    internal static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+}
+
+public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results);
+
+public sealed record AgentStateResult(string Key, JsonNode? Value, long Version, string UpdatedAt, string Namespace)
+{
+    public static AgentStateResult From(AgentState s) => new(s.Key, s.Value, s.Version, MemoryResult.Iso(s.UpdatedAt), s.Namespace);
+}
+
+public sealed record DeleteMemoryResult(string MemoryId, bool Deleted, string Namespace);

@@ -1,0 +1,47 @@
+using McpMemory.Core;
+using McpMemory.Tools;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace McpMemory.Transports;
+
+/// <summary>The MCP server over stdin/stdout. stdout carries only protocol messages; every log line goes to stderr.</summary>
+public static class StdioServer
+{
+    public static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("McpMemory", LogLevel.Information);
+        AddMemoryServer(builder.Services, settings).WithStdioServerTransport();
+
+        using var host = builder.Build();
+        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
+            .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
+        await host.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    /// <summary>The engine, the caller and the tools: shared by every transport.</summary>
+    public static IMcpServerBuilder AddMemoryServer(IServiceCollection services, Settings settings)
+    {
+        services.AddSingleton(_ => MemoryService.Open(settings.DatabasePath));
+        services.AddSingleton(settings.ToCaller());
+        return services
+            .AddMcpServer(o =>
+            {
+                o.ServerInfo = new() { Name = "mcp-memory", Version = typeof(StdioServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
+                o.ServerInstructions = ServerInstructions;
+            })
+            .WithTools<MemoryTools>(ToolCall.Json)
+            .WithTools<StateTools>(ToolCall.Json);
+    }
+
+    private const string ServerInstructions =
+        "Persistent memory across sessions. Call search_memory at the start of a task, before debugging and before a design " +
+        "decision. Call store_memory for decisions (with the reason), fixes (with the cause), preferences, corrections and " +
+        "commands that worked: one self-contained fact each. Delete what turned out wrong.";
+}
