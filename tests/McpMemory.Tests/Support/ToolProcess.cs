@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace McpMemory.Tests.Support;
 
 /// <summary>Runs the built mcp-memory tool (the dll next to the tests) as a real child process.</summary>
-public static class Tool
+public static class ToolProcess
 {
     public static string Dll { get; } = System.IO.Path.Combine(AppContext.BaseDirectory, "mcp-memory.dll");
 

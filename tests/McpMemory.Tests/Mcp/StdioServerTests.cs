@@ -1,0 +1,146 @@
+using System.Text.Json;
+using FluentAssertions;
+using McpMemory.Tests.Support;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Xunit;
+
+namespace McpMemory.Tests.Mcp;
+
+/// <summary>The built server as a child process, driven over stdio by the SDK's McpClient, as an agent would.</summary>
+public class StdioServerTests
+{
+    private static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e") =>
+        await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Name = "mcp-memory",
+            Command = "dotnet",
+            Arguments = ns is null ? [ToolProcess.Dll, "--db", db] : [ToolProcess.Dll, "--db", db, "--namespace", ns],
+            ShutdownTimeout = TimeSpan.FromSeconds(10),
+        }), cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+
+    private static async Task<JsonElement> CallAsync(McpClient client, string tool, Dictionary<string, object?> args)
+    {
+        var result = await client.CallToolAsync(tool, args);
+        result.IsError.Should().NotBe(true, string.Join("\n", result.Content.OfType<TextContentBlock>().Select(c => c.Text)));
+        result.StructuredContent.Should().NotBeNull();
+        return JsonSerializer.SerializeToElement(result.StructuredContent);
+    }
+
+    [Fact]
+    public async Task Lists_the_five_tools_with_schemas_and_honest_annotations()
+    {
+        using var dir = new TempDirectory();
+        await using var client = await StartAsync(dir.File("m.db"));
+        var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name);
+
+        tools.Keys.Should().BeEquivalentTo("store_memory", "search_memory", "get_agent_state", "set_agent_state", "delete_memory");
+        tools["search_memory"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
+        tools["get_agent_state"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
+        tools["delete_memory"].ProtocolTool.Annotations!.DestructiveHint.Should().BeTrue();
+        tools["store_memory"].ProtocolTool.Annotations!.DestructiveHint.Should().BeFalse();
+        foreach (var tool in tools.Values)
+        {
+            tool.Description.Should().NotBeNullOrWhiteSpace();
+            tool.ProtocolTool.OutputSchema.Should().NotBeNull($"{tool.Name} returns structured content");
+        }
+        var storeSchema = tools["store_memory"].JsonSchema;
+        storeSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).Should().Equal("content");
+        storeSchema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Should()
+            .Contain(["content", "memory_type", "metadata", "tags", "importance", "namespace", "session_id", "created_at", "expires_at"]);
+        tools["search_memory"].JsonSchema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Should()
+            .Contain(["query", "top_k", "memory_type", "tags", "min_importance", "namespaces", "session_id", "since", "until"]);
+    }
+
+    [Fact]
+    public async Task Store_search_state_and_delete_over_stdio()
+    {
+        using var dir = new TempDirectory();
+        await using var client = await StartAsync(dir.File("m.db"));
+
+        var stored = await CallAsync(client, "store_memory", new()
+        {
+            ["content"] = "website deployment uses cloudflare tunnel through docker compose with nginx reverse proxy",
+            ["memory_type"] = "decision",
+            ["tags"] = new[] { "nginx", "deploy" },
+            ["importance"] = 0.8,
+            ["metadata"] = new Dictionary<string, object> { ["repo"] = "portfolio" },
+        });
+        stored.GetProperty("status").GetString().Should().Be("stored");
+        stored.GetProperty("has_embedding").GetBoolean().Should().BeFalse();
+        var id = stored.GetProperty("memory_id").GetString()!;
+        await CallAsync(client, "store_memory", new() { ["content"] = "The CI runs on GitHub Actions" });
+
+        var found = await CallAsync(client, "search_memory", new() { ["query"] = "nginx reverse proxy", ["top_k"] = 5 });
+        found.GetProperty("mode").GetString().Should().Be("fts");
+        var first = found.GetProperty("results")[0];
+        first.GetProperty("memory_id").GetString().Should().Be(id);
+        first.GetProperty("memory_type").GetString().Should().Be("decision");
+        first.GetProperty("importance").GetDouble().Should().Be(0.8);
+        first.GetProperty("metadata").GetProperty("repo").GetString().Should().Be("portfolio");
+        first.GetProperty("tags").EnumerateArray().Select(t => t.GetString()).Should().Equal("nginx", "deploy");
+        first.GetProperty("created_at").GetString().Should().EndWith("Z");
+
+        var set = await CallAsync(client, "set_agent_state", new() { ["key"] = "current_task", ["value"] = new { issue = 2, step = "tests" } });
+        set.GetProperty("version").GetInt64().Should().Be(1);
+        var got = await CallAsync(client, "get_agent_state", new() { ["key"] = "current_task" });
+        got.GetProperty("value").GetProperty("step").GetString().Should().Be("tests");
+        got.GetProperty("version").GetInt64().Should().Be(1);
+
+        var stale = await client.CallToolAsync("set_agent_state", new Dictionary<string, object?> { ["key"] = "current_task", ["value"] = 1, ["expected_version"] = 0 });
+        stale.IsError.Should().BeTrue();
+        stale.Content.OfType<TextContentBlock>().Single().Text.Should().Contain("expected_version").And.Contain("is 1");
+
+        var deleted = await CallAsync(client, "delete_memory", new() { ["memory_id"] = id });
+        deleted.GetProperty("deleted").GetBoolean().Should().BeTrue();
+        var after = await CallAsync(client, "search_memory", new() { ["query"] = "nginx reverse proxy" });
+        after.GetProperty("results").EnumerateArray().Should().NotContain(r => r.GetProperty("memory_id").GetString() == id);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_a_tool_error_naming_the_field_and_the_server_stays_up()
+    {
+        using var dir = new TempDirectory();
+        await using var client = await StartAsync(dir.File("m.db"));
+
+        async Task<string> ErrorOf(string tool, Dictionary<string, object?> args)
+        {
+            var result = await client.CallToolAsync(tool, args);
+            result.IsError.Should().BeTrue();
+            return result.Content.OfType<TextContentBlock>().Single().Text;
+        }
+
+        (await ErrorOf("store_memory", new() { ["content"] = "" })).Should().Contain("content").And.Contain("empty");
+        (await ErrorOf("store_memory", new() { ["content"] = "x", ["importance"] = 1.5 })).Should().Contain("importance: must be between 0 and 1");
+        (await ErrorOf("store_memory", new() { ["content"] = "x", ["metadata"] = new[] { 1 } })).Should().Contain("metadata: must be a JSON object");
+        (await ErrorOf("store_memory", new() { ["content"] = "x", ["expires_at"] = "next tuesday" })).Should().Contain("expires_at").And.Contain("ISO-8601");
+        (await ErrorOf("search_memory", new() { ["query"] = "x", ["top_k"] = 1000 })).Should().Contain("top_k: must be between 1 and 100");
+        (await ErrorOf("delete_memory", new() { ["memory_id"] = "42" })).Should().Contain("memory_id").And.Contain("not a UUID");
+        (await ErrorOf("delete_memory", new() { ["memory_id"] = Guid.NewGuid().ToString() })).Should().Contain("no memory with id");
+        (await ErrorOf("get_agent_state", new() { ["key"] = "missing" })).Should().Contain("no state");
+
+        var ok = await CallAsync(client, "search_memory", new() { ["query"] = "anything" });
+        ok.GetProperty("results").GetArrayLength().Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Memories_persist_across_server_restarts_and_searches_default_to_project_plus_shared()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("m.db");
+        await using (var first = await StartAsync(db, "project:a"))
+        {
+            await CallAsync(first, "store_memory", new() { ["content"] = "alpha lives in project a" });
+            await CallAsync(first, "store_memory", new() { ["content"] = "alpha is shared knowledge", ["namespace"] = "shared" });
+        }
+        await using (var other = await StartAsync(db, "project:b"))
+        {
+            await CallAsync(other, "store_memory", new() { ["content"] = "alpha in project b" });
+            var seen = await CallAsync(other, "search_memory", new() { ["query"] = "alpha" });
+            seen.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("namespace").GetString())
+                .Should().BeEquivalentTo(["project:b", "shared"]);
+            var everywhere = await CallAsync(other, "search_memory", new() { ["query"] = "alpha", ["namespaces"] = new[] { "project:a", "project:b", "shared" } });
+            everywhere.GetProperty("results").GetArrayLength().Should().Be(3);
+        }
+    }
+}
