@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: restores the real MCP/agent clients the tests drive (npm, pinned by package-lock.json),
+# then the whole .NET test suite in Release. Prints "N passed, N failed" at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -f tests/clients/package-lock.json ]; then
+  if [ ! -d tests/clients/node_modules ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules ]; then
+    echo "installing test clients (npm ci in tests/clients)..." >&2
+    npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
+  fi
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test McpMemory.sln -c Release 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# Sum the per-assembly summary lines ("Passed!  - Failed: 0, Passed: 72, Skipped: 0, ...").
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$status" -ne 0 ]; then exit "$status"; fi
+if [ "$passed" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
