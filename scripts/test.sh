@@ -4,12 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -f tests/clients/package-lock.json ]; then
-  if [ ! -d tests/clients/node_modules ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules ]; then
-    echo "installing test clients (npm ci in tests/clients)..." >&2
-    npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
+# Every tests/<folder>/package-lock.json pins a set of real clients the tests drive.
+for lock in tests/*/package-lock.json; do
+  [ -f "$lock" ] || continue
+  dir=$(dirname "$lock")
+  if [ ! -d "$dir/node_modules" ] || [ "$lock" -nt "$dir/node_modules" ]; then
+    echo "installing test clients (npm ci in $dir)..." >&2
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
   fi
-fi
+done
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
