@@ -25,17 +25,37 @@ internal sealed class MemorySearch(MemoryDatabase database)
         return new SearchResponse(SearchResponse.Like, Like(query, topK, filter));
     }
 
+    /// <summary>
+    /// BM25 top-k with every filter. Fast path: rank in the FTS index alone (no per-match join), then filter the
+    /// best <see cref="CandidateFactor"/>×k. Only when the filters leave fewer than k does the exhaustive query run
+    /// (filters joined before ranking), so the answer is always the true filtered top-k.
+    /// </summary>
     public List<SearchHit> Fts(string match, int topK, SearchFilter filter) => database.Read(session =>
     {
-        var sql = new StringBuilder($"SELECT {MemoryRows.Columns}, {Bm25} AS rank FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH @match");
-        AppendFilter(sql, filter);
-        sql.Append(" ORDER BY rank LIMIT @k");
-        var command = session.Command(sql.ToString());
+        var fast = new StringBuilder($"SELECT {MemoryRows.Columns}, top.rank FROM (SELECT rowid AS seq, {Bm25} AS rank FROM memories_fts WHERE memories_fts MATCH @match ORDER BY rank LIMIT @candidates) top JOIN memories m ON m.seq = top.seq WHERE 1");
+        AppendFilter(fast, filter);
+        fast.Append(" ORDER BY top.rank LIMIT @k");
+        var hits = RunFts(session, fast.ToString(), match, topK, filter);
+        if (hits.Count >= topK) return hits;
+
+        var exhaustive = new StringBuilder($"SELECT {MemoryRows.Columns}, top.rank FROM (SELECT m.seq AS seq, {Bm25} AS rank FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH @match");
+        AppendFilter(exhaustive, filter);
+        exhaustive.Append(" ORDER BY rank LIMIT @k) top JOIN memories m ON m.seq = top.seq ORDER BY top.rank");
+        return RunFts(session, exhaustive.ToString(), match, topK, filter);
+    });
+
+    /// <summary>How many unfiltered FTS candidates the fast path considers per wanted result.</summary>
+    private const int CandidateFactor = 10;
+
+    private static List<SearchHit> RunFts(SqliteSession session, string sql, string match, int topK, SearchFilter filter)
+    {
+        var command = session.Command(sql);
         command.Parameters.AddWithValue("@match", match);
         command.Parameters.AddWithValue("@k", topK);
+        if (sql.Contains("@candidates")) command.Parameters.AddWithValue("@candidates", Math.Max(100, topK * CandidateFactor));
         BindFilter(command, filter);
         return ReadHits(command, r => -r.GetDouble(MemoryRows.Count)); // bm25 is lower-is-better
-    });
+    }
 
     public List<SearchHit> Like(string query, int topK, SearchFilter filter) => database.Read(session =>
     {
