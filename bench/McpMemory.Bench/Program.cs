@@ -5,6 +5,7 @@ using McpMemory.Bench;
 var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     // Each suite lives in its own file and registers itself here.
+    ["encoder"] = EncoderBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
