@@ -241,7 +241,7 @@ public sealed class UseLiteEncoder : IEmbedder
     }
 
     // h = residual + MHA(normed)·Wo + bo, accumulated into the residual stream.
-    private static void AttentionBlock(TransformerLayerWeights layer, Span<float> normed, int inputWidth,
+    private static unsafe void AttentionBlock(TransformerLayerWeights layer, Span<float> normed, int inputWidth,
         int[][] tokens, int start, int end, int paddedRows, Span<float> qkv, Span<float> heads, Span<float> stream, Workspace ws)
     {
         int headSize = layer.HeadSize;
@@ -249,34 +249,25 @@ public sealed class UseLiteEncoder : IEmbedder
         int qkvWidth = 3 * projected;
         layer.QueryKeyValue.Multiply(normed, inputWidth, paddedRows, qkv, qkvWidth, GemmOutput.Store);
 
-        Span<float> scores = ws.Scores;
-        Span<float> query = ws.Query.AsSpan(0, headSize);
+        // Attention runs per text over its own rows (no padding keys).
         int first = 0;
-        for (int t = start; t < end; t++)
+        fixed (float* pQkv = qkv)
+        fixed (float* pHeads = heads)
+        fixed (float* keysT = ws.KeysTransposed)
+        fixed (float* scores = ws.Scores)
+        fixed (float* query = ws.Query)
         {
-            int length = tokens[t].Length;
-            for (int h = 0; h < UseLiteWeights.Heads; h++)
+            for (int t = start; t < end; t++)
             {
-                int qOffset = h * headSize, kOffset = projected + h * headSize, vOffset = 2 * projected + h * headSize;
-                for (int i = 0; i < length; i++)
+                int length = tokens[t].Length;
+                for (int h = 0; h < UseLiteWeights.Heads; h++)
                 {
-                    // Scale Q before the product, as the graph does.
-                    TensorPrimitives.Multiply(qkv.Slice((first + i) * qkvWidth + qOffset, headSize), layer.QueryScale, query);
-                    Span<float> s = scores[..length];
-                    for (int j = 0; j < length; j++)
-                        s[j] = TensorPrimitives.Dot(query, qkv.Slice((first + j) * qkvWidth + kOffset, headSize));
-                    float max = TensorPrimitives.Max(s);
-                    TensorPrimitives.Subtract(s, max, s);
-                    TensorPrimitives.Exp(s, s);
-                    TensorPrimitives.Divide(s, TensorPrimitives.Sum(s), s);
-
-                    Span<float> o = heads.Slice((first + i) * projected + h * headSize, headSize);
-                    o.Clear();
-                    for (int j = 0; j < length; j++)
-                        TensorPrimitives.FusedMultiplyAdd(qkv.Slice((first + j) * qkvWidth + vOffset, headSize), s[j], o, o);
+                    AttentionKernel.Run(pQkv + (long)first * qkvWidth, qkvWidth, length, headSize,
+                        queryOffset: h * headSize, keyOffset: projected + h * headSize, valueOffset: 2 * projected + h * headSize,
+                        layer.QueryScale, pHeads + (long)first * projected, projected, h * headSize, keysT, scores, query);
                 }
+                first += length;
             }
-            first += length;
         }
         heads[(first * projected)..(paddedRows * projected)].Clear();
         layer.AttentionOutput.Multiply(heads, projected, paddedRows, stream, Width, GemmOutput.Accumulate);
@@ -313,6 +304,7 @@ public sealed class UseLiteEncoder : IEmbedder
     {
         public float[] Input = [], Stream = [], Normed = [], Qkv = [], Heads = [], Ffn = [], Pooled = [], Output = [];
         public readonly float[] Scores = new float[MaxTokens];
+        public readonly float[] KeysTransposed = new float[AttentionKernel.KeysScratchSize];
         public readonly float[] Query = new float[Width];
         private int _rows, _texts;
 
