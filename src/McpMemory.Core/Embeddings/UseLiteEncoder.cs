@@ -172,7 +172,8 @@ public sealed class UseLiteEncoder : IEmbedder
         }
         finally
         {
-            _workspaces.Add(workspace);
+            // Keep one workspace per core at most (~5 MB each at full size); bursts from more threads are dropped.
+            if (_workspaces.Count < Environment.ProcessorCount) _workspaces.Add(workspace);
         }
     }
 
