@@ -94,19 +94,22 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
         }
         else
         {
-            // BM25 is unbounded: divide by the best of this query. Cosine is rescaled over the vector candidates
-            // so that the spread, not the model's baseline similarity, carries the weight.
+            // BM25 is unbounded: divide by the best of this query. Cosine is rescaled over the candidates so that
+            // the spread, not the model's baseline similarity, carries the weight.
             if (useFts && fts.Count > 0)
             {
                 var best = fts[0].Score;
-                foreach (var (seq, score) in fts) Add(seq, ranking.FtsWeight * (best > 0 ? score / best : 0));
+                var worst = fts[^1].Score;
+                foreach (var (seq, score) in fts) Add(seq, ranking.FtsWeight * (best > worst ? (score - worst) / (best - worst) : 1));
             }
-            if (useVector && vectorRanked.Count > 0)
+            // Every candidate with a vector gets its semantic share, not only the vector top-n: an FTS hit that
+            // also means the same thing ranks above one that merely shares words.
+            if (useVector && similarity.Count > 0)
             {
-                var max = similarity[vectorRanked[0]];
-                var min = similarity[vectorRanked[^1]];
-                foreach (var seq in vectorRanked)
-                    Add(seq, ranking.VectorWeight * (max > min ? (similarity[seq] - min) / (max - min) : 1));
+                var max = similarity.Values.Max();
+                var min = similarity.Values.Min();
+                foreach (var (seq, cosine) in similarity)
+                    Add(seq, ranking.VectorWeight * (max > min ? (cosine - min) / (max - min) : 1));
             }
         }
         return scores.Select(p => (p.Key, p.Value)).ToList();

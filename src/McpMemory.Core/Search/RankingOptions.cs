@@ -16,9 +16,9 @@ public enum FusionMethod
 /// </summary>
 public sealed record RankingOptions
 {
-    public FusionMethod Fusion { get; init; } = FusionMethod.Rrf;
+    public FusionMethod Fusion { get; init; } = FusionMethod.Score;
     public double FtsWeight { get; init; } = 1.0;
-    public double VectorWeight { get; init; } = 1.0;
+    public double VectorWeight { get; init; } = 0.7;
     public int RrfK { get; init; } = 60;
     /// <summary>Candidates taken from each retriever before fusion.</summary>
     public int CandidatesPerSource { get; init; } = 50;

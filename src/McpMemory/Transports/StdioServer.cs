@@ -28,7 +28,8 @@ public static class StdioServer
     /// <summary>The engine, the caller and the tools: shared by every transport.</summary>
     public static IMcpServerBuilder AddMemoryServer(IServiceCollection services, Settings settings)
     {
-        services.AddSingleton(_ => MemoryService.Open(settings.DatabasePath));
+        // Opened now (a bad path fails before serving); the encoder loads in the background and never delays initialize.
+        services.AddSingleton(MemoryService.Open(settings.DatabasePath, MemoryOptions.Default, Encoders.StartDefault()));
         services.AddSingleton(settings.ToCaller());
         return services
             .AddMcpServer(o =>
