@@ -16,7 +16,7 @@ public static class ApprovalGates
         var trusted = state?["projects"]?[paths.ProjectRoot]?["hasTrustDialogAccepted"] is JsonValue v
             && v.TryGetValue<bool>(out var accepted) && accepted;
         if (!trusted)
-            yield return $"Claude Code starts .mcp.json servers only in a trusted folder: run `claude` in {paths.ProjectRoot} once " +
+            yield return $".mcp.json servers start only in a trusted folder: run `claude` in {paths.ProjectRoot} once " +
                          "and accept the trust dialog. mcp-memory is already enabled in .claude/settings.local.json, so nothing else asks.";
     }
 
@@ -28,7 +28,7 @@ public static class ApprovalGates
         try { parsed = TomlConfig.Parse(userConfig, files.Peek(userConfig)?.Text); }
         catch (InstallException) { /* only deciding whether to remind; the reminder is the safe answer */ }
         if (parsed?.IsProjectTrusted(paths.ProjectRoot) == true) yield break;
-        yield return $"Codex reads .codex/config.toml only in trusted projects: trust {paths.ProjectRoot} when `codex` asks, " +
+        yield return $".codex/config.toml is read only in trusted projects: trust {paths.ProjectRoot} when `codex` asks, " +
                      $"or add to {userConfig}:{Environment.NewLine}" +
                      $"      [projects.{TomlConfig.RenderString(paths.ProjectRoot)}]{Environment.NewLine}" +
                      $"      trust_level = \"trusted\"{Environment.NewLine}" +
@@ -39,7 +39,7 @@ public static class ApprovalGates
     {
         var trustFile = Path.Combine(paths.GeminiDir, "trustedFolders.json");
         if (TryParseJson(trustFile, files) is { } trust && IsGeminiTrusted(trust, paths.ProjectRoot)) yield break;
-        yield return $"Gemini CLI disables every MCP server in a folder it does not trust: start `gemini` in {paths.ProjectRoot} " +
+        yield return $"every MCP server is disabled in a folder Gemini does not trust: start `gemini` in {paths.ProjectRoot} " +
                      $"and choose to trust it (or add \"{paths.ProjectRoot}\": \"TRUST_FOLDER\" to {trustFile}).";
     }
 

@@ -113,7 +113,7 @@ public static class Clients
         DisplayName = "Claude Desktop",
         Format = ConfigFormat.Json,
         UserConfig = p => Path.Combine(p.AppData, "Claude", "claude_desktop_config.json"),
-        Reminders = (_, _, _) => ["Restart Claude Desktop to load the server."],
+        Reminders = (_, _, _) => ["restart the app to load the server."],
         DetectionPath = p => Path.Combine(p.AppData, "Claude"),
     };
 
@@ -126,9 +126,9 @@ public static class Clients
         UserConfig = p => Path.Combine(p.Home, ".cursor", "mcp.json"),
         ProjectInstructions = p => InstructionTarget.File(Path.Combine(p.ProjectRoot, ".cursor", "rules", "mcp-memory.mdc"), Snippets.CursorRule),
         Reminders = (_, scope, _) => scope == InstallScope.User
-            ? ["Cursor keeps user rules in Settings > Rules, not in a file: no instructions were written (--scope project writes .cursor/rules/mcp-memory.mdc).",
-               "Cursor may ask you to enable the new server in Settings > MCP."]
-            : ["Cursor may ask you to enable the new server in Settings > MCP."],
+            ? ["user rules live in Settings > Rules, not in a file, so no instructions were written (--scope project writes .cursor/rules/mcp-memory.mdc).",
+               "enable the new server in Settings > MCP if Cursor asks."]
+            : ["enable the new server in Settings > MCP if Cursor asks."],
         DetectionPath = p => Path.Combine(p.Home, ".cursor"),
     };
 
@@ -143,7 +143,7 @@ public static class Clients
         UserConfig = p => Path.Combine(p.AppData, "Code", "User", "mcp.json"),
         ProjectInstructions = p => InstructionTarget.File(Path.Combine(p.ProjectRoot, ".github", "copilot-instructions.md")),
         UserInstructions = p => InstructionTarget.File(Path.Combine(p.Home, ".copilot", "instructions", "mcp-memory.instructions.md"), Snippets.CopilotInstructions),
-        Reminders = (_, _, _) => ["VS Code asks you to trust the server the first time it starts it: answer Trust."],
+        Reminders = (_, _, _) => ["the first time it starts the server, VS Code asks whether to trust it: answer Trust."],
         DetectionPath = p => Path.Combine(p.AppData, "Code"),
     };
 
@@ -180,7 +180,7 @@ public static class Clients
         Format = ConfigFormat.Json,
         UserConfig = p => Path.Combine(p.Home, ".codeium", "windsurf", "mcp_config.json"),
         UserInstructions = p => InstructionTarget.File(Path.Combine(p.Home, ".codeium", "windsurf", "memories", "global_rules.md")),
-        Reminders = (_, _, _) => ["Refresh the MCP servers in Windsurf (Cascade > MCP) or restart it."],
+        Reminders = (_, _, _) => ["refresh the MCP servers (Cascade > MCP) or restart Windsurf."],
         DetectionPath = p => Path.Combine(p.Home, ".codeium", "windsurf"),
     };
 

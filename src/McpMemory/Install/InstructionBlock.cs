@@ -35,10 +35,7 @@ public static class InstructionBlock
         var lines = SplitLines(text);
         if (FindBlock(path, lines) is not var (begin, end)) return text;
         lines.RemoveRange(begin, end - begin + 1);
-        // Drop the blank line Insert added in front, unless it still separates two paragraphs.
-        var blankBefore = begin > 0 && string.IsNullOrWhiteSpace(lines[begin - 1]);
-        var blankOrEndAfter = begin >= lines.Count || string.IsNullOrWhiteSpace(lines[begin]);
-        if (blankBefore && blankOrEndAfter) lines.RemoveAt(begin - 1);
+        TextLines.DropSeparatorAt(lines, begin);
         return lines.All(string.IsNullOrWhiteSpace) ? null : Join(lines, TextFile.NewLineOf(text));
     }
 

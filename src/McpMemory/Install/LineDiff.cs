@@ -48,8 +48,9 @@ public static class LineDiff
         while (x < a.Length || y < b.Length)
         {
             if (x < a.Length && y < b.Length && a[x] == b[y]) { yield return (' ', a[x]); x++; y++; }
-            else if (y < b.Length && (x == a.Length || lcs[x, y + 1] >= lcs[x + 1, y])) yield return ('+', b[y++]);
-            else yield return ('-', a[x++]);
+            // Removals before additions, as in a unified diff.
+            else if (x < a.Length && (y == b.Length || lcs[x + 1, y] >= lcs[x, y + 1])) yield return ('-', a[x++]);
+            else yield return ('+', b[y++]);
         }
     }
 }

@@ -109,9 +109,7 @@ public sealed partial class TomlConfig
         {
             _lines.RemoveRange(first, last - first + 1);
             // Drop the blank line that separated the table, unless it still separates two others.
-            var blankBefore = first > 0 && string.IsNullOrWhiteSpace(_lines[first - 1]);
-            var blankOrEndAfter = first >= _lines.Count || string.IsNullOrWhiteSpace(_lines[first]);
-            if (blankBefore && blankOrEndAfter) _lines.RemoveAt(first - 1);
+            TextLines.DropSeparatorAt(_lines, first);
         }
         return sections.Count > 0;
     }
@@ -295,14 +293,27 @@ public sealed partial class TomlConfig
             }
         }
 
+        private const string WindowsPathHint = " (write Windows paths in 'single quotes' or double the backslashes)";
+
         private void ParseScalar()
         {
             var start = _pos;
-            while (_pos < text.Length && text[_pos] is not (',' or ']' or '}' or '#' or '\n' or '\r')) _pos++;
-            var raw = text[start.._pos].TrimEnd(' ', '\t');
-            _pos = start + raw.Length;
+            SkipScalarToken();
+            // A local date-time may use a space instead of T: 1979-05-27 07:32:00.
+            if (_pos - start == 10 && text[start + 4] == '-' && _pos + 3 < text.Length && text[_pos] == ' '
+                && char.IsAsciiDigit(text[_pos + 1]) && char.IsAsciiDigit(text[_pos + 2]) && text[_pos + 3] == ':')
+            {
+                _pos++;
+                SkipScalarToken();
+            }
+            var raw = text[start.._pos];
             if (raw.Length == 0) throw Error("expected a value", LineOf(start));
             if (!Scalar().IsMatch(raw)) throw Error($"'{raw}' is not a TOML value (strings need quotes)", LineOf(start));
+        }
+
+        private void SkipScalarToken()
+        {
+            while (_pos < text.Length && text[_pos] is not (',' or ']' or '}' or '#' or ' ' or '\t' or '\n' or '\r')) _pos++;
         }
 
         private string ParseBasicString()
@@ -329,13 +340,14 @@ public sealed partial class TomlConfig
                     case 'e': sb.Append('\u001b'); break;
                     case 'u' or 'U':
                         var digits = e == 'u' ? 4 : 8;
-                        if (_pos + digits > text.Length || !int.TryParse(text.AsSpan(_pos, digits), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code))
-                            throw Error("invalid \\u escape");
+                        if (_pos + digits > text.Length || !int.TryParse(text.AsSpan(_pos, digits), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code)
+                            || code > 0x10FFFF || code is >= 0xD800 and <= 0xDFFF)
+                            throw Error($"invalid escape \\{e}{WindowsPathHint}");
                         sb.Append(char.ConvertFromUtf32(code));
                         _pos += digits;
                         break;
                     default:
-                        throw Error($"invalid escape \\{e} (write Windows paths in 'single quotes' or double the backslashes)", LineOf(_pos));
+                        throw Error($"invalid escape \\{e}{WindowsPathHint}");
                 }
             }
         }
