@@ -64,7 +64,8 @@ public sealed class ChangeSet
         }
     }
 
-    public void Apply(TextWriter output, DateTime utcNow)
+    /// <param name="pruneBelow">Folders emptied by a deletion are removed up to, not including, these.</param>
+    public void Apply(TextWriter output, DateTime utcNow, IReadOnlyCollection<string> pruneBelow)
     {
         foreach (var file in Listed)
         {
@@ -84,6 +85,25 @@ public sealed class ChangeSet
             }
             output.WriteLine($"{Label(outcome, dryRun: false)} {file.Path}{Because(file)}");
             if (backup is not null) output.WriteLine($"  backup:   {backup}");
+            if (outcome == FileOutcome.Deleted) PruneEmptyFolders(Path.GetDirectoryName(file.Path), pruneBelow, output);
+        }
+    }
+
+    /// <summary>
+    /// Removes the folders install created for a file (.cursor/rules, .codex, ...) once they are
+    /// empty, walking up but never past or into the given roots (the project, HOME, the clients' homes).
+    /// </summary>
+    private static void PruneEmptyFolders(string? dir, IReadOnlyCollection<string> pruneBelow, TextWriter output)
+    {
+        var roots = pruneBelow.Select(r => Path.TrimEndingDirectorySeparator(Path.GetFullPath(r))).ToHashSet();
+        while (dir is not null
+               && !roots.Contains(dir)
+               && roots.Any(r => dir.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+               && Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any())
+        {
+            Directory.Delete(dir);
+            output.WriteLine($"  deleted   {dir}{Path.DirectorySeparatorChar}  (empty folder)");
+            dir = Path.GetDirectoryName(dir);
         }
     }
 

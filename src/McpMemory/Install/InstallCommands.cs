@@ -121,6 +121,12 @@ public static class InstallCommands
                 host.Error.WriteLine($"mcp-memory {command.Name}: {e.Message}");
                 return 1;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Planning succeeded, so this is the disk or permissions: files listed above were written.
+                host.Error.WriteLine($"mcp-memory {command.Name}: {e.Message}");
+                return 1;
+            }
         });
         return command;
     }
@@ -161,7 +167,7 @@ public static class InstallCommands
         }
         else
         {
-            plan.Files.Apply(output, host.UtcNow());
+            plan.Files.Apply(output, host.UtcNow(), [paths.ProjectRoot, paths.Home, paths.UserConfig, paths.AppData, paths.ClaudeConfigDir, paths.CodexHome, paths.GeminiDir]);
         }
         if (plan.Files.Summary().Count == 0) output.WriteLine("Nothing to do.");
         if (plan.Reminders.Count == 0) return;

@@ -38,7 +38,17 @@ public static class LineDiff
     private static string[] SplitLines(string text) =>
         text.Length == 0 ? [] : text.Replace("\r\n", "\n").TrimEnd('\n').Split('\n');
 
+    /// <summary>Above this many line pairs the edit is shown as all-removed, all-added (a rewritten ~/.claude.json can be huge).</summary>
+    private const long MaxComparisons = 4_000_000;
+
     private static IEnumerable<(char, string)> MiddleOps(string[] a, string[] b)
+    {
+        if ((long)a.Length * b.Length > MaxComparisons)
+            return a.Select(l => ('-', l)).Concat(b.Select(l => ('+', l)));
+        return LongestCommonSubsequenceOps(a, b);
+    }
+
+    private static IEnumerable<(char, string)> LongestCommonSubsequenceOps(string[] a, string[] b)
     {
         var lcs = new int[a.Length + 1, b.Length + 1];
         for (var i = a.Length - 1; i >= 0; i--)

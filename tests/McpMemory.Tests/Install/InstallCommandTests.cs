@@ -56,6 +56,8 @@ public sealed class InstallCommandTests
         }
 
         Directory.EnumerateFiles(box.Root, "*", SearchOption.AllDirectories).Should().BeEmpty();
+        // Folders install created for its files go too; the clients' own homes (~/.codex, ~/.gemini, ...) may stay.
+        Directory.EnumerateDirectories(box.Project).Select(Path.GetFileName).Should().Equal(".git");
     }
 
     [Fact]
