@@ -169,7 +169,10 @@ public static class InstallCommands
         {
             plan.Files.Apply(output, host.UtcNow(), [paths.ProjectRoot, paths.Home, paths.UserConfig, paths.AppData, paths.ClaudeConfigDir, paths.CodexHome, paths.GeminiDir]);
         }
-        if (plan.Files.Summary().Count == 0) output.WriteLine("Nothing to do.");
+        if (plan.Files.Summary().All(f => f.Outcome == FileOutcome.Unchanged))
+            output.WriteLine(launch is not null
+                ? "Everything was already in place."
+                : "Nothing of mcp-memory was found here. If it was installed with the other --scope (or --project-dir), pass that.");
         if (plan.Reminders.Count == 0) return;
         output.WriteLine();
         output.WriteLine("Still up to you:");

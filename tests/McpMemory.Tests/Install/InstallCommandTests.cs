@@ -251,6 +251,33 @@ public sealed class InstallCommandTests
     }
 
     [Fact]
+    public void Project_dir_chooses_the_project_and_must_exist()
+    {
+        using var box = new InstallSandbox();
+        var other = Path.Combine(box.Root, "other");
+        Directory.CreateDirectory(other);
+
+        box.Install("--client", "gemini", "--project-dir", other, "--command", "mcp-memory").ExitCode.Should().Be(0);
+        File.Exists(Path.Combine(other, ".gemini", "settings.json")).Should().BeTrue();
+        File.Exists(box.ProjectFile(".gemini", "settings.json")).Should().BeFalse();
+
+        var missing = box.Install("--client", "gemini", "--project-dir", Path.Combine(box.Root, "nope"), "--command", "mcp-memory");
+        missing.ExitCode.Should().Be(1);
+        missing.Error.Should().Contain("--project-dir").And.Contain("does not exist");
+    }
+
+    [Fact]
+    public void Reruns_and_uninstalls_that_find_nothing_say_so()
+    {
+        using var box = new InstallSandbox();
+        box.Install("--client", "codex", "--scope", "user", "--command", "mcp-memory").ExitCode.Should().Be(0);
+
+        box.Install("--client", "codex", "--scope", "user", "--command", "mcp-memory").Output.Should().Contain("Everything was already in place.");
+        box.Uninstall("--client", "codex").Output.Should().Contain("installed with the other --scope");
+        File.Exists(box.HomeFile(".codex", "config.toml")).Should().BeTrue();
+    }
+
+    [Fact]
     public void Every_option_has_help_text()
     {
         foreach (var command in InstallCommands.Create())
