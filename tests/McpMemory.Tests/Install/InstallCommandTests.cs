@@ -278,6 +278,30 @@ public sealed class InstallCommandTests
     }
 
     [Fact]
+    public void Arguments_for_the_server_may_look_like_options()
+    {
+        using var box = new InstallSandbox();
+
+        var result = box.Install("--client", "cursor", "--command", "mcp-memory", "--arg", "serve", "--arg", "--verbose", "--db", "mem.db", "--no-instructions");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        JsonNode.Parse(File.ReadAllText(box.ProjectFile(".cursor", "mcp.json")))!["mcpServers"]!["mcp-memory"]!["args"]!.AsArray()
+            .Select(a => a!.GetValue<string>()).Should().Equal("serve", "--verbose", "--db", box.ProjectFile("mem.db"));
+    }
+
+    [Fact]
+    public void An_unknown_scope_is_a_parse_error()
+    {
+        using var box = new InstallSandbox();
+
+        var result = box.Install("--client", "cursor", "--scope", "global");
+
+        result.ExitCode.Should().NotBe(0);
+        result.Error.Should().Contain("global");
+        Directory.EnumerateFiles(box.Root, "*", SearchOption.AllDirectories).Should().BeEmpty();
+    }
+
+    [Fact]
     public void Every_option_has_help_text()
     {
         foreach (var command in InstallCommands.Create())
