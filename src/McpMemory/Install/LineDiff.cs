@@ -33,6 +33,7 @@ public static class LineDiff
             if (skipped) { yield return "..."; skipped = false; }
             yield return $"{ops[i].Op} {ops[i].Line}";
         }
+        if (skipped) yield return "...";
     }
 
     private static string[] SplitLines(string text) =>
