@@ -27,21 +27,21 @@ public sealed class ChangeSet
     /// <summary>The file's text as earlier edits in this run left it; null when it does not exist.</summary>
     public TextFile? Read(string path)
     {
-        path = Path.GetFullPath(path);
+        path = Canonical(path);
         return StateOf(path).Current;
     }
 
     /// <summary>Like Read, for a file this run only looks at: it is not listed in the outcome.</summary>
     public TextFile? Peek(string path)
     {
-        path = Path.GetFullPath(path);
+        path = Canonical(path);
         return _files.TryGetValue(path, out var state) ? state.Current : TextFile.Load(path);
     }
 
     /// <summary>Records new content for a file (null deletes it). A no-op edit records nothing.</summary>
     public void Write(string path, string? newText, string reason)
     {
-        path = Path.GetFullPath(path);
+        path = Canonical(path);
         var state = StateOf(path);
         if (state.Current?.Text == newText) return;
         state.Current = newText is null ? null : (state.Current ?? TextFile.New) with { Text = newText };
@@ -105,6 +105,19 @@ public sealed class ChangeSet
             output.WriteLine($"  deleted   {dir}{Path.DirectorySeparatorChar}  (empty folder)");
             dir = Path.GetDirectoryName(dir);
         }
+    }
+
+    /// <summary>
+    /// The file itself, not a symlink to it: CLAUDE.md is often a link to AGENTS.md, and an
+    /// atomic rename onto the link would replace it with a copy. Both names then share one state.
+    /// </summary>
+    private static string Canonical(string path)
+    {
+        path = Path.GetFullPath(path);
+        var info = new FileInfo(path);
+        return info.Exists && info.LinkTarget is not null
+            ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path
+            : path;
     }
 
     private FileState StateOf(string path)

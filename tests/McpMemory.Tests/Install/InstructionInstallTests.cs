@@ -85,6 +85,24 @@ public sealed class InstructionInstallTests
     }
 
     [Fact]
+    public void A_CLAUDE_md_symlinked_to_AGENTS_md_stays_a_symlink_and_gets_one_block()
+    {
+        if (OperatingSystem.IsWindows()) return; // creating symlinks needs developer mode there
+        using var box = new InstallSandbox();
+        box.WriteFile(box.ProjectFile("AGENTS.md"), UserNotes);
+        File.CreateSymbolicLink(box.ProjectFile("CLAUDE.md"), "AGENTS.md");
+
+        box.Install("--client", "claude-code,codex,gemini", "--command", "mcp-memory").ExitCode.Should().Be(0);
+
+        new FileInfo(box.ProjectFile("CLAUDE.md")).LinkTarget.Should().Be("AGENTS.md");
+        BlockCount(File.ReadAllText(box.ProjectFile("AGENTS.md"))).Should().Be(1);
+
+        box.Uninstall("--client", "claude-code,codex,gemini").ExitCode.Should().Be(0);
+        new FileInfo(box.ProjectFile("CLAUDE.md")).LinkTarget.Should().Be("AGENTS.md");
+        File.ReadAllText(box.ProjectFile("AGENTS.md")).Should().Be(UserNotes);
+    }
+
+    [Fact]
     public void Codex_writes_into_AGENTS_override_md_when_the_project_has_one()
     {
         using var box = new InstallSandbox();
