@@ -19,7 +19,9 @@ public static class InstallCommands
         var command = new Command(
             install ? "install" : "uninstall",
             install
-                ? "Register the mcp-memory server with agent clients and add the memory instructions to their instruction files. Merges into existing configs, backs up every file it changes, and changes nothing when run twice."
+                ? "Register the mcp-memory server with agent clients and add the memory instructions to their instruction files. " +
+                  "Merges into existing configs, backs up every file it changes, and changes nothing when run twice. " +
+                  "It never marks a folder as trusted for you: it prints the trust or approval steps each client still needs."
                 : "Remove exactly what `install` added (the server entry, Claude Code's enable-list entry, the instruction block); files that held only that are deleted.");
 
         var client = new Option<string[]>("--client", "-c")
