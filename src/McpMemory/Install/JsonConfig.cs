@@ -38,8 +38,9 @@ public sealed class JsonConfig
     {
         if (string.IsNullOrWhiteSpace(text)) return new JsonConfig(path, new JsonObject(), false, text);
 
-        var strict = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Disallow };
-        var lenient = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+        // Duplicate keys are refused too: which one a client honours is anyone's guess.
+        var strict = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
+        var lenient = strict with { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
         JsonNode? root;
         var hadComments = false;
         try

@@ -189,6 +189,22 @@ public sealed class JsonClientInstallTests
         box.Snapshot().Should().BeEquivalentTo(before);
     }
 
+    [Theory]
+    [InlineData("{\n  \"a\": 1,\n  \"a\": 2\n}\n")]
+    [InlineData("{\n  \"mcpServers\": {\n    \"x\": {},\n    \"x\": {}\n  }\n}\n")]
+    public void Duplicate_keys_are_refused(string content)
+    {
+        using var box = new InstallSandbox();
+        var config = box.ProjectFile(".mcp.json");
+        box.WriteFile(config, content);
+
+        var result = box.Install("--client", "claude-code", "--command", "mcp-memory");
+
+        result.ExitCode.Should().Be(1, result.ToString());
+        result.Error.Should().Contain(config + ":").And.Contain("Duplicate").And.Contain("nothing was changed");
+        File.ReadAllText(config).Should().Be(content);
+    }
+
     [Fact]
     public void A_servers_key_that_is_not_an_object_is_refused()
     {
