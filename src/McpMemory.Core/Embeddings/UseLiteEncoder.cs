@@ -125,11 +125,12 @@ public sealed class UseLiteEncoder : IEmbedder
         for (int i = 0; i < count; i++)
             tokens[i] = TokenIds(texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts)));
 
-        // Consecutive texts form passes of at most MaxRowsPerPass rows; with several cores, passes are made
-        // small enough that every core gets one.
+        // Consecutive texts form passes of at most MaxRowsPerPass rows. The number of passes is a multiple of the
+        // core count so that the cores get equal shares of the work.
         long totalRows = tokens.Sum(t => (long)t.Length);
         int cores = Environment.ProcessorCount;
-        int rowsPerPass = (int)Math.Clamp((totalRows + cores - 1) / cores, 32, MaxRowsPerPass);
+        long rounds = Math.Max(1, (totalRows + (long)cores * MaxRowsPerPass - 1) / ((long)cores * MaxRowsPerPass));
+        int rowsPerPass = (int)Math.Clamp((totalRows + cores * rounds - 1) / (cores * rounds), UseLiteEncoder.MaxTokens / 4, MaxRowsPerPass);
         var passes = new List<(int Start, int End)>();
         for (int start = 0; start < count;)
         {
