@@ -314,7 +314,8 @@ public sealed class UseLiteEncoder : IEmbedder
         {
             if (rows > _rows)
             {
-                _rows = Math.Max(rows, 64);
+                // Full size at once: growing in steps would leave large-object-heap garbage behind.
+                _rows = Math.Max(rows, MaxRowsPerPass);
                 Input = new float[_rows * EmbeddingWidth];
                 Stream = new float[_rows * Width];
                 Normed = new float[_rows * Width];
