@@ -121,9 +121,14 @@ public sealed class UseLiteEncoder : IEmbedder
         var vectors = new float[count][];
         if (count == 0) return vectors;
 
-        var tokens = new int[count][];
         for (int i = 0; i < count; i++)
-            tokens[i] = TokenIds(texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts)));
+            if (texts[i] is null) throw new ArgumentException($"Text {i} is null.", nameof(texts));
+        // Tokenizing costs ~1 µs per token, a few percent of the forward pass: worth spreading over the cores too.
+        var tokens = new int[count][];
+        if (count >= 16 && Environment.ProcessorCount > 1)
+            Parallel.For(0, count, i => tokens[i] = TokenIds(texts[i]));
+        else
+            for (int i = 0; i < count; i++) tokens[i] = TokenIds(texts[i]);
 
         // Consecutive texts form passes of at most MaxRowsPerPass rows. The number of passes is a multiple of the
         // core count so that the cores get equal shares of the work.
