@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using McpMemory.Core.Memories;
 using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Storage;
@@ -47,16 +48,16 @@ public sealed class MemoryDatabase : IDisposable
     }
 
     /// <summary>Runs <paramref name="read"/> on a pooled session (WAL: readers never block the writer).</summary>
-    internal T Read<T>(Func<SqliteSession, T> read)
+    internal T Read<T>(Func<SqliteSession, T> read) => RetryWhenBusy(() =>
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var session = _readers.TryTake(out var pooled) ? pooled : OpenSession();
         try { return read(session); }
         finally { _readers.Add(session); }
-    }
+    });
 
     /// <summary>Runs <paramref name="write"/> in one immediate transaction: all of it is committed, or none.</summary>
-    internal T Write<T>(Func<SqliteSession, SqliteTransaction, T> write)
+    internal T Write<T>(Func<SqliteSession, SqliteTransaction, T> write) => RetryWhenBusy(() =>
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_writeLock)
@@ -66,7 +67,33 @@ public sealed class MemoryDatabase : IDisposable
             transaction.Commit();
             return result;
         }
+    });
+
+    /// <summary>
+    /// The busy timeout already waits for another process's lock; this bounded retry covers what it cannot
+    /// (a lock held past the timeout, SQLITE_BUSY during WAL recovery). A failed attempt was rolled back whole,
+    /// so running it again is safe. When the retries run out the caller gets a clear error, not a raw SQLite one.
+    /// </summary>
+    private static T RetryWhenBusy<T>(Func<T> attempt)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            try { return attempt(); }
+            catch (SqliteException e) when (IsBusy(e) && tries < BusyRetries)
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(50 * tries + Random.Shared.Next(50)));
+            }
+            catch (SqliteException e) when (IsBusy(e))
+            {
+                throw new MemoryBusyException(
+                    $"database: another process has held the lock on the database for over {BusyTimeout.TotalSeconds * BusyRetries:0} s; nothing was written, try again");
+            }
+        }
     }
+
+    private const int BusyRetries = 3;
+
+    internal static bool IsBusy(SqliteException e) => e.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
 
     private SqliteSession OpenSession(bool checkVersion = false)
     {
@@ -77,9 +104,9 @@ public sealed class MemoryDatabase : IDisposable
         using (var pragma = connection.CreateCommand())
         {
             pragma.CommandText = $"""
+                PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds};
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds};
                 PRAGMA temp_store = MEMORY;
                 """;
             pragma.ExecuteNonQuery();
