@@ -13,6 +13,7 @@ var root = new RootCommand("mcp-memory: persistent memory for coding agents, ser
     CliOptions.Db, CliOptions.Json, CliOptions.Namespace, CliOptions.AgentId, serve,
 };
 foreach (var command in MemoryCommands.Create()) root.Subcommands.Add(command);
+foreach (var command in DataCommands.Create()) root.Subcommands.Add(command);
 
 var subcommands = root.Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
 var helpOrVersion = args.Any(a => a is "-h" or "--help" or "-?" or "--version");

@@ -21,8 +21,9 @@ public sealed record ImportResult(
 /// written. The whole file is validated first with the same rules as a store (an error names the line and the field:
 /// "line 17: importance: must be between 0 and 1"), so a bad file writes nothing; then it is written in batches, one
 /// transaction each. Idempotent: a memory whose id exists, a state key that exists, a feedback row that is already
-/// there are skipped and counted. Events are history: one is appended only when it refers to a memory this import
-/// added (so the history travels with the memory and a second import adds nothing); others stay in the source.
+/// there are skipped and counted. Events are history: one is appended only when it refers to a memory or a state key
+/// this import added (so the history travels with what it describes and a second import adds nothing); the rest
+/// (events of deleted memories, earlier imports) stay in the source database.
 /// </summary>
 internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator validate)
 {
@@ -38,7 +39,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         foreach (var _ in Records(full)) total++; // pass 1: every line valid, or nothing is written
 
         var counts = new long[8];
-        var added = new HashSet<string>(StringComparer.Ordinal);
+        var added = new HashSet<string>(StringComparer.Ordinal); // memory ids and state keys (StateKey) this import added
         var batch = new List<Record>(BatchSize);
         var done = 0L;
         foreach (var record in Records(full))
@@ -134,7 +135,9 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
                 insert.Parameters.AddWithValue("@value", s.Value);
                 insert.Parameters.AddWithValue("@version", s.Version);
                 insert.Parameters.AddWithValue("@updated", s.UpdatedAt);
-                return (1, insert.ExecuteNonQuery() == 1);
+                var isNew = insert.ExecuteNonQuery() == 1;
+                if (isNew) added.Add(StateKey(s.Namespace, s.AgentId, s.Key));
+                return (1, isNew);
             }
             case FeedbackRecord f:
             {
@@ -153,12 +156,25 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
             }
             case EventRecord e:
             {
-                if (e.MemoryId is null || !added.Contains(e.MemoryId)) return (3, false);
+                if (!added.Contains(e.MemoryId ?? StateKeyOf(e) ?? "")) return (3, false);
                 MemoryStore.AppendEvent(session, tx, e.At, e.Event, e.Namespace, e.MemoryId, e.Detail);
                 return (3, true);
             }
             default: throw new InvalidOperationException(record.GetType().Name);
         }
+    }
+
+    private static string StateKey(string ns, string agentId, string key) => $"{ns}\0{agentId}\0{key}";
+
+    /// <summary>The state key a state_set event describes (its detail names agent_id and key), if it is one.</summary>
+    private static string? StateKeyOf(EventRecord e)
+    {
+        if (e.Namespace is null || e.Detail is null) return null;
+        var detail = JsonNode.Parse(e.Detail) as JsonObject;
+        return detail?["agent_id"] is JsonValue agent && agent.TryGetValue<string>(out var a) &&
+               detail["key"] is JsonValue key && key.TryGetValue<string>(out var k)
+            ? StateKey(e.Namespace, a, k)
+            : null;
     }
 
     /// <summary>Parses and validates every line; the first bad one stops the import with its line number.</summary>

@@ -53,7 +53,7 @@ internal static class MarkdownExporter
                 if (m.SessionId is not null) facts.Add("session " + m.SessionId);
                 if (m.Source is not null) facts.Add("source " + m.Source);
                 if (m.ExpiresAt is { } expires) facts.Add("expires " + expires.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture));
-                if (m.Metadata is not null) facts.Add("metadata `" + m.Metadata.ToJsonString().Replace("`", "'") + "`");
+                if (m.Metadata is not null) facts.Add("metadata `" + m.Metadata.ToJsonString(JsonlFormat.Options).Replace("`", "'") + "`");
                 md.Append("<sub>").Append(string.Join(" · ", facts)).Append("</sub>\n");
             }
         }
@@ -61,14 +61,14 @@ internal static class MarkdownExporter
     }
 
     /// <summary>
-    /// "project:api" → "project-api.md". Namespace names may hold '/' and "..", so only letters, digits and . _ - @ +
-    /// survive, a leading dot is replaced, and clashes get a numeric suffix: a file always lands inside the folder.
+    /// "project:api" → "project-api.md". Namespace names may hold '/' and "..", so only letters, digits and _ - @ +
+    /// survive (anything else becomes '-'), and clashes get a numeric suffix: a file always lands inside the folder.
     /// </summary>
     internal static string UniqueFileName(string ns, HashSet<string> used)
     {
         var name = new StringBuilder(ns.Length);
-        foreach (var c in ns) name.Append(char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@' or '+' ? c : '-');
-        var stem = name.ToString().TrimStart('.');
+        foreach (var c in ns) name.Append(char.IsLetterOrDigit(c) || c is '_' or '-' or '@' or '+' ? c : '-');
+        var stem = name.ToString();
         if (stem.Length == 0) stem = "namespace";
         var candidate = stem + ".md";
         for (var n = 2; !used.Add(candidate); n++) candidate = $"{stem}-{n}.md";

@@ -16,7 +16,10 @@ public static class StdioServer
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("McpMemory", LogLevel.Information);
-        AddMemoryServer(builder.Services, settings).WithStdioServerTransport();
+        // Not WithStdioServerTransport: every stdin line passes JsonRpcLineGuard first, so malformed input gets a
+        // JSON-RPC error instead of silence, and stdout carries only whole JSON-RPC messages.
+        var stdout = new LineWriter(Console.OpenStandardOutput());
+        AddMemoryServer(builder.Services, settings).WithStreamServerTransport(JsonRpcLineGuard.Start(Console.OpenStandardInput(), stdout), stdout);
 
         using var host = builder.Build();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
@@ -30,12 +33,15 @@ public static class StdioServer
     {
         services.AddSingleton(_ => MemoryService.Open(settings.DatabasePath));
         services.AddSingleton(settings.ToCaller());
+        services.AddSingleton(ExpirySweepOptions.FromEnvironment());
+        services.AddHostedService<ExpirySweepService>();
         return services
             .AddMcpServer(o =>
             {
                 o.ServerInfo = new() { Name = "mcp-memory", Version = typeof(StdioServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
                 o.ServerInstructions = ServerInstructions;
             })
+            .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArgumentErrors.Filter))
             .WithTools<MemoryTools>(ToolCall.Json)
             .WithTools<StateTools>(ToolCall.Json);
     }
