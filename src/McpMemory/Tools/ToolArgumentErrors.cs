@@ -37,8 +37,11 @@ internal static class ToolArgumentErrors
                     if (arguments is null || !arguments.TryGetValue(name, out var v) || v.ValueKind == JsonValueKind.Null)
                         return $"{name}: is required";
             foreach (var (name, value) in arguments ?? new Dictionary<string, JsonElement>())
+            {
+                if (HasLoneSurrogate(value)) return $"{name}: contains an unpaired UTF-16 surrogate (not valid Unicode text)";
                 if (properties.TryGetProperty(name, out var property) && Mismatch(property, value) is { } expected)
                     return $"{name}: must be {expected} (got {Show(value)})";
+            }
         }
         var message = error.Message;
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
@@ -80,6 +83,25 @@ internal static class ToolArgumentErrors
         value.ValueKind == JsonValueKind.Number ? value.TryGetInt32(out _)
         : value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 
+    /// <summary>True when a string in <paramref name="value"/> is an escaped lone surrogate, which no binder can turn into text.</summary>
+    private static bool HasLoneSurrogate(JsonElement value)
+    {
+        try
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String: value.GetString(); break;
+                case JsonValueKind.Array: foreach (var item in value.EnumerateArray()) if (HasLoneSurrogate(item)) return true; break;
+                case JsonValueKind.Object:
+                    foreach (var property in value.EnumerateObject())
+                        if (HasLoneSurrogate(property.Value)) return true;
+                    break;
+            }
+            return false;
+        }
+        catch (InvalidOperationException) { return true; }
+    }
+
     /// <summary>The schema's "type": one name or a list of names (nullable parameters list "null" too).</summary>
     private static List<string?> TypesOf(JsonElement schema) =>
         !schema.TryGetProperty("type", out var type) ? []
@@ -92,7 +114,7 @@ internal static class ToolArgumentErrors
 
     private static string Show(JsonElement value)
     {
-        var text = value.ValueKind == JsonValueKind.String ? "\"" + value.GetString() + "\"" : value.GetRawText();
+        var text = value.GetRawText();
         return text.Length <= 40 ? text : value.ValueKind.ToString().ToLowerInvariant() + " of " + text.Length + " characters";
     }
 }

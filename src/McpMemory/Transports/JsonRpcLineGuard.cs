@@ -84,16 +84,26 @@ internal sealed class JsonRpcLineGuard
 
     private async Task HandleAsync(ReadOnlyMemory<byte> line)
     {
-        var text = line.Span.TrimEnd((byte)'\r');
-        if (text.IsEmpty || IsWhiteSpace(text)) return;
-        var problem = Check(text, out var id);
-        if (problem is null)
+        var text = line.TrimEnd((byte)'\r');
+        if (text.IsEmpty || IsWhiteSpace(text.Span)) return;
+        byte[] answer;
+        try
         {
-            await _pipe.Writer.WriteAsync(text.ToArray());
-            await _pipe.Writer.WriteAsync("\n"u8.ToArray());
-            return;
+            var problem = Check(text.Span, out var id);
+            if (problem is null)
+            {
+                await _pipe.Writer.WriteAsync(text);
+                await _pipe.Writer.WriteAsync("\n"u8.ToArray());
+                return;
+            }
+            answer = Error(id, problem.Value.Code, problem.Value.Message);
         }
-        await _output.WriteLineAsync(Error(id, problem.Value.Code, problem.Value.Message));
+        catch (Exception e) when (e is not IOException)
+        {
+            // Whatever a line holds, the guard answers and reads on: one bad message never ends the session.
+            answer = Error(null, InvalidRequest, "Invalid Request: the message could not be read");
+        }
+        await _output.WriteLineAsync(answer);
     }
 
     /// <summary>Null when <paramref name="line"/> is a JSON-RPC 2.0 request, notification or response; else why not.</summary>
@@ -105,25 +115,34 @@ internal sealed class JsonRpcLineGuard
         catch (JsonException e) { return (ParseError, "Parse error: " + FirstSentence(e.Message)); }
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                return (InvalidRequest, $"Invalid Request: a message must be a JSON object (got {Kind(root)}; batches are not supported)");
-            if (root.TryGetProperty("id", out var idElement))
+            try { return CheckMessage(document.RootElement, out id); }
+            catch (InvalidOperationException) // a string holding an escaped lone surrogate cannot be read as text
             {
-                if (idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null))
-                    return (InvalidRequest, $"Invalid Request: id must be a string or a number (got {Kind(idElement)})");
-                id = JsonNode.Parse(idElement.GetRawText());
+                return (ParseError, "Parse error: a string holds an unpaired UTF-16 surrogate escape (not valid Unicode text)");
             }
-            if (!root.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
-                return (InvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"");
-            if (root.TryGetProperty("method", out var method))
-                return method.ValueKind == JsonValueKind.String && method.GetString()!.Length > 0
-                    ? null
-                    : (InvalidRequest, $"Invalid Request: method must be a non-empty string (got {Kind(method)})");
-            if (idElement.ValueKind != JsonValueKind.Undefined && (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _)))
-                return null; // a response to a request the server sent
-            return (InvalidRequest, "Invalid Request: a message needs a method (request or notification) or an id with a result or error (response)");
         }
+    }
+
+    private static (int Code, string Message)? CheckMessage(JsonElement root, out JsonNode? id)
+    {
+        id = null;
+        if (root.ValueKind != JsonValueKind.Object)
+            return (InvalidRequest, $"Invalid Request: a message must be a JSON object (got {Kind(root)}; batches are not supported)");
+        if (root.TryGetProperty("id", out var idElement))
+        {
+            if (idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null))
+                return (InvalidRequest, $"Invalid Request: id must be a string or a number (got {Kind(idElement)})");
+            id = JsonNode.Parse(idElement.GetRawText());
+        }
+        if (!root.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
+            return (InvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"");
+        if (root.TryGetProperty("method", out var method))
+            return method.ValueKind == JsonValueKind.String && method.GetString()!.Length > 0
+                ? null
+                : (InvalidRequest, $"Invalid Request: method must be a non-empty string (got {Kind(method)})");
+        if (idElement.ValueKind != JsonValueKind.Undefined && (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _)))
+            return null; // a response to a request the server sent
+        return (InvalidRequest, "Invalid Request: a message needs a method (request or notification) or an id with a result or error (response)");
     }
 
     internal static byte[] Error(JsonNode? id, int code, string message)
