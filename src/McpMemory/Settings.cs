@@ -17,7 +17,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         var path = FirstNonEmpty(db, Environment.GetEnvironmentVariable(DbVariable)) ?? DefaultDatabasePath();
         var space = FirstNonEmpty(ns, Environment.GetEnvironmentVariable(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
         var agent = FirstNonEmpty(agentId, Environment.GetEnvironmentVariable(AgentVariable)) ?? Core.Memories.Caller.DefaultAgentId;
-        return new Settings(Path.GetFullPath(path), Namespaces.Validate(space), agent);
+        return new Settings(Core.Storage.UserPath.FullPath(path, "--db"), Namespaces.Validate(space), agent);
     }
 
     public Caller ToCaller() => new(DefaultNamespace, AgentId);

@@ -21,6 +21,8 @@ public sealed class MemoryValidator(MemoryLimits limits)
             throw new MemoryValidationException(field, "must not be empty");
         if (string.IsNullOrWhiteSpace(content))
             throw new MemoryValidationException(field, "must contain more than whitespace");
+        if (content.Contains('\0'))
+            throw new MemoryValidationException(field, "contains U+0000 (NUL); text may not hold NUL characters"); // SQLite's text functions and FTS stop at NUL
         var bytes = Utf8Length(content, field);
         if (bytes > Limits.MaxContentBytes)
             throw new MemoryValidationException(field, $"is {bytes} bytes; the limit is {Limits.MaxContentBytes} bytes (UTF-8)");

@@ -31,7 +31,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
 
     public ImportResult Import(string path, long now, IProgress<long>? progress)
     {
-        var full = Path.GetFullPath(path);
+        var full = UserPath.FullPath(path, "import");
         if (Directory.Exists(full)) throw new MemoryFileException($"{full} is a folder; import reads a .jsonl file written by export");
         if (!File.Exists(full)) throw new MemoryFileException($"{full} does not exist");
 

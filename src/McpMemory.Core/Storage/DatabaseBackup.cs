@@ -17,9 +17,9 @@ public static class DatabaseBackup
     /// </summary>
     public static VerifyReport Backup(string databasePath, string target, TimeProvider? clock = null)
     {
-        var source = Path.GetFullPath(databasePath);
+        var source = UserPath.FullPath(databasePath, "database");
         if (!File.Exists(source)) throw new MemoryFileException($"database {source} does not exist; nothing to back up");
-        var destination = BackupPath(source, Path.GetFullPath(target), (clock ?? TimeProvider.System).GetUtcNow());
+        var destination = BackupPath(source, UserPath.FullPath(target, "backup target"), (clock ?? TimeProvider.System).GetUtcNow());
 
         var staging = SqliteFiles.Sibling(destination, "partial");
         try
@@ -58,8 +58,8 @@ public static class DatabaseBackup
     /// </summary>
     public static RestoreResult Restore(string backupPath, string databasePath, TimeProvider? clock = null)
     {
-        var backup = Path.GetFullPath(backupPath);
-        var database = Path.GetFullPath(databasePath);
+        var backup = UserPath.FullPath(backupPath, "backup");
+        var database = UserPath.FullPath(databasePath, "database");
         if (string.Equals(backup, database, StringComparison.Ordinal))
             throw new MemoryFileException("the backup and the database are the same file; nothing to restore");
         var check = DatabaseVerifier.Verify(backup);

@@ -23,7 +23,7 @@ public static class DatabaseVerifier
 
     public static VerifyReport Verify(string path)
     {
-        var full = System.IO.Path.GetFullPath(path);
+        var full = UserPath.FullPath(path, "verify");
         if (!File.Exists(full)) throw new MemoryFileException($"{full} does not exist");
         var snapshot = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"mcp-memory-verify-{Guid.NewGuid():N}.db");
         try
@@ -84,7 +84,7 @@ public static class DatabaseVerifier
         Expect(faults, connection, "SELECT count(*) FROM memories WHERE NOT (importance BETWEEN 0 AND 1)", n => $"memories: {n} importance value(s) outside 0..1");
         Expect(faults, connection, "SELECT count(*) FROM memories WHERE metadata IS NOT NULL AND (json_valid(metadata) = 0 OR json_type(metadata) <> 'object')",
             n => $"memories: {n} metadata value(s) are not JSON objects");
-        Expect(faults, connection, "SELECT count(*) FROM memories WHERE length(trim(content)) = 0", n => $"memories: {n} empty content value(s)");
+        Expect(faults, connection, "SELECT count(*) FROM memories WHERE trim(content, char(32, 9, 10, 13)) = '' OR instr(content, char(0)) > 0", n => $"memories: {n} content value(s) empty or holding NUL");
         Expect(faults, connection, "SELECT count(*) FROM memories WHERE updated_at < created_at", n => $"memories: {n} row(s) updated before they were created");
         Expect(faults, connection, "SELECT count(*) FROM agent_state WHERE json_valid(value) = 0 OR version < 1",
             n => $"state: {n} value(s) that are not JSON or have no version");

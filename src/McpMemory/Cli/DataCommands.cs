@@ -53,7 +53,7 @@ internal static class DataCommands
             "keeps the current file as <db>.before-restore-<UTC stamp>, then swaps the backup in atomically") { path, yes };
         command.SetAction(parse => Run(parse, settings =>
         {
-            var backup = Path.GetFullPath(parse.GetValue(path)!);
+            var backup = UserPath.FullPath(parse.GetValue(path), "restore");
             if (!parse.GetValue(yes))
             {
                 var plan = $"restore {backup} over {settings.DatabasePath}" +
@@ -105,7 +105,7 @@ internal static class DataCommands
             service.ExportJsonl(stdout);
             return;
         }
-        var full = Path.GetFullPath(target);
+        var full = UserPath.FullPath(target, "--out");
         if (Directory.Exists(full)) throw new MemoryFileException($"--out: {full} is a folder; give a file name for a jsonl export");
         if (full == service.Database.Path) throw new MemoryFileException("--out: that is the database itself; choose another file");
         var partial = full + ".partial";
@@ -125,7 +125,7 @@ internal static class DataCommands
             Console.Out.Write(string.Join("\n---\n\n", files.Select(f => f.Text)));
             return;
         }
-        var full = Path.GetFullPath(folder);
+        var full = UserPath.FullPath(folder, "--out");
         if (File.Exists(full)) throw new MemoryFileException($"--out: {full} is a file; markdown export writes one file per namespace into a folder");
         Directory.CreateDirectory(full);
         foreach (var file in files) File.WriteAllText(Path.Combine(full, file.FileName), file.Text, new UTF8Encoding(false));
