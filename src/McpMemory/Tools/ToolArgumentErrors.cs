@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Text.Json;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace McpMemory.Tools;
 
 /// <summary>
-/// Arguments of the wrong JSON type never reach a tool method: the SDK fails to bind them and would answer only
-/// "An error occurred invoking 'store_memory'". This call-tool filter turns such binding failures into an error
-/// that names the argument and the expected type, as the engine's own errors do, so an agent can correct itself.
+/// Tool errors as an agent should see them: one line that starts with the field. Arguments of the wrong JSON type
+/// never reach a tool method (the SDK fails to bind them and would answer only "An error occurred invoking
+/// 'store_memory'"), so this call-tool filter names the argument and the expected type; engine errors pass through
+/// without the SDK's prefix.
 /// </summary>
 internal static class ToolArgumentErrors
 {
@@ -16,16 +18,19 @@ internal static class ToolArgumentErrors
         async (context, cancellationToken) =>
         {
             try { return await next(context, cancellationToken); }
+            catch (McpException e) when (e is not McpProtocolException)
+            {
+                // An engine error, already naming the field: pass it on as is (the SDK would prefix "An error occurred invoking …").
+                return Error(e.Message);
+            }
             catch (Exception e) when (e is JsonException or ArgumentException or FormatException or InvalidOperationException or OverflowException)
             {
                 var schema = (context.MatchedPrimitive as McpServerTool)?.ProtocolTool.InputSchema;
-                return new CallToolResult
-                {
-                    IsError = true,
-                    Content = [new TextContentBlock { Text = Describe(schema, context.Params?.Arguments, e) }],
-                };
+                return Error(Describe(schema, context.Params?.Arguments, e));
             }
         };
+
+    private static CallToolResult Error(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
 
     /// <summary>The first argument that does not fit the tool's input schema, else a short form of the binder's message.</summary>
     internal static string Describe(JsonElement? schema, IDictionary<string, JsonElement>? arguments, Exception error)

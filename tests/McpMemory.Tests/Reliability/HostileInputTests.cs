@@ -87,7 +87,7 @@ public class HostileInputTests(ITestOutputHelper output)
             _ => benign with { Json = hostile.Json },
         };
 
-    private static readonly Gen<Call> Calls = Gen.Frequency((2, AllHostile), (3, OneHostile), (1, Benign));
+    internal static readonly Gen<Call> Calls = Gen.Frequency((2, AllHostile), (3, OneHostile), (1, Benign));
 
     [Fact]
     public void Every_tool_and_entry_point_answers_or_names_the_bad_field_over_10000_random_and_adversarial_calls()
