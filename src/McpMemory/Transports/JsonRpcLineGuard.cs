@@ -3,14 +3,16 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpMemory.Core.Memories;
 
 namespace McpMemory.Transports;
 
 /// <summary>
 /// Stands between stdin and the MCP SDK's stream transport. Each newline-delimited line that is a well-formed
 /// JSON-RPC 2.0 message is passed on untouched; anything else (not JSON, too deep, too big, not an object, no
-/// jsonrpc "2.0", a method or id of the wrong type) is answered here with a JSON-RPC error response (-32700 parse
-/// error, -32600 invalid request) instead of being dropped in silence, and the server reads on. Oversized lines
+/// jsonrpc "2.0", a method or id of the wrong type, a string that is not valid Unicode) is answered here with a
+/// JSON-RPC error response (-32700 parse error, -32600 invalid request, -32602 invalid params) instead of being
+/// dropped in silence or failing deep in the SDK, and the server reads on. Oversized lines
 /// are discarded as they stream in, so they cannot exhaust memory.
 /// </summary>
 internal sealed class JsonRpcLineGuard
@@ -23,6 +25,7 @@ internal sealed class JsonRpcLineGuard
 
     public const int ParseError = -32700;
     public const int InvalidRequest = -32600;
+    public const int InvalidParams = -32602;
 
     private readonly Stream _input;
     private readonly LineWriter _output;
@@ -137,12 +140,44 @@ internal sealed class JsonRpcLineGuard
         if (!root.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
             return (InvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"");
         if (root.TryGetProperty("method", out var method))
-            return method.ValueKind == JsonValueKind.String && method.GetString()!.Length > 0
-                ? null
-                : (InvalidRequest, $"Invalid Request: method must be a non-empty string (got {Kind(method)})");
+        {
+            if (method.ValueKind != JsonValueKind.String || method.GetString()!.Length == 0)
+                return (InvalidRequest, $"Invalid Request: method must be a non-empty string (got {Kind(method)})");
+            // The SDK fails on such strings with a bare "An error occurred"; say what is wrong instead.
+            return LoneSurrogateAt(root, "$") is { } path
+                ? (InvalidParams, $"Invalid params: the string at {path} holds an unpaired UTF-16 surrogate escape (not valid Unicode text)")
+                : null;
+        }
         if (idElement.ValueKind != JsonValueKind.Undefined && (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _)))
             return null; // a response to a request the server sent
         return (InvalidRequest, "Invalid Request: a message needs a method (request or notification) or an id with a result or error (response)");
+    }
+
+    /// <summary>The JSON path of the first string or property name that is not valid Unicode (a lone \uD800-\uDFFF escape), if any.</summary>
+    private static string? LoneSurrogateAt(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                try { element.GetString(); return null; }
+                catch (InvalidOperationException) { return path; }
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                    if (LoneSurrogateAt(item, $"{path}[{index++}]") is { } found) return found;
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try { name = property.Name; }
+                    catch (InvalidOperationException) { return path + " (a property name)"; }
+                    if (LoneSurrogateAt(property.Value, $"{path}.{Namespaces.Truncate(name, 40)}") is { } found) return found;
+                }
+                return null;
+            default:
+                return null;
+        }
     }
 
     internal static byte[] Error(JsonNode? id, int code, string message)

@@ -88,6 +88,7 @@ public class HostileProcessTests(ITestOutputHelper output)
         var db = dir.File("hostile-server.db");
         await using var server = await RawMcpServer.StartAsync(db, "project:hostile");
         int results = 0, toolErrors = 0, protocolErrors = 0;
+        var errorCodes = new SortedDictionary<int, int>();
 
         bool Holds((HostileInputTests.Call Call, string Tool, int WrongAt, string Wrong) c)
         {
@@ -99,7 +100,10 @@ public class HostileProcessTests(ITestOutputHelper output)
             if (response["error"] is JsonObject error)
             {
                 protocolErrors++;
-                return error["code"] is not null && error["message"] is not null;
+                var code = error["code"]!.GetValue<int>();
+                errorCodes[code] = errorCodes.GetValueOrDefault(code) + 1;
+                // -32603 is the SDK's bare "An error occurred": input must never get that far without a reason.
+                return code != -32603 && error["message"]?.GetValue<string>() is { Length: > 0 };
             }
             var result = response["result"]!.AsObject();
             if (result["isError"]?.GetValue<bool>() != true) { results++; return true; }
@@ -117,7 +121,8 @@ public class HostileProcessTests(ITestOutputHelper output)
         Consistent(db);
 
         var figures = $"hostile input, stdio server: {ServerCases} tool calls ({results} results, {toolErrors} clear tool errors, " +
-                      $"{protocolErrors} JSON-RPC errors), server up throughout, stdout only JSON-RPC, database verified clean";
+                      $"{protocolErrors} JSON-RPC errors: " +
+                      string.Join(", ", errorCodes.Select(p => $"{p.Value} x {p.Key}")) + "), server up throughout, stdout only JSON-RPC, database verified clean";
         output.WriteLine(figures);
         Figures.Record(figures);
     }
@@ -199,7 +204,7 @@ public class HostileProcessTests(ITestOutputHelper output)
         var db = dir.File("cli.db");
         (await ToolProcess.RunAsync(["store", "seed memory", "--db", db])).ExitCode.Should().Be(0);
         // argv cannot carry NUL, and Linux caps one argument at 128 KiB.
-        string Arg(string? s) => (s ?? "").Replace('\0', '0') is var a && a.Length > 100_000 ? a[..100_000] : (s ?? "").Replace('\0', '0');
+        string Arg(string? s) => (s ?? "").Replace('\0', '0') is var a && a.Length > 30_000 ? a[..30_000] : (s ?? "").Replace('\0', '0');
         var samples = Gen.Sample(Gen.Zip(Hostile.Text, Hostile.Text), CliCases, 30);
         var commands = new List<string[]>();
         for (var i = 0; i < samples.Length; i++)
@@ -207,10 +212,10 @@ public class HostileProcessTests(ITestOutputHelper output)
             var (a, b) = (Arg(samples[i].Item1), Arg(samples[i].Item2));
             commands.Add((i % 10) switch
             {
-                0 => ["store", a, "--type", b],
+                0 => ["store", a],
                 1 => ["store", "ok", "--importance", a],
-                2 => ["store", "ok", "--tags", a, "--metadata", b],
-                3 => ["search", a, "--top-k", b],
+                2 => ["store", "ok", "--tags", a],
+                3 => ["search", a, "--top-k", "5"],
                 4 => ["get", a],
                 5 => ["delete", a],
                 6 => ["state", "set", a, b],
