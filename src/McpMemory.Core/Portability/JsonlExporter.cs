@@ -98,7 +98,7 @@ internal static class JsonlExporter
         transaction.Commit();
         output.Flush();
         return new ExportCounts(memories, states, feedback, events);
-    });
+    }, retryWhenBusy: false); // lines already written cannot be taken back
 
     private static void Line(TextWriter output, JsonObject record)
     {

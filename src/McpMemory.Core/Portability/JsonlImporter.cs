@@ -65,15 +65,18 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         void Flush()
         {
             if (batch.Count == 0) return;
-            database.Write((session, tx) =>
+            // Counted per attempt: a batch retried after a busy error must not be counted twice.
+            var batchCounts = database.Write((session, tx) =>
             {
+                var attempt = new long[counts.Length];
                 foreach (var record in batch)
                 {
                     var (kind, wasAdded) = Write(session, tx, record, added);
-                    counts[kind * 2 + (wasAdded ? 0 : 1)]++;
+                    attempt[kind * 2 + (wasAdded ? 0 : 1)]++;
                 }
-                return 0;
+                return attempt;
             });
+            for (var i = 0; i < counts.Length; i++) counts[i] += batchCounts[i];
             done += batch.Count;
             batch.Clear();
             progress?.Report(done);

@@ -47,14 +47,22 @@ public sealed class MemoryDatabase : IDisposable
         return new MemoryDatabase(full);
     }
 
-    /// <summary>Runs <paramref name="read"/> on a pooled session (WAL: readers never block the writer).</summary>
-    internal T Read<T>(Func<SqliteSession, T> read) => RetryWhenBusy(() =>
+    /// <summary>
+    /// Runs <paramref name="read"/> on a pooled session (WAL: readers never block the writer). A read with side
+    /// effects outside the database (an export writing to a stream) passes <paramref name="retryWhenBusy"/> = false,
+    /// since running it twice would repeat them.
+    /// </summary>
+    internal T Read<T>(Func<SqliteSession, T> read, bool retryWhenBusy = true)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var session = _readers.TryTake(out var pooled) ? pooled : OpenSession();
-        try { return read(session); }
-        finally { _readers.Add(session); }
-    });
+        T Attempt()
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var session = _readers.TryTake(out var pooled) ? pooled : OpenSession();
+            try { return read(session); }
+            finally { _readers.Add(session); }
+        }
+        return retryWhenBusy ? RetryWhenBusy(Attempt) : Attempt();
+    }
 
     /// <summary>Runs <paramref name="write"/> in one immediate transaction: all of it is committed, or none.</summary>
     internal T Write<T>(Func<SqliteSession, SqliteTransaction, T> write) => RetryWhenBusy(() =>

@@ -14,7 +14,7 @@ public sealed class RawMcpServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> _pending = new();
     private readonly ConcurrentQueue<string> _stdoutLines = new();
     private readonly Task _reader;
-    private readonly Task<string> _stderr;
+    private readonly Task<string> _stderr; // drained so that the server never blocks on a full stderr pipe
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private long _nextId;
 
@@ -92,12 +92,6 @@ public sealed class RawMcpServer : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    public async Task<string> StderrAsync()
-    {
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return await _stderr;
-    }
-
     private async Task ReadLoopAsync()
     {
         while (await _process.StandardOutput.ReadLineAsync() is { } line)
@@ -121,7 +115,7 @@ public sealed class RawMcpServer : IAsyncDisposable
             try { await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20)); }
             catch (TimeoutException) { Kill(); }
         }
-        try { await _reader.WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
+        try { await Task.WhenAll(_reader, _stderr).WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
         _process.Dispose();
     }
 }
