@@ -141,10 +141,13 @@ internal static class DataCommands
         command.SetAction(parse => Run(parse, settings =>
         {
             using var service = MemoryService.Open(settings.DatabasePath);
-            var started = DateTime.UtcNow;
+            // Quiet for small files; for big ones, one line a second on stderr (stdout keeps only the result).
+            var lastReport = DateTime.UtcNow;
             var progress = new SyncProgress(written =>
             {
-                if (DateTime.UtcNow - started > TimeSpan.FromSeconds(1)) Console.Error.WriteLine($"imported {written} records…");
+                if (DateTime.UtcNow - lastReport < TimeSpan.FromSeconds(1)) return;
+                lastReport = DateTime.UtcNow;
+                Console.Error.WriteLine($"imported {written} records…");
             });
             var result = service.ImportJsonl(parse.GetValue(path)!, progress);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return; }
