@@ -1,4 +1,6 @@
 using McpMemory.Core;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Storage;
 using McpMemory.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -22,8 +24,15 @@ public static class StdioServer
         AddMemoryServer(builder.Services, settings).WithStreamServerTransport(JsonRpcLineGuard.Start(Console.OpenStandardInput(), stdout), stdout);
 
         using var host = builder.Build();
-        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
-            .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory");
+        try { host.Services.GetRequiredService<MemoryService>(); }
+        catch (Exception e) when (e is SchemaTooNewException or MemoryException)
+        {
+            // Open the database before serving: a file this build must not touch is refused once, clearly, at start.
+            Console.Error.WriteLine("error: " + e.Message);
+            return 1;
+        }
+        log.LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
         await host.RunAsync(cancellationToken);
         return 0;
     }

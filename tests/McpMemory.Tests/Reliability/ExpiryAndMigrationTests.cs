@@ -124,5 +124,11 @@ public class ExpiryAndMigrationTests
                                          $"{Schema.CurrentVersion}. Upgrade mcp-memory (dotnet tool update -g McpMemory); the file was not changed.");
         File.ReadAllBytes(path).Should().Equal(before);
         Directory.GetFiles(dir.Path).Should().Equal(path);
+
+        var serve = await ToolProcess.RunAsync(["serve", "--db", path], stdin: "");
+        serve.ExitCode.Should().Be(1);
+        serve.Stdout.Should().BeEmpty("stdout belongs to the protocol");
+        serve.Stderr.Should().Contain($"has schema version {Schema.CurrentVersion + 3}").And.Contain("the file was not changed");
+        File.ReadAllBytes(path).Should().Equal(before);
     }
 }
