@@ -114,6 +114,10 @@ public class BackupRestoreTests
             FluentActions.Invoking(() => DatabaseBackup.Restore(bad, db)).Should().Throw<MemoryFileException>().WithMessage("*failed verification, so nothing was restored*");
         File.ReadAllBytes(db).Should().Equal(before);
         Directory.GetFiles(dir.Path, "*before-restore*").Should().BeEmpty();
+
+        var fresh = DatabaseBackup.Restore(db, dir.File("fresh.db"));
+        fresh.PreviousKeptAt.Should().BeNull("there was no database to keep");
+        fresh.Restored.Counts["memories"].Should().Be(2);
     }
 
     [Fact]

@@ -122,6 +122,7 @@ public class HostileInputTests(ITestOutputHelper output)
                 Prop.ForAll(Calls.ToArbitrary(), (Func<Call, bool>)Holds));
 
             ReliabilityChecks.Consistent(db);
+            RoundTripsThroughExport(service, dir);
             var figures = $"hostile input, in process: {answered + refused} cases over {Tools.Length} entry points, {answered} answered, " +
                           $"{refused} refused with a clear error, 0 crashes; database verified clean";
             output.WriteLine(figures);
@@ -130,6 +131,29 @@ public class HostileInputTests(ITestOutputHelper output)
             answered.Should().BeGreaterThan(InProcessCases / 20, "the generators must also produce valid calls, or the test proves little");
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>
+    /// Whatever the hostile calls managed to store (odd Unicode, control characters, deep metadata, odd state values)
+    /// survives export → import → export byte for byte, and renders as Markdown inside its folder.
+    /// </summary>
+    private static void RoundTripsThroughExport(MemoryService service, string dir)
+    {
+        var file = Path.Combine(dir, "hostile.jsonl");
+        using (var writer = new StreamWriter(file, false, Hostile.Utf8)) service.ExportJsonl(writer);
+        using var copy = MemoryService.Open(Path.Combine(dir, "copy.db"));
+        copy.ImportJsonl(file);
+        var again = new StringWriter();
+        copy.ExportJsonl(again);
+
+        static IEnumerable<string> Data(IEnumerable<string> lines) =>
+            lines.Where(l => l.StartsWith("{\"kind\":\"memory\"") || l.StartsWith("{\"kind\":\"state\""));
+        var original = Data(File.ReadAllLines(file, Hostile.Utf8)).ToList();
+        original.Should().NotBeEmpty();
+        Data(again.ToString().Split('\n')).Should().Equal(original);
+
+        var names = service.ExportMarkdown().Select(m => m.FileName).ToList();
+        names.Should().OnlyHaveUniqueItems().And.OnlyContain(n => n == Path.GetFileName(n) && !n.StartsWith('.'));
     }
 
     /// <summary>File errors start with the option or a line number and stay one short line.</summary>
