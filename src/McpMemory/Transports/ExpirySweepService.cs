@@ -1,4 +1,5 @@
 using McpMemory.Core;
+using McpMemory.Core.Memories;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +20,7 @@ public sealed record ExpirySweepOptions(TimeSpan FirstSweepAfter, TimeSpan Inter
         if (string.IsNullOrWhiteSpace(value)) return Default;
         if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
             || double.IsNaN(seconds) || seconds < 0 || seconds > TimeSpan.FromDays(1).TotalSeconds)
-            throw new ArgumentException($"{IntervalVariable}: \"{value}\" is not a number of seconds between 0 (off) and 86400");
+            throw new MemoryValidationException(IntervalVariable, $"\"{Namespaces.Truncate(value, 40)}\" is not a number of seconds between 0 (off) and 86400");
         var interval = TimeSpan.FromSeconds(seconds);
         return new ExpirySweepOptions(interval < Default.FirstSweepAfter ? interval : Default.FirstSweepAfter, interval);
     }

@@ -18,22 +18,29 @@ public static class StdioServer
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("McpMemory", LogLevel.Information);
-        // Not WithStdioServerTransport: every stdin line passes JsonRpcLineGuard first, so malformed input gets a
-        // JSON-RPC error instead of silence, and stdout carries only whole JSON-RPC messages.
-        var stdout = new LineWriter(Console.OpenStandardOutput());
-        AddMemoryServer(builder.Services, settings).WithStreamServerTransport(JsonRpcLineGuard.Start(Console.OpenStandardInput(), stdout), stdout);
-
-        using var host = builder.Build();
-        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory");
-        try { host.Services.GetRequiredService<MemoryService>(); }
+        IHost? host = null;
+        try
+        {
+            // Not WithStdioServerTransport: every stdin line passes JsonRpcLineGuard first, so malformed input gets a
+            // JSON-RPC error instead of silence, and stdout carries only whole JSON-RPC messages.
+            var stdout = new LineWriter(Console.OpenStandardOutput());
+            AddMemoryServer(builder.Services, settings).WithStreamServerTransport(JsonRpcLineGuard.Start(Console.OpenStandardInput(), stdout), stdout);
+            host = builder.Build();
+            // Open the database before serving: a file this build must not touch is refused once, clearly, at start.
+            host.Services.GetRequiredService<MemoryService>();
+        }
         catch (Exception e) when (e is SchemaTooNewException or MemoryException)
         {
-            // Open the database before serving: a file this build must not touch is refused once, clearly, at start.
+            host?.Dispose();
             Console.Error.WriteLine("error: " + e.Message);
             return 1;
         }
-        log.LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
-        await host.RunAsync(cancellationToken);
+        using (host)
+        {
+            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
+                .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
+            await host.RunAsync(cancellationToken);
+        }
         return 0;
     }
 

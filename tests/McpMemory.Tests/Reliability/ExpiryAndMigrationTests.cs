@@ -80,6 +80,17 @@ public class ExpiryAndMigrationTests
     }
 
     [Fact]
+    public async Task A_bad_sweep_interval_stops_the_server_at_start_with_one_clear_line()
+    {
+        using var dir = new TempDirectory();
+        var result = await ToolProcess.RunAsync(["serve", "--db", dir.File("m.db")], stdin: "",
+            env: new Dictionary<string, string> { [McpMemory.Transports.ExpirySweepOptions.IntervalVariable] = "soon" });
+        result.ExitCode.Should().Be(1);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Trim().Should().Be("error: MCP_MEMORY_EXPIRY_SWEEP_SECONDS: \"soon\" is not a number of seconds between 0 (off) and 86400");
+    }
+
+    [Fact]
     public void An_older_schema_is_backed_up_then_migrated_forward_on_open()
     {
         using var dir = new TempDirectory();
