@@ -12,8 +12,10 @@ namespace McpMemory.Core.Storage;
 /// </summary>
 public sealed class MemoryDatabase : IDisposable
 {
-    /// <summary>How long a statement waits for another connection's lock before giving up.</summary>
+    /// <summary>How long a statement waits for another connection's lock before giving up (the default).</summary>
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TimeSpan _busyTimeout;
 
     private readonly string _connectionString;
     private readonly ConcurrentBag<SqliteSession> _readers = [];
@@ -24,27 +26,31 @@ public sealed class MemoryDatabase : IDisposable
     public string Path { get; }
     public int SchemaVersion { get; }
 
-    private MemoryDatabase(string path)
+    private MemoryDatabase(string path, TimeSpan busyTimeout)
     {
         Path = path;
+        _busyTimeout = busyTimeout;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false, // sessions are pooled here, with their prepared statements
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+            DefaultTimeout = Math.Max(1, (int)busyTimeout.TotalSeconds),
         }.ToString();
         _writer = OpenSession(checkVersion: true);
         SchemaVersion = Migrator.Migrate(_writer, path);
     }
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/> and brings its schema up to date.</summary>
-    public static MemoryDatabase Open(string path)
+    public static MemoryDatabase Open(string path) => Open(path, BusyTimeout);
+
+    /// <summary>As <see cref="Open(string)"/>, with another busy timeout (tests use a short one to reach the retry limit).</summary>
+    internal static MemoryDatabase Open(string path, TimeSpan busyTimeout)
     {
         var full = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(full);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        return new MemoryDatabase(full);
+        return new MemoryDatabase(full, busyTimeout);
     }
 
     /// <summary>
@@ -82,7 +88,7 @@ public sealed class MemoryDatabase : IDisposable
     /// (a lock held past the timeout, SQLITE_BUSY during WAL recovery). A failed attempt was rolled back whole,
     /// so running it again is safe. When the retries run out the caller gets a clear error, not a raw SQLite one.
     /// </summary>
-    private static T RetryWhenBusy<T>(Func<T> attempt)
+    private T RetryWhenBusy<T>(Func<T> attempt)
     {
         for (var tries = 1; ; tries++)
         {
@@ -94,7 +100,7 @@ public sealed class MemoryDatabase : IDisposable
             catch (SqliteException e) when (IsBusy(e))
             {
                 throw new MemoryBusyException(
-                    $"database: another process has held the lock on the database for over {BusyTimeout.TotalSeconds * BusyRetries:0} s; nothing was written, try again");
+                    $"database: another process has held the lock on the database for over {_busyTimeout.TotalSeconds * BusyRetries:0.#} s; nothing was written, try again");
             }
         }
     }
@@ -112,7 +118,7 @@ public sealed class MemoryDatabase : IDisposable
         using (var pragma = connection.CreateCommand())
         {
             pragma.CommandText = $"""
-                PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds};
+                PRAGMA busy_timeout = {(int)_busyTimeout.TotalMilliseconds};
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
                 PRAGMA temp_store = MEMORY;
