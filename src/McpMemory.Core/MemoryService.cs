@@ -170,9 +170,9 @@ public sealed class MemoryService : IDisposable
 
     /// <summary>
     /// Imports a JSONL export: validated whole before anything is written, then written in batches; ids and times are
-    /// kept; records already present are skipped. <paramref name="progress"/> gets the number of records written so far.
+    /// kept; records already present are skipped. <paramref name="progress"/> hears after each batch.
     /// </summary>
-    public ImportResult ImportJsonl(string path, IProgress<long>? progress = null) =>
+    public ImportResult ImportJsonl(string path, IProgress<ImportProgress>? progress = null) =>
         new JsonlImporter(Database, Validate).Import(path, Now, progress);
 
     public void Dispose() => Database.Dispose();

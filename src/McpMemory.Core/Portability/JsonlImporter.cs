@@ -7,6 +7,9 @@ using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Portability;
 
+/// <summary>How far an import is: records written so far, of the records in the file.</summary>
+public readonly record struct ImportProgress(long Written, long Total);
+
 /// <summary>What an import did: records added and records skipped because they were already there, per kind.</summary>
 public sealed record ImportResult(
     long MemoriesAdded, long MemoriesSkipped, long StatesAdded, long StatesSkipped,
@@ -29,7 +32,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
 {
     public const int BatchSize = 500;
 
-    public ImportResult Import(string path, long now, IProgress<long>? progress)
+    public ImportResult Import(string path, long now, IProgress<ImportProgress>? progress)
     {
         var full = UserPath.FullPath(path, "import");
         if (Directory.Exists(full)) throw new MemoryFileException($"{full} is a folder; import reads a .jsonl file written by export");
@@ -79,7 +82,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
             for (var i = 0; i < counts.Length; i++) counts[i] += batchCounts[i];
             done += batch.Count;
             batch.Clear();
-            progress?.Report(done);
+            progress?.Report(new ImportProgress(done, total));
         }
     }
 

@@ -137,17 +137,17 @@ internal static class DataCommands
         var path = new Argument<string>("path") { Description = "A .jsonl file written by export" };
         var command = new Command("import",
             "Import a JSONL export exactly (ids, times, state versions). Validates the whole file first; records already present are skipped, " +
-            "so importing twice adds nothing. Events are added only for memories this import adds") { path };
+            "so importing twice adds nothing. Events are added only for the memories and state keys this import adds") { path };
         command.SetAction(parse => Run(parse, settings =>
         {
             using var service = MemoryService.Open(settings.DatabasePath);
             // Quiet for small files; for big ones, one line a second on stderr (stdout keeps only the result).
             var lastReport = DateTime.UtcNow;
-            var progress = new SyncProgress(written =>
+            var progress = new SyncProgress(step =>
             {
                 if (DateTime.UtcNow - lastReport < TimeSpan.FromSeconds(1)) return;
                 lastReport = DateTime.UtcNow;
-                Console.Error.WriteLine($"imported {written} records…");
+                Console.Error.WriteLine($"imported {step.Written} of {step.Total} records…");
             });
             var result = service.ImportJsonl(parse.GetValue(path)!, progress);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return; }
@@ -159,9 +159,9 @@ internal static class DataCommands
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and print out of order).</summary>
-    private sealed class SyncProgress(Action<long> report) : IProgress<long>
+    private sealed class SyncProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
     {
-        public void Report(long value) => report(value);
+        public void Report(ImportProgress value) => report(value);
     }
 
     private static void RequireDatabase(Settings settings)

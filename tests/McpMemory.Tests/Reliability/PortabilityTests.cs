@@ -95,6 +95,31 @@ public class PortabilityTests
     }
 
     [Fact]
+    public void A_big_import_is_written_in_batches_and_reports_progress()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("big.jsonl");
+        File.WriteAllLines(file, Enumerable.Range(0, 1200).Select(i => new JsonObject
+        {
+            ["kind"] = "memory", ["id"] = Guid.NewGuid().ToString("D"), ["namespace"] = "shared", ["memory_type"] = "fact",
+            ["content"] = $"imported memory number {i}", ["tags"] = new JsonArray(), ["importance"] = 0.5,
+            ["created_at"] = "2026-01-01T00:00:00.000Z", ["updated_at"] = "2026-01-01T00:00:00.000Z",
+        }.ToJsonString()));
+        using var target = new TestStore();
+        var steps = new List<McpMemory.Core.Portability.ImportProgress>();
+
+        var result = target.Service.ImportJsonl(file, new Recorder(steps));
+
+        result.MemoriesAdded.Should().Be(1200);
+        steps.Select(s => (s.Written, s.Total)).Should().Equal((500, 1200), (1000, 1200), (1200, 1200));
+    }
+
+    private sealed class Recorder(List<McpMemory.Core.Portability.ImportProgress> steps) : IProgress<McpMemory.Core.Portability.ImportProgress>
+    {
+        public void Report(McpMemory.Core.Portability.ImportProgress value) => steps.Add(value);
+    }
+
+    [Fact]
     public void A_bad_record_is_reported_with_its_line_and_field_and_nothing_is_written()
     {
         using var source = Source(out _);
