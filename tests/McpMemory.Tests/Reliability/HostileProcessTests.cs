@@ -21,7 +21,7 @@ public class HostileProcessTests(ITestOutputHelper output)
 {
     private const int ServerCases = 600;
     private const int MalformedLines = 400;
-    private const int CliCases = 30;
+    private const int CliCases = 39;
 
     private static readonly string[] ToolNames = ["store_memory", "search_memory", "delete_memory", "get_agent_state", "set_agent_state"];
 
@@ -210,7 +210,7 @@ public class HostileProcessTests(ITestOutputHelper output)
         for (var i = 0; i < samples.Length; i++)
         {
             var (a, b) = (Arg(samples[i].Item1), Arg(samples[i].Item2));
-            commands.Add((i % 10) switch
+            commands.Add((i % 13) switch
             {
                 0 => ["store", a],
                 1 => ["store", "ok", "--importance", a],
@@ -221,13 +221,18 @@ public class HostileProcessTests(ITestOutputHelper output)
                 6 => ["state", "set", a, b],
                 7 => ["state", "get", a],
                 8 => ["verify", a.Length == 0 ? "x" : a],
-                _ => ["import", a.Length == 0 ? "x" : a],
+                9 => ["import", a.Length == 0 ? "x" : a],
+                // Relative only: an absolute hostile target ("/dev/null" + "🎉") would really be written, outside the test's folder.
+                10 => ["backup", "--to", a.TrimStart('/') is { Length: > 0 } relative ? relative : "x"],
+                11 => ["restore", a.Length == 0 ? "x" : a, "--yes"],
+                _ => ["export", "--format", a, "--out", "export-" + i],
             });
         }
         int ok = 0, refused = 0;
         foreach (var command in commands)
         {
-            var result = await ToolProcess.RunAsync([.. command, "--db", db]);
+            // Run inside the temp folder: a relative path with ../ in it may climb out, but only within the temp tree.
+            var result = await ToolProcess.RunAsync([.. command, "--db", db], workingDirectory: dir.Path);
             var shown = string.Join(' ', command.Select(c => Hostile.Show(c)));
             (result.Stdout + result.Stderr).Should().NotContain("   at ", shown).And.NotContain("Unhandled exception", shown);
             if (result.ExitCode == 0) { ok++; continue; }
