@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     // Each suite lives in its own file and registers itself here.
     ["storage"] = StorageBench.Run,
     ["encoder"] = EncoderBench.RunAsync,
+    ["scale"] = ScaleBench.Run,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
