@@ -73,13 +73,7 @@ public class HybridSearchEndToEndTests
     {
         Distractors.Should().HaveCount(50);
         using var dir = new TempDirectory();
-        await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = "mcp-memory",
-            Command = "dotnet",
-            Arguments = [ToolProcess.Dll, "--db", dir.File("m.db"), "--namespace", "project:portfolio"],
-            ShutdownTimeout = TimeSpan.FromSeconds(10),
-        }));
+        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio");
 
         // Wait (bounded) until the encoder has loaded: a store then reports has_embedding.
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -117,10 +111,6 @@ public class HybridSearchEndToEndTests
         vector.GetProperty("results")[0].GetProperty("memory_id").GetString().Should().Be(deploymentId);
     }
 
-    private static async Task<JsonElement> Call(McpClient client, string tool, Dictionary<string, object?> args)
-    {
-        var result = await client.CallToolAsync(tool, args);
-        result.IsError.Should().NotBe(true, string.Join("\n", result.Content.OfType<TextContentBlock>().Select(c => c.Text)));
-        return JsonSerializer.SerializeToElement(result.StructuredContent);
-    }
+    private static Task<JsonElement> Call(McpClient client, string tool, Dictionary<string, object?> args) =>
+        StdioMcpClient.CallAsync(client, tool, args);
 }

@@ -10,22 +10,10 @@ namespace McpMemory.Tests.Mcp;
 /// <summary>The built server as a child process, driven over stdio by the SDK's McpClient, as an agent would.</summary>
 public class StdioServerTests
 {
-    private static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e") =>
-        await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = "mcp-memory",
-            Command = "dotnet",
-            Arguments = ns is null ? [ToolProcess.Dll, "--db", db] : [ToolProcess.Dll, "--db", db, "--namespace", ns],
-            ShutdownTimeout = TimeSpan.FromSeconds(10),
-        }), cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+    private static Task<McpClient> StartAsync(string db, string? ns = "project:e2e") => StdioMcpClient.StartAsync(db, ns);
 
-    private static async Task<JsonElement> CallAsync(McpClient client, string tool, Dictionary<string, object?> args)
-    {
-        var result = await client.CallToolAsync(tool, args);
-        result.IsError.Should().NotBe(true, string.Join("\n", result.Content.OfType<TextContentBlock>().Select(c => c.Text)));
-        result.StructuredContent.Should().NotBeNull();
-        return JsonSerializer.SerializeToElement(result.StructuredContent);
-    }
+    private static Task<JsonElement> CallAsync(McpClient client, string tool, Dictionary<string, object?> args) =>
+        StdioMcpClient.CallAsync(client, tool, args);
 
     [Fact]
     public async Task Lists_the_tools_with_schemas_and_honest_annotations()

@@ -1,0 +1,28 @@
+using System.Text.Json;
+using FluentAssertions;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace McpMemory.Tests.Support;
+
+/// <summary>The SDK's McpClient connected over stdio to the built server as a child process, as an agent runs it.</summary>
+public static class StdioMcpClient
+{
+    public static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e") =>
+        await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Name = "mcp-memory",
+            Command = "dotnet",
+            Arguments = ns is null ? [ToolProcess.Dll, "--db", db] : [ToolProcess.Dll, "--db", db, "--namespace", ns],
+            ShutdownTimeout = TimeSpan.FromSeconds(10),
+        }), cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+
+    /// <summary>Calls a tool that must succeed and returns its structured result.</summary>
+    public static async Task<JsonElement> CallAsync(McpClient client, string tool, Dictionary<string, object?> args)
+    {
+        var result = await client.CallToolAsync(tool, args);
+        result.IsError.Should().NotBe(true, string.Join("\n", result.Content.OfType<TextContentBlock>().Select(c => c.Text)));
+        result.StructuredContent.Should().NotBeNull();
+        return JsonSerializer.SerializeToElement(result.StructuredContent);
+    }
+}
