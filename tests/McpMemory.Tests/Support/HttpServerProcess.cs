@@ -24,9 +24,10 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
         BaseUrl = baseUrl;
     }
 
-    public static async Task<HttpServerProcess> StartAsync(string db, IEnumerable<string>? extraArgs = null, IDictionary<string, string>? env = null, string ns = "project:http")
+    public static async Task<HttpServerProcess> StartAsync(string db, IEnumerable<string>? extraArgs = null, IDictionary<string, string>? env = null,
+        string ns = "project:http", string url = "http://127.0.0.1:0")
     {
-        var start = Info(["serve", "--http", "--urls", "http://127.0.0.1:0", "--db", db, "--namespace", ns, .. extraArgs ?? []], env);
+        var start = Info(["serve", "--http", "--urls", url, "--db", db, "--namespace", ns, .. extraArgs ?? []], env);
         var process = Process.Start(start)!;
         var stderr = new StringBuilder();
         var bound = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,8 +43,8 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
         process.StandardInput.Close();
         try
         {
-            var url = await bound.Task.WaitAsync(StartTimeout);
-            var server = new HttpServerProcess(process, url);
+            var baseUrl = await bound.Task.WaitAsync(StartTimeout);
+            var server = new HttpServerProcess(process, baseUrl);
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (server._stderr) server._stderr.AppendLine(e.Data); };
             lock (stderr) server._stderr.Append(stderr);
             return server;
