@@ -26,7 +26,7 @@ internal static class ServeCommand
 
     private static readonly Option<string?> KeysFile = new("--keys-file")
     {
-        Description = $"JSON file of bearer keys, each limited to namespaces (default: ${HttpSettings.KeysFileVariable}). See below",
+        Description = $"JSON file of bearer keys, each limited to namespaces (default: ${HttpSettings.KeysFileVariable}); format above",
     };
 
     private static readonly Option<string[]> AllowedOrigins = new("--allowed-origins")
