@@ -5,6 +5,8 @@ using McpMemory.Bench;
 var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     // Each suite lives in its own file and registers itself here.
+    ["coldstart"] = ColdStartBench.RunAsync,
+    ["load"] = LoadBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

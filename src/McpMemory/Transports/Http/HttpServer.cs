@@ -1,4 +1,4 @@
-using McpMemory.Core.Memories;
+using McpMemory.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -39,6 +39,13 @@ public static class HttpServer
         }
 
         await using var app = Build(settings, http, keys);
+        // Open (and migrate) the database now: a bad path fails at startup, not on some client's first call.
+        try { app.Services.GetRequiredService<MemoryService>(); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await Console.Error.WriteLineAsync($"mcp-memory: cannot open the database {settings.DatabasePath}: {e.Message}");
+            return 2;
+        }
         using var stopOnCancel = cancellationToken.Register(() => app.Lifetime.StopApplication());
         try { await app.StartAsync(cancellationToken); }
         catch (IOException e)
