@@ -90,6 +90,11 @@ public class HttpProtocolTests
             malformed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         using (var batch = await client.SendAsync(Post($"[{Initialize}]")))
             batch.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        using (var huge = await client.SendAsync(Post(Initialize.Replace("\"raw\"", $"\"{new string('x', 2 * 1024 * 1024)}\""))))
+        {
+            huge.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+            (await ErrorBodyAsync(huge)).GetProperty("message").GetString().Should().Contain("1048576 bytes");
+        }
         using (var unknown = await client.SendAsync(Post(ToolCall(1, "search_memory", new { query = "x" }), "no-such-session")))
         {
             unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);

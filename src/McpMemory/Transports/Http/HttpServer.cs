@@ -137,7 +137,13 @@ public static class HttpServer
                 return;
             }
             RequestIdentity.Set(context, identity);
-            await next(context);
+            try { await next(context); }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                // Kestrel throws this while the body is read, e.g. past MaxRequestBodySize: answer it, don't log a crash.
+                await McpHttp.WriteErrorAsync(context, e.StatusCode, (int)McpErrorCode.InvalidRequest,
+                    e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the request body is larger than the limit of {MaxRequestBodyBytes} bytes" : e.Message);
+            }
         });
 
         var streamable = app.Services.GetRequiredService<StreamableHttpEndpoint>();
