@@ -53,7 +53,17 @@ internal static class ServeCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var settings = CliOptions.ResolveSettings(parse);
-            if (!parse.GetValue(Http)) return StdioServer.RunAsync(settings, cancellationToken);
+            if (!parse.GetValue(Http))
+            {
+                // A key given for stdio would silently protect nothing: say so instead.
+                var httpOnly = new Option[] { Urls, ApiKey, KeysFile, AllowedOrigins }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+                if (httpOnly is not null)
+                {
+                    Console.Error.WriteLine($"mcp-memory: {httpOnly.Name} applies only with --http (stdio serves the one agent that started it)");
+                    return Task.FromResult(2);
+                }
+                return StdioServer.RunAsync(settings, cancellationToken);
+            }
             var http = HttpSettings.Resolve(parse.GetValue(Urls), parse.GetValue(ApiKey), parse.GetValue(KeysFile), parse.GetValue(AllowedOrigins));
             return HttpServer.RunAsync(settings, http, cancellationToken);
         });

@@ -235,6 +235,10 @@ public class HttpProtocolTests
         var shortKey = await HttpServerProcess.RunToExitAsync(["serve", "--http", "--api-key", "short", "--db", dir.File("m.db")]);
         shortKey.ExitCode.Should().NotBe(0);
         shortKey.Stderr.Should().Contain("--api-key").And.Contain("at least 16 characters");
+
+        var keyOverStdio = await HttpServerProcess.RunToExitAsync(["serve", "--api-key", "stdio-key-0123456789", "--db", dir.File("m.db")]);
+        keyOverStdio.ExitCode.Should().NotBe(0);
+        keyOverStdio.Stderr.Should().Contain("--api-key applies only with --http");
     }
 
     [Fact]
