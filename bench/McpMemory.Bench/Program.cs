@@ -5,6 +5,8 @@ using McpMemory.Bench;
 var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     // Each suite lives in its own file and registers itself here.
+    ["storage"] = StorageBench.Run,
+    ["encoder"] = EncoderBench.RunAsync,
     ["coldstart"] = ColdStartBench.RunAsync,
     ["load"] = LoadBench.RunAsync,
 };

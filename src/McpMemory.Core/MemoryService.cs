@@ -1,44 +1,86 @@
+using System.Numerics.Tensors;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpMemory.Core.Embeddings;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Search;
 using McpMemory.Core.Storage;
+using McpMemory.Core.Vectors;
 
 namespace McpMemory.Core;
 
 /// <summary>
-/// The engine's front door, used alike by the MCP tools, the CLI and library callers: validate → store or
-/// search → shape the answer. Thread-safe. Every error a caller can cause is a <see cref="MemoryException"/>
-/// whose message names the field and the limit; nothing is half-written.
+/// The engine's front door, used alike by the MCP tools, the CLI and library callers: validate → embed →
+/// merge near-duplicates → store, and search (hybrid when the encoder is ready, keywords otherwise). Thread-safe.
+/// Every error a caller can cause is a <see cref="MemoryException"/> whose message names the field and the
+/// limit; nothing is half-written. With an encoder, background work runs until disposal: embedding rows stored
+/// without a vector, and writing access counts.
 /// </summary>
 public sealed class MemoryService : IDisposable
 {
     private readonly MemoryStore _store;
     private readonly AgentStateStore _state;
-    private readonly MemorySearch _search;
-    private readonly TimeProvider _clock;
+    private readonly MemorySearch _sql;
+    private readonly HybridSearch _search;
+    private readonly VectorIndexHost _vectors;
+    private readonly AccessTracker _access;
+    private readonly MemoryOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _embedSignal = new(0);
+    private readonly Lock _embedLock = new();
+    private readonly Task _background = Task.CompletedTask;
 
     public MemoryDatabase Database { get; }
     public MemoryValidator Validate { get; }
+    public RankingOptions Ranking => _options.Ranking;
 
-    public MemoryService(MemoryDatabase database, MemoryLimits? limits = null, TimeProvider? clock = null)
+    public MemoryService(MemoryDatabase database, MemoryOptions? options = null, EmbedderProvider? embedder = null)
     {
         Database = database;
-        Validate = new MemoryValidator(limits ?? MemoryLimits.Default);
-        _clock = clock ?? TimeProvider.System;
+        _options = options ?? MemoryOptions.Default;
+        Validate = new MemoryValidator(_options.Limits);
         _store = new MemoryStore(database);
         _state = new AgentStateStore(database);
-        _search = new MemorySearch(database);
+        _sql = new MemorySearch(database);
+        _vectors = new VectorIndexHost(database, embedder);
+        _search = new HybridSearch(_sql, _vectors, _options.Ranking);
+        _access = new AccessTracker(database, _options.Clock);
+        if (embedder is not null) _background = Task.Run(() => BackgroundLoop(_stopping.Token));
     }
 
     /// <summary>Opens the database file at <paramref name="path"/> (creating and migrating it as needed).</summary>
-    public static MemoryService Open(string path, MemoryLimits? limits = null, TimeProvider? clock = null) =>
-        new(MemoryDatabase.Open(path), limits, clock);
+    public static MemoryService Open(string path, MemoryOptions? options = null, EmbedderProvider? embedder = null) =>
+        new(MemoryDatabase.Open(path), options, embedder);
 
-    private long Now => UnixTime.ToMs(_clock.GetUtcNow());
+    /// <summary>Opens with default options (a convenience for tests and tools).</summary>
+    public static MemoryService Open(string path, MemoryLimits? limits, TimeProvider? clock = null) =>
+        Open(path, new MemoryOptions { Limits = limits ?? MemoryLimits.Default, Clock = clock ?? TimeProvider.System });
+
+    private long Now => UnixTime.ToMs(_options.Clock.GetUtcNow());
+
+    /// <summary>The encoder, when it has loaded.</summary>
+    public IEmbedder? Embedder => _vectors.Embedder;
+
+    /// <summary>True once the encoder and the vector index are ready (hybrid search and merging work).</summary>
+    public bool VectorsReady => _vectors.Ready is not null;
+
+    /// <summary>Why vectors are unavailable, if the encoder failed.</summary>
+    public Exception? VectorError => _vectors.Error;
+
+    /// <summary>Waits until vectors are ready (for batch jobs and one-shot commands); false on failure or timeout.</summary>
+    public bool WaitForVectors(TimeSpan timeout)
+    {
+        try { return _vectors.Loading.Wait(timeout) && VectorsReady; }
+        catch (AggregateException) { return false; }
+    }
 
     public StoreResult Store(Caller caller, NewMemory memory) => StoreMany(caller, [memory])[0];
 
-    /// <summary>Stores many memories in one transaction: all are written, or (on any invalid item) none.</summary>
+    /// <summary>
+    /// Stores many memories in one transaction: all are written, or (on any invalid item) none. Each is embedded
+    /// (in one batch) when the encoder is ready, and merged into an existing memory of the same namespace and type
+    /// when its cosine reaches <see cref="MemoryOptions.DuplicateThreshold"/> (status "updated").
+    /// </summary>
     public IReadOnlyList<StoreResult> StoreMany(Caller caller, IReadOnlyList<NewMemory> memories)
     {
         var now = Now;
@@ -51,9 +93,69 @@ public sealed class MemoryService : IDisposable
                 throw new MemoryValidationException($"[{i}].{e.Field}", e.Message[(e.Field.Length + 2)..]);
             }
         }
-        _store.Insert(rows, now);
-        return rows.Select(r => new StoreResult(r.Id, StoreResult.Stored, HasEmbedding: false)).ToList();
+
+        var ready = _vectors.Ready;
+        float[][]? vectors = null;
+        if (ready is { } r)
+        {
+            try { vectors = r.Embedder.EmbedBatch(rows.Select(row => row.Content).ToList()); }
+            catch (Exception) { vectors = null; } // the encoder failed: store without vectors; the queue retries
+        }
+        var writes = PlanWrites(rows, vectors, now);
+        var result = _store.Write(writes, ready?.Embedder.ModelId, now);
+
+        if (ready is { } done)
+        {
+            foreach (var w in result.Written)
+                if (w.Vector is not null) done.Index.Upsert(IndexEntry(w.Seq, w.Row), w.Vector);
+            _vectors.Applied(result.FirstEventSeq, result.LastEventSeq);
+        }
+        if (vectors is null && _options.EmbeddingInterval > TimeSpan.Zero) _embedSignal.Release();
+        return result.Written.Select(w => new StoreResult(w.Row.Id, w.Status, w.Vector is not null)).ToList();
     }
+
+    /// <summary>Decides, for each row, insert or merge (into an existing memory or an earlier row of this batch).</summary>
+    private List<PendingWrite> PlanWrites(List<MemoryRow> rows, float[][]? vectors, long now)
+    {
+        var writes = new List<PendingWrite>(rows.Count);
+        if (vectors is null || _options.DuplicateThreshold is not { } threshold || _vectors.Ready is not { } ready)
+        {
+            for (var i = 0; i < rows.Count; i++) writes.Add(new PendingWrite(rows[i], vectors?[i]));
+            return writes;
+        }
+        _vectors.Sync();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            var vector = vectors[i];
+            // An earlier new row of this batch?
+            int? batchTarget = null;
+            var best = threshold;
+            for (var j = 0; j < i; j++)
+            {
+                if (writes[j].MergeIntoSeq is not null || writes[j].MergeIntoBatchItem is not null) continue;
+                if (rows[j].Namespace != row.Namespace || rows[j].MemoryType != row.MemoryType) continue;
+                var cosine = TensorPrimitives.Dot(vector, vectors[j]);
+                if (cosine >= best) { best = cosine; batchTarget = j; }
+            }
+            // An existing memory? (quantised scan, confirmed with the exact stored vectors)
+            long? seqTarget = null;
+            var filter = new VectorFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
+            var candidates = ready.Index.Search(vector, 4, filter);
+            if (candidates.Count > 0)
+                foreach (var (seq, candidate) in _sql.ReadCandidates(candidates.Select(c => c.Seq)))
+                {
+                    if (candidate.Vector is null || candidate.Vector.Length != vector.Length) continue;
+                    var cosine = TensorPrimitives.Dot(vector, candidate.Vector);
+                    if (cosine >= best) { best = cosine; seqTarget = seq; batchTarget = null; }
+                }
+            writes.Add(new PendingWrite(row, vector, seqTarget, batchTarget, best));
+        }
+        return writes;
+    }
+
+    private static VectorEntry IndexEntry(long seq, MemoryRow row) =>
+        new(seq, row.Namespace, row.MemoryType, row.Importance, row.CreatedAt, row.ExpiresAt, row.SessionId, row.Tags);
 
     private MemoryRow ToRow(Caller caller, NewMemory m, long now)
     {
@@ -93,17 +195,31 @@ public sealed class MemoryService : IDisposable
     /// Deletes the memory: its row, FTS entry and vector, in one transaction. Returns what was deleted. A memory the
     /// caller cannot see is "not found"; one it can see but not write (a read-only key) is refused, naming the namespace.
     /// </summary>
-    public Memory Delete(Caller caller, Guid id) =>
-        _store.Delete(id, Now, m => caller.CanWrite(m.Namespace) || (caller.CanRead(m.Namespace)
-            ? throw new MemoryValidationException("memory_id", $"this caller may not delete from \"{m.Namespace}\" (read-only access)")
-            : false))
-        ?? throw new MemoryNotFoundException($"memory_id: no memory with id {id} (nothing was deleted)");
+    public Memory Delete(Caller caller, Guid id)
+    {
+        var deleted = _store.Delete(id, Now, m => caller.CanWrite(m.Namespace) || (caller.CanRead(m.Namespace)
+                          ? throw new MemoryValidationException("memory_id", $"this caller may not delete from \"{m.Namespace}\" (read-only access)")
+                          : false))
+                      ?? throw new MemoryNotFoundException($"memory_id: no memory with id {id} (nothing was deleted)");
+        _vectors.Ready?.Index.Remove(deleted.Seq);
+        return deleted;
+    }
 
-    public SearchResponse Search(Caller caller, SearchRequest request)
+    public SearchResponse Search(Caller caller, SearchRequest request, bool trackAccess = true)
     {
         var query = Validate.Query(request.Query);
         var topK = Validate.TopK(request.TopK);
-        return _search.Search(query, topK, Filter(caller, request));
+        var mode = (request.Mode ?? SearchResponse.Auto).Trim().ToLowerInvariant();
+        if (!SearchResponse.RequestModes.Contains(mode))
+            throw new MemoryValidationException("mode", $"\"{Namespaces.Truncate(request.Mode!, 40)}\" is not a search mode; use one of: {string.Join(", ", SearchResponse.RequestModes)}");
+        if (mode == SearchResponse.Auto) mode = SearchResponse.Hybrid;
+        var response = _search.Search(query, topK, Filter(caller, request), mode, request.Explain);
+        if (trackAccess && response.Results.Count > 0)
+        {
+            _access.Record(response.Results.Select(h => h.Memory.Seq));
+            if (_background.IsCompleted) _access.Flush(); // no background loop (one-shot use): write now
+        }
+        return response;
     }
 
     private SearchFilter Filter(Caller caller, SearchRequest request)
@@ -125,6 +241,35 @@ public sealed class MemoryService : IDisposable
             Since: UnixTime.ToMs(request.Since),
             Until: UnixTime.ToMs(request.Until),
             Now: Now);
+    }
+
+    public static readonly IReadOnlyList<string> FeedbackSignals = ["useful", "noted", "wrong"];
+
+    /// <summary>Records feedback on a memory; "useful" lifts it in later rankings, "wrong" lowers it (bounded).</summary>
+    public long Feedback(Caller caller, Guid id, string signal, string? note)
+    {
+        var normalized = (signal ?? "").Trim().ToLowerInvariant();
+        if (!FeedbackSignals.Contains(normalized))
+            throw new MemoryValidationException("signal", $"\"{Namespaces.Truncate(signal ?? "", 40)}\" is not a signal; use one of: {string.Join(", ", FeedbackSignals)}");
+        if (note is not null && note.Length > 2000)
+            throw new MemoryValidationException("note", $"is {note.Length} characters; the limit is 2000");
+        var memory = Get(caller, id);
+        if (!caller.CanWrite(memory.Namespace))
+            throw new MemoryValidationException("memory_id", $"this caller may not give feedback in \"{memory.Namespace}\"");
+        var now = Now;
+        return Database.Write((session, tx) =>
+        {
+            var insert = session.Command("INSERT INTO feedback (memory_id, namespace, signal, note, created_at) VALUES (@id, @ns, @signal, @note, @now) RETURNING seq", tx);
+            insert.Parameters.AddWithValue("@id", id.ToString("D"));
+            insert.Parameters.AddWithValue("@ns", memory.Namespace);
+            insert.Parameters.AddWithValue("@signal", normalized);
+            insert.Parameters.AddWithValue("@note", MemoryRows.Db(note));
+            insert.Parameters.AddWithValue("@now", now);
+            var seq = Convert.ToInt64(insert.ExecuteScalar());
+            var detail = new JsonObject { ["signal"] = normalized, ["note"] = note };
+            MemoryStore.AppendEvent(session, tx, now, "feedback", memory.Namespace, id.ToString("D"), detail.ToJsonString());
+            return seq;
+        });
     }
 
     public AgentState GetState(Caller caller, string key, string? ns = null)
@@ -152,5 +297,85 @@ public sealed class MemoryService : IDisposable
 
     public StoreStats Stats() => _store.Stats(Now);
 
-    public void Dispose() => Database.Dispose();
+    /// <summary>
+    /// Embeds up to one batch of memories stored without a vector (for this encoder). Returns how many were
+    /// embedded; 0 when none are waiting or vectors are not ready.
+    /// </summary>
+    public int EmbedPending()
+    {
+        if (_vectors.Ready is not { } ready) return 0;
+        lock (_embedLock)
+        {
+            var pending = Database.Read(session =>
+            {
+                var select = session.Command("SELECT seq, id, namespace, content FROM memories WHERE has_embedding = 0 ORDER BY seq LIMIT @n");
+                select.Parameters.AddWithValue("@n", _options.EmbeddingBatchSize);
+                var rows = new List<(long Seq, string Id, string Namespace, string Content)>();
+                using var reader = select.ExecuteReader();
+                while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+                return rows;
+            });
+            if (pending.Count == 0) return 0;
+            var vectors = ready.Embedder.EmbedBatch(pending.Select(p => p.Content).ToList());
+            var now = Now;
+            Database.Write((session, tx) =>
+            {
+                for (var i = 0; i < pending.Count; i++)
+                {
+                    VectorStore.Write(session, tx, pending[i].Seq, ready.Embedder.ModelId, vectors[i]);
+                    MemoryStore.AppendEvent(session, tx, now, "embed", pending[i].Namespace, pending[i].Id, null);
+                }
+                return 0;
+            });
+            _vectors.Sync();
+            return pending.Count;
+        }
+    }
+
+    /// <summary>Marks every memory for re-embedding (a new encoder, or a repair); <see cref="EmbedPending"/> does the work.</summary>
+    public long ResetEmbeddings() => Database.Write((session, tx) =>
+    {
+        var reset = session.Command("UPDATE memories SET has_embedding = 0", tx);
+        var count = reset.ExecuteNonQuery();
+        session.Command("DELETE FROM memory_vectors", tx).ExecuteNonQuery();
+        return (long)count;
+    });
+
+    /// <summary>Number of memories waiting for a vector.</summary>
+    public long PendingEmbeddings() => Database.Read(session =>
+        Convert.ToInt64(session.Command("SELECT count(*) FROM memories WHERE has_embedding = 0").ExecuteScalar()));
+
+    /// <summary>Background work: embed rows stored without vectors; write access counts.</summary>
+    private async Task BackgroundLoop(CancellationToken stopping)
+    {
+        try { await _vectors.Loading.WaitAsync(stopping); } catch (Exception) when (!stopping.IsCancellationRequested) { }
+        var lastAccessFlush = DateTime.UtcNow;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                while (!stopping.IsCancellationRequested && EmbedPending() > 0) { }
+                if (DateTime.UtcNow - lastAccessFlush >= _options.AccessFlushInterval)
+                {
+                    _access.Flush();
+                    lastAccessFlush = DateTime.UtcNow;
+                }
+            }
+            catch (Exception) when (!stopping.IsCancellationRequested)
+            {
+                // The encoder or the database failed this round; rows stay searchable by keywords, retry next round.
+            }
+            var wait = _options.EmbeddingInterval < _options.AccessFlushInterval ? _options.EmbeddingInterval : _options.AccessFlushInterval;
+            try { await _embedSignal.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1), stopping); }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        try { _background.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        try { _access.Flush(); } catch (Exception) { /* best effort: counts are advisory */ }
+        Database.Dispose();
+    }
 }

@@ -1,4 +1,4 @@
-// Drives mcp-memory with the official TypeScript MCP SDK client, as an agent would: lists the tools and calls all five.
+// Drives mcp-memory with the official TypeScript MCP SDK client, as an agent would: lists the tools and calls every one.
 //   node all-tools.mjs stdio <command> [args...]
 //   node all-tools.mjs http  <url of /mcp>      (Streamable HTTP)
 //   node all-tools.mjs sse   <url of /sse>      (legacy HTTP+SSE)
@@ -44,6 +44,7 @@ try {
   const found = await call(client, "search_memory", { query: marker, top_k: 5 });
   const set = await call(client, "set_agent_state", { key: "current_task", value: { transport: kind, step: 1 } });
   const got = await call(client, "get_agent_state", { key: "current_task" });
+  const rated = await call(client, "feedback", { memory_id: stored.memory_id, signal: "useful", note: `helped over ${kind}` });
   const deleted = await call(client, "delete_memory", { memory_id: stored.memory_id });
   const after = await call(client, "search_memory", { query: marker, top_k: 5 });
   console.log(JSON.stringify({
@@ -54,6 +55,7 @@ try {
     found_ids: found.results.map(r => r.memory_id),
     state_version: set.version,
     state_value: got.value,
+    feedback: rated,
     deleted,
     after_delete: after.results.length,
   }));

@@ -5,6 +5,8 @@ namespace McpMemory.Core.Memories;
 /// <summary>One stored memory, as read back from the database.</summary>
 public sealed record Memory
 {
+    /// <summary>The row's stable integer key, shared with the FTS index and the vector index.</summary>
+    internal long Seq { get; init; }
     public required Guid Id { get; init; }
     public required string Namespace { get; init; }
     public string? AgentId { get; init; }

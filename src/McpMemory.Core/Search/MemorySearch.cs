@@ -5,36 +5,71 @@ using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Search;
 
+/// <summary>A candidate memory as ranking needs it.</summary>
+internal sealed record CandidateRow(Memory Memory, float[]? Vector, long NetFeedback);
+
 /// <summary>
-/// Keyword retrieval: FTS5 BM25 over content and tags with every filter applied inside the query, and a
-/// substring match as the last resort. (Vectors and fusion build on this in the hybrid search.)
+/// The SQL side of retrieval: FTS5 BM25 candidates over content and tags with every filter applied inside the
+/// query, the candidate rows with vectors and feedback, and a substring match as the last resort.
 /// </summary>
 internal sealed class MemorySearch(MemoryDatabase database)
 {
     /// <summary>BM25 column weights: content, tags. Tags are deliberate labels, so they weigh more.</summary>
     private const string Bm25 = "bm25(memories_fts, 1.0, 2.0)";
 
-    public SearchResponse Search(string query, int topK, SearchFilter filter)
+    /// <summary>
+    /// BM25 candidates (seq, score; higher is better) with every filter. Fast path: rank in the FTS index alone
+    /// (no per-match join), then filter the best <see cref="CandidateFactor"/>×n. Only when the filters leave fewer
+    /// than n does the exhaustive query run (filters joined before ranking), so the answer is the true filtered top-n.
+    /// </summary>
+    public List<(long Seq, double Score)> FtsCandidates(string match, int n, SearchFilter filter) => database.Read(session =>
     {
-        var match = FtsQuery.Build(query);
-        if (match is not null)
-        {
-            var hits = Fts(match, topK, filter);
-            if (hits.Count > 0) return new SearchResponse(SearchResponse.Fts, hits);
-        }
-        return new SearchResponse(SearchResponse.Like, Like(query, topK, filter));
+        var fast = new StringBuilder($"SELECT top.seq, top.rank FROM (SELECT rowid AS seq, {Bm25} AS rank FROM memories_fts WHERE memories_fts MATCH @match ORDER BY rank LIMIT @candidates) top JOIN memories m ON m.seq = top.seq WHERE 1");
+        AppendFilter(fast, filter);
+        fast.Append(" ORDER BY top.rank LIMIT @k");
+        var hits = RunFts(session, fast.ToString(), match, n, filter);
+        if (hits.Count >= n) return hits;
+
+        var exhaustive = new StringBuilder($"SELECT m.seq, {Bm25} AS rank FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH @match");
+        AppendFilter(exhaustive, filter);
+        exhaustive.Append(" ORDER BY rank LIMIT @k");
+        return RunFts(session, exhaustive.ToString(), match, n, filter);
+    });
+
+    /// <summary>How many unfiltered FTS candidates the fast path considers per wanted result.</summary>
+    private const int CandidateFactor = 10;
+
+    private static List<(long, double)> RunFts(SqliteSession session, string sql, string match, int n, SearchFilter filter)
+    {
+        var command = session.Command(sql);
+        command.Parameters.AddWithValue("@match", match);
+        command.Parameters.AddWithValue("@k", n);
+        if (sql.Contains("@candidates")) command.Parameters.AddWithValue("@candidates", Math.Max(100, n * CandidateFactor));
+        BindFilter(command, filter);
+        var hits = new List<(long, double)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) hits.Add((reader.GetInt64(0), -reader.GetDouble(1))); // bm25() is lower-is-better
+        return hits;
     }
 
-    public List<SearchHit> Fts(string match, int topK, SearchFilter filter) => database.Read(session =>
+    /// <summary>The candidate rows with their stored vector (if any) and their net feedback (useful − wrong).</summary>
+    public Dictionary<long, CandidateRow> ReadCandidates(IEnumerable<long> seqs) => database.Read(session =>
     {
-        var sql = new StringBuilder($"SELECT {MemoryRows.Columns}, {Bm25} AS rank FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH @match");
-        AppendFilter(sql, filter);
-        sql.Append(" ORDER BY rank LIMIT @k");
-        var command = session.Command(sql.ToString());
-        command.Parameters.AddWithValue("@match", match);
-        command.Parameters.AddWithValue("@k", topK);
-        BindFilter(command, filter);
-        return ReadHits(command, r => -r.GetDouble(MemoryRows.Count)); // bm25 is lower-is-better
+        var command = session.Command($"""
+            SELECT {MemoryRows.Columns}, v.vector,
+                   (SELECT coalesce(sum(CASE f.signal WHEN 'useful' THEN 1 WHEN 'wrong' THEN -1 ELSE 0 END), 0) FROM feedback f WHERE f.memory_id = m.id)
+            FROM memories m LEFT JOIN memory_vectors v ON v.seq = m.seq
+            WHERE m.seq IN (SELECT value FROM json_each(@seqs))
+            """);
+        command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        var rows = new Dictionary<long, CandidateRow>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            rows[reader.GetInt64(0)] = new CandidateRow(
+                MemoryRows.Read(reader),
+                reader.IsDBNull(MemoryRows.Count) ? null : Vectors.VectorCodec.FromBlob((byte[])reader[MemoryRows.Count]),
+                reader.GetInt64(MemoryRows.Count + 1));
+        return rows;
     });
 
     public List<SearchHit> Like(string query, int topK, SearchFilter filter) => database.Read(session =>

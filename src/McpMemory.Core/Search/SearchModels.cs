@@ -14,21 +14,40 @@ public sealed record SearchRequest
     public string? SessionId { get; init; }
     public DateTimeOffset? Since { get; init; }
     public DateTimeOffset? Until { get; init; }
+    /// <summary>auto (default: hybrid when vectors are ready, else fts), hybrid, fts or vector.</summary>
+    public string? Mode { get; init; }
+    /// <summary>Return each factor of each result's score.</summary>
+    public bool Explain { get; init; }
 }
 
-/// <summary>One result: the memory and its score (higher is better; comparable within one response).</summary>
-public sealed record SearchHit(Memory Memory, double Score);
+/// <summary>Every factor of one result's score (see <see cref="RankingOptions"/>).</summary>
+public sealed record ScoreExplanation(
+    int? FtsRank, double? Bm25, int? VectorRank, double? Similarity, double Fusion,
+    double Recency, double Access, double Importance, double Feedback, double Final);
+
+/// <summary>One result: the memory, its final score (higher is better), its cosine to the query when known, and why.</summary>
+public sealed record SearchHit(Memory Memory, double Score, double? Similarity = null, ScoreExplanation? Explanation = null);
 
 /// <summary>The results, and which retrieval mode produced them.</summary>
 public sealed record SearchResponse(string Mode, IReadOnlyList<SearchHit> Results)
 {
-    /// <summary>Full-text search (FTS5, BM25 ranking).</summary>
+    /// <summary>Keywords and meaning, fused.</summary>
+    public const string Hybrid = "hybrid";
+    /// <summary>Full-text search only (FTS5, BM25): the encoder is not ready, or this mode was asked for.</summary>
     public const string Fts = "fts";
-    /// <summary>Substring match: the last resort when the query holds no searchable word or FTS found nothing.</summary>
+    /// <summary>Meaning only (vector similarity).</summary>
+    public const string Vector = "vector";
+    /// <summary>Substring match: the last resort when the query holds no searchable word or nothing else matched.</summary>
     public const string Like = "like";
+
+    public const string Auto = "auto";
+    public static readonly IReadOnlyList<string> RequestModes = [Auto, Hybrid, Fts, Vector];
 }
 
 /// <summary>The validated filters shared by every candidate source.</summary>
 internal sealed record SearchFilter(
     IReadOnlyList<string> Namespaces, string? MemoryType, IReadOnlyList<string> Tags, double MinImportance,
-    string? SessionId, long? Since, long? Until, long Now);
+    string? SessionId, long? Since, long? Until, long Now)
+{
+    public Vectors.VectorFilter ForVectors() => new(Namespaces, MemoryType, MinImportance, Since, Until, Now, SessionId, Tags);
+}

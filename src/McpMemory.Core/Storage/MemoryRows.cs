@@ -16,6 +16,7 @@ internal static class MemoryRows
 
     public static Memory Read(SqliteDataReader r) => new()
     {
+        Seq = r.GetInt64(0),
         Id = Guid.Parse(r.GetString(1)),
         Namespace = r.GetString(2),
         AgentId = r.IsDBNull(3) ? null : r.GetString(3),

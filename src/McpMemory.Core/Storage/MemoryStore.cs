@@ -11,6 +11,13 @@ internal sealed record MemoryRow(
     JsonObject? Metadata, IReadOnlyList<string> Tags, double Importance, long CreatedAt, long UpdatedAt,
     long? ExpiresAt, string? Source);
 
+/// <summary>One memory to write: a new row, or a merge into an existing memory (by seq, or an earlier item of the same batch).</summary>
+internal sealed record PendingWrite(MemoryRow Row, float[]? Vector, long? MergeIntoSeq = null, int? MergeIntoBatchItem = null, double Similarity = 0);
+
+internal sealed record WrittenMemory(long Seq, MemoryRow Row, float[]? Vector, string Status);
+
+internal sealed record WriteBatchResult(IReadOnlyList<WrittenMemory> Written, long FirstEventSeq, long LastEventSeq);
+
 /// <summary>SQL for memory rows and the event log. Every change and its event commit in one transaction.</summary>
 internal sealed class MemoryStore(MemoryDatabase database)
 {
@@ -18,27 +25,46 @@ internal sealed class MemoryStore(MemoryDatabase database)
         INSERT INTO memories (id, namespace, agent_id, session_id, memory_type, content, metadata, tags, importance,
                               has_embedding, created_at, updated_at, expires_at, source)
         VALUES (@id, @ns, @agent, @session, @type, @content, @metadata, @tags, @importance, 0, @created, @updated, @expires, @source)
+        RETURNING seq
         """;
 
     private const string EventSql =
-        "INSERT INTO events (at, kind, namespace, memory_id, detail) VALUES (@at, @kind, @ns, @memory, @detail)";
+        "INSERT INTO events (at, kind, namespace, memory_id, detail) VALUES (@at, @kind, @ns, @memory, @detail) RETURNING seq";
 
     private const string GetSql = $"SELECT {MemoryRows.Columns} FROM memories m WHERE m.id = @id AND (m.expires_at IS NULL OR m.expires_at > @now)";
 
     public MemoryDatabase Database => database;
 
-    public void Insert(IReadOnlyList<MemoryRow> rows, long now) => database.Write((session, tx) =>
+    /// <summary>
+    /// Writes a batch in one transaction: new rows (with their vector when there is one) and merges of
+    /// near-duplicates into an existing memory, each with its event. Returns what was written, in order.
+    /// </summary>
+    public WriteBatchResult Write(IReadOnlyList<PendingWrite> writes, string? model, long now) => database.Write((session, tx) =>
     {
-        foreach (var row in rows) Insert(session, tx, row, now);
-        return rows.Count;
+        var written = new List<WrittenMemory>(writes.Count);
+        long firstEvent = 0, lastEvent = 0;
+        foreach (var write in writes)
+        {
+            long seq, eventSeq;
+            MemoryRow final;
+            var target = write.MergeIntoSeq ?? (write.MergeIntoBatchItem is { } item ? written[item].Seq : (long?)null);
+            if (target is not null)
+                (seq, final, eventSeq) = Merge(session, tx, target.Value, write, now);
+            else
+                (seq, final, eventSeq) = (Insert(session, tx, write.Row), write.Row, AppendEvent(session, tx, now, "store", write.Row.Namespace, write.Row.Id.ToString("D"), null));
+            if (write.Vector is not null && model is not null) VectorStore.Write(session, tx, seq, model, write.Vector);
+            if (firstEvent == 0) firstEvent = eventSeq;
+            lastEvent = eventSeq;
+            written.Add(new WrittenMemory(seq, final, write.Vector, write.MergeIntoSeq is null && write.MergeIntoBatchItem is null ? StoreResult.Stored : StoreResult.Updated));
+        }
+        return new WriteBatchResult(written, firstEvent, lastEvent);
     });
 
-    private static void Insert(SqliteSession session, SqliteTransaction tx, MemoryRow row, long now)
+    private static long Insert(SqliteSession session, SqliteTransaction tx, MemoryRow row)
     {
-        var id = row.Id.ToString("D");
         var insert = session.Command(InsertSql, tx);
         var p = insert.Parameters;
-        p.AddWithValue("@id", id);
+        p.AddWithValue("@id", row.Id.ToString("D"));
         p.AddWithValue("@ns", row.Namespace);
         p.AddWithValue("@agent", MemoryRows.Db(row.AgentId));
         p.AddWithValue("@session", MemoryRows.Db(row.SessionId));
@@ -51,8 +77,55 @@ internal sealed class MemoryStore(MemoryDatabase database)
         p.AddWithValue("@updated", row.UpdatedAt);
         p.AddWithValue("@expires", MemoryRows.Db(row.ExpiresAt));
         p.AddWithValue("@source", MemoryRows.Db(row.Source));
-        insert.ExecuteNonQuery();
-        AppendEvent(session, tx, now, "store", row.Namespace, id, null);
+        return Convert.ToInt64(insert.ExecuteScalar());
+    }
+
+    /// <summary>
+    /// Folds a near-duplicate into memory <paramref name="seq"/>: the newer text wins, tags and metadata are merged,
+    /// the higher importance is kept, and the old text is recorded in the event log.
+    /// </summary>
+    private static (long, MemoryRow, long) Merge(SqliteSession session, SqliteTransaction tx, long seq, PendingWrite write, long now)
+    {
+        var read = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq = @seq", tx);
+        read.Parameters.AddWithValue("@seq", seq);
+        Memory old;
+        using (var reader = read.ExecuteReader())
+        {
+            if (!reader.Read()) throw new InvalidOperationException($"memory seq {seq} vanished during a merge");
+            old = MemoryRows.Read(reader);
+        }
+        var incoming = write.Row;
+        var tags = old.Tags.Concat(incoming.Tags).Distinct().Take(MemoryLimits.Default.MaxTags).ToList();
+        var metadata = old.Metadata?.DeepClone().AsObject() ?? incoming.Metadata?.DeepClone().AsObject();
+        if (metadata is not null && incoming.Metadata is not null && old.Metadata is not null)
+            foreach (var (key, value) in incoming.Metadata) metadata[key] = value?.DeepClone();
+        var merged = incoming with
+        {
+            Id = old.Id, Namespace = old.Namespace, MemoryType = old.MemoryType, Tags = tags, Metadata = metadata,
+            Importance = Math.Max(old.Importance, incoming.Importance), AgentId = old.AgentId ?? incoming.AgentId,
+            SessionId = old.SessionId ?? incoming.SessionId, CreatedAt = UnixTime.ToMs(old.CreatedAt), UpdatedAt = now,
+            ExpiresAt = old.ExpiresAt is null || incoming.ExpiresAt is null ? null : Math.Max(UnixTime.ToMs(old.ExpiresAt.Value), incoming.ExpiresAt.Value),
+        };
+        var update = session.Command("""
+            UPDATE memories SET content = @content, tags = @tags, metadata = @metadata, importance = @importance,
+                   session_id = @session, updated_at = @updated, expires_at = @expires WHERE seq = @seq
+            """, tx);
+        update.Parameters.AddWithValue("@content", merged.Content);
+        update.Parameters.AddWithValue("@tags", MemoryRows.JoinTags(merged.Tags));
+        update.Parameters.AddWithValue("@metadata", MemoryRows.Db(merged.Metadata?.ToJsonString()));
+        update.Parameters.AddWithValue("@importance", merged.Importance);
+        update.Parameters.AddWithValue("@session", MemoryRows.Db(merged.SessionId));
+        update.Parameters.AddWithValue("@updated", now);
+        update.Parameters.AddWithValue("@expires", MemoryRows.Db(merged.ExpiresAt));
+        update.Parameters.AddWithValue("@seq", seq);
+        update.ExecuteNonQuery();
+        var detail = new JsonObject
+        {
+            ["reason"] = "near-duplicate", ["similarity"] = Math.Round(write.Similarity, 4),
+            ["old_content"] = old.Content, ["old_tags"] = string.Join(' ', old.Tags), ["old_importance"] = old.Importance,
+        };
+        var eventSeq = AppendEvent(session, tx, now, "update", old.Namespace, old.Id.ToString("D"), detail.ToJsonString());
+        return (seq, merged, eventSeq);
     }
 
     public Memory? Get(Guid id, long now) => database.Read(session =>
@@ -79,12 +152,13 @@ internal sealed class MemoryStore(MemoryDatabase database)
         delete.Parameters.AddWithValue("@id", id.ToString("D"));
         delete.ExecuteNonQuery();
         // The event keeps the deleted text: nothing is lost without a trace.
-        var detail = new JsonObject { ["content"] = memory.Content, ["memory_type"] = memory.MemoryType, ["tags"] = string.Join(' ', memory.Tags) };
+        var detail = new JsonObject { ["seq"] = memory.Seq, ["content"] = memory.Content, ["memory_type"] = memory.MemoryType, ["tags"] = string.Join(' ', memory.Tags) };
         AppendEvent(session, tx, now, "delete", memory.Namespace, memory.Id.ToString("D"), detail.ToJsonString());
         return memory;
     });
 
-    internal static void AppendEvent(SqliteSession session, SqliteTransaction tx, long at, string kind, string? ns, string? memoryId, string? detail)
+    /// <summary>Appends to the event log and returns the event's seq.</summary>
+    internal static long AppendEvent(SqliteSession session, SqliteTransaction tx, long at, string kind, string? ns, string? memoryId, string? detail)
     {
         var command = session.Command(EventSql, tx);
         command.Parameters.AddWithValue("@at", at);
@@ -92,7 +166,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
         command.Parameters.AddWithValue("@ns", MemoryRows.Db(ns));
         command.Parameters.AddWithValue("@memory", MemoryRows.Db(memoryId));
         command.Parameters.AddWithValue("@detail", MemoryRows.Db(detail));
-        command.ExecuteNonQuery();
+        return Convert.ToInt64(command.ExecuteScalar());
     }
 
     public StoreStats Stats(long now) => database.Read(session =>

@@ -35,7 +35,7 @@ internal static class MemoryCommands
             var output = new StoreMemoryResult(result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, settings.DefaultNamespace);
             if (parse.GetValue(CliOptions.Json)) Output.Json(output);
             else Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
-        }));
+        }, vectors: true));
         return command;
     }
 
@@ -46,7 +46,9 @@ internal static class MemoryCommands
         var type = new Option<string?>("--type", "-t") { Description = "Only this memory type" };
         var tags = new Option<string[]>("--tags") { Description = "Only memories with all these tags (comma-separated or repeated)", AllowMultipleArgumentsPerToken = true };
         var namespaces = new Option<string[]>("--namespaces") { Description = "Search these namespaces instead of the default + shared", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("search", "Search memories (full-text, best first)") { query, topK, type, tags, namespaces };
+        var mode = new Option<string?>("--mode") { Description = "auto (hybrid when the encoder is ready), hybrid, fts or vector" };
+        var explain = new Option<bool>("--explain") { Description = "Show every factor of each result's score" };
+        var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain };
         command.SetAction(parse => Run(parse, (service, settings) =>
         {
             var caller = settings.ToCaller();
@@ -58,12 +60,14 @@ internal static class MemoryCommands
                 MemoryType = parse.GetValue(type),
                 Tags = SplitList(parse.GetValue(tags)),
                 Namespaces = spaces,
+                Mode = parse.GetValue(mode),
+                Explain = parse.GetValue(explain),
             });
             var output = new SearchMemoryResult(response.Mode, spaces ?? caller.DefaultSearchNamespaces(), response.Results.Select(MemoryResult.From).ToList());
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode})");
             for (var i = 0; i < output.Results.Count; i++) Output.Memory(output.Results[i], i + 1);
-        }));
+        }, vectors: true));
         return command;
     }
 
@@ -141,17 +145,22 @@ internal static class MemoryCommands
     }
 
     /// <summary>Opens the database, runs the action, and turns engine errors into one clear line on stderr and exit code 1.</summary>
-    internal static int Run(ParseResult parse, Action<MemoryService, Settings> action)
+    /// <param name="vectors">Load the encoder and the vector index first (store merges near-duplicates, search is hybrid).</param>
+    internal static int Run(ParseResult parse, Action<MemoryService, Settings> action, bool vectors = false)
     {
         try
         {
             var settings = CliOptions.ResolveSettings(parse);
-            using var service = MemoryService.Open(settings.DatabasePath);
+            using var service = MemoryService.Open(settings.DatabasePath, MemoryOptions.Default with { EmbeddingInterval = TimeSpan.Zero },
+                vectors ? Encoders.StartDefault() : null);
+            if (vectors && !Encoders.Disabled && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
+                Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
             action(service, settings);
             return 0;
         }
         catch (MemoryException e) { Output.Error(e.Message); return 1; }
         catch (Core.Storage.SchemaTooNewException e) { Output.Error(e.Message); return 1; }
+        catch (InvalidOperationException e) { Output.Error(e.Message); return 1; }
     }
 
     /// <summary>Accepts both "--tags a,b" and "--tags a --tags b".</summary>

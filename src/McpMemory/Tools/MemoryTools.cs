@@ -7,7 +7,7 @@ using ModelContextProtocol.Server;
 
 namespace McpMemory.Tools;
 
-/// <summary>store_memory, search_memory, delete_memory: thin validation-and-shape wrappers over the engine.</summary>
+/// <summary>store_memory, search_memory, feedback, delete_memory: thin validation-and-shape wrappers over the engine.</summary>
 [McpServerToolType]
 public sealed class MemoryTools(MemoryService memories, Caller caller)
 {
@@ -56,18 +56,33 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Search these namespaces instead of this project + shared, e.g. [\"shared\", \"project:api\"].")] string[]? namespaces = null,
         [Description("Only memories from this session.")] string? session_id = null,
         [Description("Only memories created at or after this time, ISO-8601.")] string? since = null,
-        [Description("Only memories created before this time, ISO-8601.")] string? until = null)
+        [Description("Only memories created before this time, ISO-8601.")] string? until = null,
+        [Description("auto (default: hybrid when the encoder is ready, else fts), hybrid, fts (exact words only) or vector (meaning only).")] string? mode = null,
+        [Description("Include each factor of each result's score (ranks, bm25, similarity, recency, access, importance, feedback).")] bool explain = false)
         => ToolCall.Run(() =>
         {
             var request = new SearchRequest
             {
                 Query = query, TopK = top_k, MemoryType = memory_type, Tags = tags, MinImportance = min_importance,
                 Namespaces = namespaces, SessionId = session_id,
-                Since = ToolCall.Time(since, "since"), Until = ToolCall.Time(until, "until"),
+                Since = ToolCall.Time(since, "since"), Until = ToolCall.Time(until, "until"), Mode = mode, Explain = explain,
             };
             var response = memories.Search(caller, request);
             return new SearchMemoryResult(response.Mode, namespaces ?? caller.DefaultSearchNamespaces(),
                 response.Results.Select(MemoryResult.From).ToList());
+        });
+
+    [McpServerTool(Name = "feedback", Title = "Rate a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Say whether a memory helped: \"useful\" ranks it higher in later searches, \"wrong\" ranks it lower " +
+                 "(delete it, or store a correction, if it is plainly false), \"noted\" records a remark without changing its rank.")]
+    public FeedbackResult Feedback(
+        [Description("The memory_id from search_memory (a UUID).")] string memory_id,
+        [Description("useful, noted or wrong.")] string signal,
+        [Description("Optional reason, max 2000 characters.")] string? note = null)
+        => ToolCall.Run(() =>
+        {
+            var id = memories.Feedback(caller, MemoryValidator.MemoryId(memory_id), signal, note);
+            return new FeedbackResult(memory_id.Trim(), signal.Trim().ToLowerInvariant(), id);
         });
 
     [McpServerTool(Name = "delete_memory", Title = "Delete a memory", Destructive = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]

@@ -11,9 +11,10 @@ public sealed record StoreMemoryResult(string MemoryId, string Status, bool HasE
 
 public sealed record MemoryResult(
     string MemoryId, string Content, string MemoryType, double Importance, double Score, IReadOnlyList<string> Tags,
-    JsonObject? Metadata, string CreatedAt, string Namespace)
+    JsonObject? Metadata, string CreatedAt, string Namespace, double? SimilarityScore = null, ScoreExplanation? Explain = null)
 {
-    public static MemoryResult From(SearchHit hit) => From(hit.Memory, hit.Score);
+    public static MemoryResult From(SearchHit hit) =>
+        From(hit.Memory, hit.Score) with { SimilarityScore = hit.Similarity is { } s ? Math.Round(s, 4) : null, Explain = hit.Explanation };
 
     public static MemoryResult From(Memory m, double score) => new(
         m.Id.ToString("D"), m.Content, m.MemoryType, m.Importance, Math.Round(score, 6), m.Tags, m.Metadata,
@@ -35,3 +36,5 @@ public sealed record AgentStateResult(
 }
 
 public sealed record DeleteMemoryResult(string MemoryId, bool Deleted, string Namespace);
+
+public sealed record FeedbackResult(string MemoryId, string Signal, long FeedbackId);

@@ -21,27 +21,17 @@ public static class StdioServer
         AddMemoryServer(builder.Services, settings).WithStdioServerTransport();
 
         using var host = builder.Build();
-        OpenDatabaseInBackground(host.Services);
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
             .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
         await host.RunAsync(cancellationToken);
         return 0;
     }
 
-    /// <summary>
-    /// Opens (and if need be migrates) the database on another core while the MCP server starts and answers
-    /// initialize, so the first tool call does not wait for it. A failure here is left for that first call to report.
-    /// </summary>
-    internal static void OpenDatabaseInBackground(IServiceProvider services) => _ = Task.Run(() =>
-    {
-        try { services.GetRequiredService<MemoryService>(); }
-        catch (Exception) { /* the first tool call resolves it again and reports the error to the agent */ }
-    });
-
     /// <summary>The engine, the caller and the tools: shared by every transport.</summary>
     public static IMcpServerBuilder AddMemoryServer(IServiceCollection services, Settings settings)
     {
-        services.AddSingleton(_ => MemoryService.Open(settings.DatabasePath));
+        // Opened now (a bad path fails before serving); the encoder loads in the background and never delays initialize.
+        services.AddSingleton(MemoryService.Open(settings.DatabasePath, MemoryOptions.Default, Encoders.StartDefault()));
         services.AddSingleton(settings.ToCaller());
         return services
             .AddMcpServer(o =>

@@ -90,8 +90,11 @@ public class HttpProtocolTests
             malformed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         using (var batch = await client.SendAsync(Post($"[{Initialize}]")))
             batch.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        using (var huge = await client.SendAsync(Post(Initialize.Replace("\"raw\"", $"\"{new string('x', 2 * 1024 * 1024)}\""))))
+        using (var tooLarge = Post(Initialize.Replace("\"raw\"", $"\"{new string('x', 2 * 1024 * 1024)}\"")))
         {
+            // Expect: 100-continue lets the server refuse before the body is sent (else the refused upload can break the pipe).
+            tooLarge.Headers.ExpectContinue = true;
+            using var huge = await client.SendAsync(tooLarge);
             huge.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
             (await ErrorBodyAsync(huge)).GetProperty("message").GetString().Should().Contain("1048576 bytes");
         }

@@ -6,23 +6,25 @@ using Xunit;
 namespace McpMemory.Tests.Http;
 
 /// <summary>
-/// The official TypeScript MCP SDK client (tests/mcp-clients/all-tools.mjs) calling all five tools over stdio,
+/// The official TypeScript MCP SDK client (tests/mcp-clients/all-tools.mjs) calling every tool over stdio,
 /// Streamable HTTP and legacy SSE, and the MCP Inspector CLI listing them: real clients against the built server.
 /// </summary>
 public class RealClientTests
 {
-    private static readonly string[] FiveTools = ["delete_memory", "get_agent_state", "search_memory", "set_agent_state", "store_memory"];
+    private static readonly string[] AllTools = ["delete_memory", "feedback", "get_agent_state", "search_memory", "set_agent_state", "store_memory"];
 
     private static JsonElement Report(ToolProcess.Result run, string transport)
     {
         run.ExitCode.Should().Be(0, $"the TypeScript client over {transport} must finish cleanly; stderr:\n{run.Stderr}");
         var report = JsonDocument.Parse(run.Stdout.Trim()).RootElement;
-        report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()).Should().Equal(FiveTools);
+        report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()).Should().Equal(AllTools);
         var stored = report.GetProperty("stored");
         stored.GetProperty("status").GetString().Should().Be("stored");
         var id = stored.GetProperty("memory_id").GetString();
         report.GetProperty("found_ids").EnumerateArray().Select(e => e.GetString()).Should().Contain(id);
         report.GetProperty("state_value").GetProperty("transport").GetString().Should().Be(transport);
+        report.GetProperty("feedback").GetProperty("memory_id").GetString().Should().Be(id);
+        report.GetProperty("feedback").GetProperty("signal").GetString().Should().Be("useful");
         report.GetProperty("deleted").GetProperty("deleted").GetBoolean().Should().BeTrue();
         report.GetProperty("after_delete").GetInt32().Should().Be(0);
         return report;
@@ -75,7 +77,7 @@ public class RealClientTests
         var run = await NodeClients.InspectorAsync(["dotnet", ToolProcess.Dll, "serve", "--db", dir.File("m.db"), "--method", "tools/list"]);
         run.ExitCode.Should().Be(0, run.Stderr);
         var tools = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("tools");
-        tools.EnumerateArray().Select(t => t.GetProperty("name").GetString()).Order().Should().Equal(FiveTools);
+        tools.EnumerateArray().Select(t => t.GetProperty("name").GetString()).Order().Should().Equal(AllTools);
         tools.EnumerateArray().Select(t => t.TryGetProperty("outputSchema", out var schema) && schema.ValueKind == JsonValueKind.Object).Should().AllSatisfy(has => has.Should().BeTrue());
     }
 }

@@ -1,4 +1,3 @@
-using McpMemory.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -38,14 +37,15 @@ public static class HttpServer
             return 2;
         }
 
-        await using var app = Build(settings, http, keys);
-        // Open (and migrate) the database now: a bad path fails at startup, not on some client's first call.
-        try { app.Services.GetRequiredService<MemoryService>(); }
+        WebApplication built;
+        // Building opens (and migrates) the database: a bad path fails here, at startup, not on some client's first call.
+        try { built = Build(settings, http, keys); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            await Console.Error.WriteLineAsync($"mcp-memory: cannot open the database {settings.DatabasePath}: {e.Message}");
+            await Console.Error.WriteLineAsync($"mcp-memory: cannot start with the database {settings.DatabasePath}: {e.Message}");
             return 2;
         }
+        await using var app = built;
         using var stopOnCancel = cancellationToken.Register(() => app.Lifetime.StopApplication());
         try { await app.StartAsync(cancellationToken); }
         catch (IOException e)

@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Search;
+
+namespace McpMemory.Core.Eval;
+
+/// <summary>Recall figures for one mode (fractions 0..1).</summary>
+public sealed record RecallMetrics(int Questions, double RecallAt5, double RecallAt10, double RecallAt20, double HitAt10);
+
+public sealed record ModeReport(RecallMetrics Overall, IReadOnlyDictionary<int, RecallMetrics> ByCategory);
+
+public sealed record EvalReport(
+    int Questions, int Conversations, int Turns, int Merged, int MergedEvidence, int SkippedQuestions,
+    IReadOnlyDictionary<string, ModeReport> Modes, string Ranking);
+
+/// <summary>
+/// The retrieval eval of LoCoMo: each turn stored as one memory (created_at = its session's date, one namespace
+/// per conversation), each question of categories 1-4 searched in its conversation's namespace, and evidence
+/// recall@5/10/20 and hit@10 reported per mode. Only global parameters may change between runs.
+/// </summary>
+public static class RetrievalEval
+{
+    public static readonly IReadOnlyList<string> Modes = [SearchResponse.Fts, SearchResponse.Vector, SearchResponse.Hybrid];
+    private const int MaxK = 20;
+
+    public static EvalReport Run(MemoryService service, IReadOnlyList<LoCoMoConversation> conversations, IProgress<(int Done, int Total, string Stage)>? progress = null)
+    {
+        var asked = conversations.SelectMany(c => c.Questions).Count(q => q.Category is >= 1 and <= 4);
+        var totalTurns = conversations.Sum(c => c.Turns.Count);
+        var hits = Modes.ToDictionary(m => m, _ => new List<(int Category, double R5, double R10, double R20, bool Hit10)>());
+        int merged = 0, mergedEvidence = 0, skipped = 0, stored = 0, done = 0;
+
+        foreach (var conversation in conversations)
+        {
+            var caller = new Caller(Namespaces.Project("locomo-" + conversation.Name), "eval");
+            // Store the turns in batches (one transaction and one encoder batch each).
+            var evidence = conversation.Questions.SelectMany(q => q.Evidence).ToHashSet(StringComparer.Ordinal);
+            foreach (var chunk in conversation.Turns.Chunk(64))
+            {
+                var results = service.StoreMany(caller, chunk.Select(t => new NewMemory
+                {
+                    Content = t.Content,
+                    CreatedAt = t.Date,
+                    MetadataJson = new JsonObject { ["dia_id"] = t.DiaId }.ToJsonString(),
+                    Source = "locomo",
+                }).ToList());
+                for (var i = 0; i < results.Count; i++)
+                    if (results[i].Status == StoreResult.Updated)
+                    {
+                        merged++;
+                        if (evidence.Contains(chunk[i].DiaId)) mergedEvidence++;
+                    }
+                stored += chunk.Length;
+                progress?.Report((stored, totalTurns, "storing turns"));
+            }
+
+            var known = conversation.Turns.Select(t => t.DiaId).ToHashSet(StringComparer.Ordinal);
+            foreach (var question in conversation.Questions.Where(q => q.Category is >= 1 and <= 4))
+            {
+                var relevant = question.Evidence.Where(known.Contains).ToHashSet(StringComparer.Ordinal);
+                done++;
+                if (relevant.Count == 0) { skipped++; continue; }
+                foreach (var mode in Modes)
+                {
+                    var response = service.Search(caller, new SearchRequest { Query = question.Question, TopK = MaxK, Mode = mode }, trackAccess: false);
+                    var found = response.Results.Select(r => r.Memory.Metadata?["dia_id"]?.GetValue<string>()).ToList();
+                    hits[mode].Add((question.Category, Recall(found, relevant, 5), Recall(found, relevant, 10), Recall(found, relevant, 20),
+                        found.Take(10).Any(id => id is not null && relevant.Contains(id))));
+                }
+                progress?.Report((done, asked, "asking questions"));
+            }
+        }
+
+        var modes = Modes.ToDictionary(m => m, m => new ModeReport(
+            Summarise(hits[m]),
+            hits[m].GroupBy(h => h.Category).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => Summarise(g.ToList()))));
+        return new EvalReport(asked - skipped, conversations.Count, totalTurns, merged, mergedEvidence, skipped, modes, service.Ranking.ToString());
+    }
+
+    private static double Recall(List<string?> found, HashSet<string> relevant, int k) =>
+        found.Take(k).Where(id => id is not null).Distinct().Count(relevant.Contains!) / (double)relevant.Count;
+
+    private static RecallMetrics Summarise(List<(int Category, double R5, double R10, double R20, bool Hit10)> rows) =>
+        rows.Count == 0 ? new RecallMetrics(0, 0, 0, 0, 0)
+            : new RecallMetrics(rows.Count, rows.Average(r => r.R5), rows.Average(r => r.R10), rows.Average(r => r.R20), rows.Average(r => r.Hit10 ? 1.0 : 0.0));
+}

@@ -1,0 +1,29 @@
+using McpMemory.Core.Memories;
+using McpMemory.Core.Search;
+
+namespace McpMemory.Core;
+
+/// <summary>Everything configurable about the engine, with defaults that suit an agent's memory.</summary>
+public sealed record MemoryOptions
+{
+    public MemoryLimits Limits { get; init; } = MemoryLimits.Default;
+    public RankingOptions Ranking { get; init; } = RankingOptions.Default;
+
+    /// <summary>
+    /// A new memory whose cosine to one in the same namespace and type reaches this updates that memory instead
+    /// of adding another. Null disables merging.
+    /// </summary>
+    public double? DuplicateThreshold { get; init; } = 0.92;
+
+    /// <summary>Rows stored without a vector (encoder not ready, or failed) are embedded in batches of this size…</summary>
+    public int EmbeddingBatchSize { get; init; } = 64;
+    /// <summary>…checked this often.</summary>
+    public TimeSpan EmbeddingInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Access counts are written in batches, off the search path, this often.</summary>
+    public TimeSpan AccessFlushInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    public static MemoryOptions Default { get; } = new();
+}

@@ -1,0 +1,131 @@
+using System.Numerics.Tensors;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Storage;
+using McpMemory.Core.Vectors;
+
+namespace McpMemory.Core.Search;
+
+/// <summary>
+/// The search path: FTS5 BM25 candidates and vector candidates (quantised scan, re-ranked exactly from the stored
+/// vectors) → fusion (<see cref="RankingOptions.Fusion"/>) → bounded factors for recency, access, importance and
+/// feedback → top-k. Falls back to keywords when the encoder is not ready or fails, and to a substring match when
+/// nothing else answers; the response names the mode used.
+/// </summary>
+internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, RankingOptions ranking)
+{
+    public RankingOptions Ranking => ranking;
+
+    public SearchResponse Search(string query, int topK, SearchFilter filter, string requestedMode, bool explain)
+    {
+        var n = Math.Max(ranking.CandidatesPerSource, topK);
+        var useFts = requestedMode != SearchResponse.Vector;
+        float[]? queryVector = null;
+        if (requestedMode != SearchResponse.Fts && vectors.Ready is { } ready)
+        {
+            try { queryVector = ready.Embedder.Embed(query); }
+            catch (Exception) when (requestedMode != SearchResponse.Vector) { /* the encoder failed: keywords still answer */ }
+        }
+        if (requestedMode == SearchResponse.Vector && queryVector is null)
+            throw new MemoryValidationException("mode", "vector search is not available: " +
+                (vectors.Error is { } e ? $"the encoder failed to load ({e.Message})" : "the encoder is still loading; try again shortly or use mode \"fts\""));
+
+        var fts = useFts && FtsQuery.Build(query) is { } match ? sql.FtsCandidates(match, n, filter) : [];
+        List<VectorHit> approximate = [];
+        if (queryVector is not null)
+        {
+            vectors.Sync();
+            approximate = [.. vectors.Ready!.Value.Index.Search(queryVector, n * 2, filter.ForVectors())];
+        }
+        if (fts.Count == 0 && approximate.Count == 0)
+            return requestedMode == SearchResponse.Vector
+                ? new SearchResponse(SearchResponse.Vector, [])
+                : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter));
+
+        var rows = sql.ReadCandidates(fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct());
+        // Exact cosine for every candidate with a vector; the vector ranking is by exact cosine.
+        var similarity = new Dictionary<long, double>();
+        if (queryVector is not null)
+            foreach (var (seq, row) in rows)
+                if (row.Vector is { Length: var length } v && length == queryVector.Length)
+                    similarity[seq] = TensorPrimitives.Dot(queryVector, v);
+        var vectorRanked = approximate.Where(h => similarity.ContainsKey(h.Seq))
+            .OrderByDescending(h => similarity[h.Seq]).Take(n).Select(h => h.Seq).ToList();
+        var ftsRanked = fts.Where(c => rows.ContainsKey(c.Seq)).ToList();
+
+        var mode = requestedMode == SearchResponse.Vector ? SearchResponse.Vector
+            : queryVector is null ? SearchResponse.Fts : SearchResponse.Hybrid;
+        var fused = Fuse(ftsRanked, vectorRanked, similarity, mode);
+        var now = filter.Now;
+        var hits = new List<SearchHit>(fused.Count);
+        foreach (var (seq, fusion) in fused)
+        {
+            var row = rows[seq];
+            var factors = Factors(row, now);
+            var final = fusion * factors.Recency * factors.Access * factors.Importance * factors.Feedback;
+            similarity.TryGetValue(seq, out var cosine);
+            double? sim = similarity.ContainsKey(seq) ? cosine : null;
+            ScoreExplanation? why = null;
+            if (explain)
+            {
+                var ftsIndex = ftsRanked.FindIndex(c => c.Seq == seq);
+                var vectorIndex = vectorRanked.IndexOf(seq);
+                why = new ScoreExplanation(
+                    ftsIndex < 0 ? null : ftsIndex + 1, ftsIndex < 0 ? null : ftsRanked[ftsIndex].Score,
+                    vectorIndex < 0 ? null : vectorIndex + 1, sim, fusion,
+                    factors.Recency, factors.Access, factors.Importance, factors.Feedback, final);
+            }
+            hits.Add(new SearchHit(row.Memory, final, sim, why));
+        }
+        hits.Sort((a, b) => b.Score.CompareTo(a.Score));
+        return new SearchResponse(mode, hits.Count > topK ? hits.GetRange(0, topK) : hits);
+    }
+
+    /// <summary>Fused score per candidate (higher is better).</summary>
+    private List<(long Seq, double Fusion)> Fuse(List<(long Seq, double Score)> fts, List<long> vectorRanked,
+        Dictionary<long, double> similarity, string mode)
+    {
+        var useFts = mode != SearchResponse.Vector;
+        var useVector = mode != SearchResponse.Fts;
+        var scores = new Dictionary<long, double>();
+        if (ranking.Fusion == FusionMethod.Rrf)
+        {
+            if (useFts) for (var i = 0; i < fts.Count; i++) Add(fts[i].Seq, ranking.FtsWeight / (ranking.RrfK + i + 1));
+            if (useVector) for (var i = 0; i < vectorRanked.Count; i++) Add(vectorRanked[i], ranking.VectorWeight / (ranking.RrfK + i + 1));
+        }
+        else
+        {
+            // BM25 is unbounded: divide by the best of this query. Cosine is rescaled over the candidates so that
+            // the spread, not the model's baseline similarity, carries the weight.
+            if (useFts && fts.Count > 0)
+            {
+                var best = fts[0].Score;
+                var worst = fts[^1].Score;
+                foreach (var (seq, score) in fts) Add(seq, ranking.FtsWeight * (best > worst ? (score - worst) / (best - worst) : 1));
+            }
+            // Every candidate with a vector gets its semantic share, not only the vector top-n: an FTS hit that
+            // also means the same thing ranks above one that merely shares words.
+            if (useVector && similarity.Count > 0)
+            {
+                var max = similarity.Values.Max();
+                var min = similarity.Values.Min();
+                foreach (var (seq, cosine) in similarity)
+                    Add(seq, ranking.VectorWeight * (max > min ? (cosine - min) / (max - min) : 1));
+            }
+        }
+        return scores.Select(p => (p.Key, p.Value)).ToList();
+
+        void Add(long seq, double value) => scores[seq] = scores.GetValueOrDefault(seq) + value;
+    }
+
+    private (double Recency, double Access, double Importance, double Feedback) Factors(CandidateRow row, long now)
+    {
+        var m = row.Memory;
+        var ageDays = Math.Max(0, (now - UnixTime.ToMs(m.CreatedAt)) / 86_400_000.0);
+        var recency = 1 - ranking.RecencyWeight + ranking.RecencyWeight * Math.Pow(2, -ageDays / ranking.HalfLifeDays);
+        var access = 1 + Math.Min(ranking.MaxAccessBoost, ranking.AccessWeight * Math.Log(1 + m.AccessCount));
+        var importance = 1 + ranking.ImportanceWeight * (2 * m.Importance - 1);
+        // Saturating: one "wrong" costs ~14 %, many at most FeedbackWeight (30 %); "useful" lifts the same way.
+        var feedback = 1 + ranking.FeedbackWeight * Math.Tanh(0.5 * row.NetFeedback);
+        return (recency, access, importance, feedback);
+    }
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using McpMemory.Core;
+using McpMemory.Core.Embeddings;
+
+namespace McpMemory.Cli;
+
+/// <summary>embed, doctor, reindex: the built-in encoder from the command line.</summary>
+internal static class EncoderCommands
+{
+    public static IEnumerable<Command> Create() => [Embed(), Doctor(), Reindex()];
+
+    private static Command Embed()
+    {
+        var texts = new Argument<string[]>("text") { Description = "One or more texts to embed", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("embed", "Print the vectors of texts from the built-in encoder ({\"model\", \"dimension\", \"vectors\"} with --json)") { texts };
+        command.SetAction(parse =>
+        {
+            var input = parse.GetValue(texts)!;
+            var encoder = UseLiteEncoder.LoadDefault();
+            var vectors = encoder.EmbedBatch(input);
+            if (parse.GetValue(CliOptions.Json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { model = encoder.ModelId, dimension = encoder.Dimension, vectors }));
+                return 0;
+            }
+            for (var i = 0; i < input.Length; i++)
+                Console.Out.WriteLine($"{Clip(input[i])}\n  [{string.Join(", ", vectors[i].Take(6).Select(v => v.ToString("0.0000")))}, …] ({encoder.Dimension} dims, {encoder.ModelId})");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Doctor()
+    {
+        var command = new Command("doctor", "Check the installation: database, encoder (load time, self-check against a known vector)");
+        command.SetAction(parse =>
+        {
+            var settings = CliOptions.ResolveSettings(parse);
+            var ok = true;
+            var report = new Dictionary<string, object?>();
+            try
+            {
+                using var service = MemoryService.Open(settings.DatabasePath);
+                var stats = service.Stats();
+                report["database"] = new { path = stats.Path, schema_version = stats.SchemaVersion, memories = stats.Memories, with_embedding = stats.WithEmbedding };
+            }
+            catch (Exception e) { ok = false; report["database"] = new { path = settings.DatabasePath, error = e.Message }; }
+            try
+            {
+                var stopwatch = Stopwatch.StartNew();
+                var encoder = UseLiteEncoder.LoadDefault();
+                var load = stopwatch.Elapsed;
+                var check = encoder.SelfCheck();
+                ok &= check.Passed;
+                report["encoder"] = new
+                {
+                    model = encoder.ModelId, dimension = encoder.Dimension, directory = UseLiteModelFiles.DefaultDirectory,
+                    load_ms = Math.Round(load.TotalMilliseconds, 1), self_check = check.Passed ? "passed" : "FAILED",
+                    cosine_to_reference = Math.Round(check.Cosine, 6), token_ids_match = check.TokenIdsMatch,
+                    check_ms = Math.Round(check.Elapsed.TotalMilliseconds, 2),
+                };
+            }
+            catch (Exception e) { ok = false; report["encoder"] = new { directory = UseLiteModelFiles.DefaultDirectory, error = e.Message }; }
+            report["ok"] = ok;
+            if (parse.GetValue(CliOptions.Json)) Output.Json(report);
+            else
+            {
+                foreach (var (name, value) in report.Where(p => p.Key != "ok"))
+                    Console.Out.WriteLine($"{name,-9} {JsonSerializer.Serialize(value)}");
+                Console.Out.WriteLine(ok ? "all checks passed" : "some checks FAILED");
+            }
+            return ok ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Reindex()
+    {
+        var all = new Option<bool>("--all") { Description = "Re-embed every memory, not only those without a vector" };
+        var command = new Command("reindex", "Embed memories that have no vector (or all with --all); run after changing encoder") { all };
+        command.SetAction(parse => MemoryCommands.Run(parse, (service, _) =>
+        {
+            if (!service.WaitForVectors(TimeSpan.FromMinutes(2)))
+                throw new InvalidOperationException("the encoder is not available: " + service.VectorError?.Message);
+            if (parse.GetValue(all)) service.ResetEmbeddings();
+            var total = service.PendingEmbeddings();
+            var progress = new ProgressBar("embedding", total);
+            long done = 0;
+            int batch;
+            while ((batch = service.EmbedPending()) > 0) progress.Report(done += batch);
+            progress.Done();
+            if (parse.GetValue(CliOptions.Json)) Output.Json(new { embedded = done, model = service.Embedder!.ModelId });
+            else Console.Out.WriteLine($"embedded {done} memories with {service.Embedder!.ModelId}");
+        }, vectors: true));
+        return command;
+    }
+
+    private static string Clip(string s) => s.Length <= 60 ? s : s[..59] + "…";
+}

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using McpMemory.Core;
+using McpMemory.Core.Embeddings;
+using McpMemory.Core.Eval;
+using McpMemory.Core.Search;
+
+namespace McpMemory.Cli;
+
+/// <summary>eval locomo DIR: retrieval quality of fts, vector and hybrid search on LoCoMo-format conversations.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<string>("dir") { Description = "Folder of LoCoMo-format conversations (*.json)" };
+        var fusion = new Option<FusionMethod?>("--fusion") { Description = $"Fusion method: rrf or score (default {RankingOptions.Default.Fusion})" };
+        var ftsWeight = new Option<double?>("--fts-weight") { Description = $"Weight of the keyword ranking (default {RankingOptions.Default.FtsWeight})" };
+        var vectorWeight = new Option<double?>("--vector-weight") { Description = $"Weight of the vector ranking (default {RankingOptions.Default.VectorWeight})" };
+        var rrfK = new Option<int?>("--rrf-k") { Description = $"RRF constant k (default {RankingOptions.Default.RrfK})" };
+        var candidates = new Option<int?>("--candidates") { Description = $"Candidates per retriever (default {RankingOptions.Default.CandidatesPerSource})" };
+        var dedup = new Option<double?>("--duplicate-threshold") { Description = $"Near-duplicate merge threshold (default {MemoryOptions.Default.DuplicateThreshold}); 0 disables" };
+        var locomo = new Command("locomo", "Store every turn, ask every question of categories 1-4, report evidence recall@5/10/20 and hit@10 per mode")
+        {
+            directory, fusion, ftsWeight, vectorWeight, rrfK, candidates, dedup,
+        };
+        locomo.SetAction(parse =>
+        {
+            var conversations = LoCoMoConversation.LoadDirectory(parse.GetValue(directory)!);
+            var defaults = RankingOptions.Default;
+            var ranking = defaults with
+            {
+                Fusion = parse.GetValue(fusion) ?? defaults.Fusion,
+                FtsWeight = parse.GetValue(ftsWeight) ?? defaults.FtsWeight,
+                VectorWeight = parse.GetValue(vectorWeight) ?? defaults.VectorWeight,
+                RrfK = parse.GetValue(rrfK) ?? defaults.RrfK,
+                CandidatesPerSource = parse.GetValue(candidates) ?? defaults.CandidatesPerSource,
+            };
+            var threshold = parse.GetValue(dedup) ?? MemoryOptions.Default.DuplicateThreshold;
+            var options = MemoryOptions.Default with { Ranking = ranking, DuplicateThreshold = threshold is > 0 ? threshold : null, EmbeddingInterval = TimeSpan.Zero };
+
+            var folder = Directory.CreateTempSubdirectory("mcp-memory-eval-");
+            try
+            {
+                using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(UseLiteEncoder.LoadDefault()));
+                if (!service.WaitForVectors(TimeSpan.FromMinutes(2)))
+                    throw new InvalidOperationException("the encoder is not available: " + service.VectorError?.Message);
+                var bar = new ProgressBar("storing turns", 1);
+                var report = RetrievalEval.Run(service, conversations, new Progress<(int Done, int Total, string Stage)>(p => bar.Report(p.Done, p.Stage, p.Total)));
+                bar.Done();
+                if (parse.GetValue(CliOptions.Json)) Output.Json(ToJson(report));
+                else Print(report);
+                return 0;
+            }
+            finally { folder.Delete(recursive: true); }
+        });
+        return new Command("eval", "Measure retrieval quality") { locomo };
+    }
+
+    /// <summary>{"questions": N, "modes": {"fts": {"recall@5": x, …, "by_category": {…}}, …}}.</summary>
+    private static object ToJson(EvalReport report) => new Dictionary<string, object>
+    {
+        ["questions"] = report.Questions,
+        ["conversations"] = report.Conversations,
+        ["turns"] = report.Turns,
+        ["merged_turns"] = report.Merged,
+        ["merged_evidence_turns"] = report.MergedEvidence,
+        ["skipped_questions"] = report.SkippedQuestions,
+        ["ranking"] = report.Ranking,
+        ["modes"] = report.Modes.ToDictionary(m => m.Key, m =>
+        {
+            var json = Metrics(m.Value.Overall);
+            json["by_category"] = m.Value.ByCategory.ToDictionary(c => c.Key.ToString(), c => (object)Metrics(c.Value));
+            return (object)json;
+        }),
+    };
+
+    private static Dictionary<string, object> Metrics(RecallMetrics m) => new()
+    {
+        ["questions"] = m.Questions,
+        ["recall@5"] = Math.Round(m.RecallAt5, 4),
+        ["recall@10"] = Math.Round(m.RecallAt10, 4),
+        ["recall@20"] = Math.Round(m.RecallAt20, 4),
+        ["hit@10"] = Math.Round(m.HitAt10, 4),
+    };
+
+    private static void Print(EvalReport report)
+    {
+        Console.Out.WriteLine($"{report.Questions} questions over {report.Conversations} conversations ({report.Turns} turns; " +
+                              $"{report.Merged} turns merged as near-duplicates, {report.MergedEvidence} of them evidence; {report.SkippedQuestions} questions without known evidence skipped)");
+        Console.Out.WriteLine($"ranking: {report.Ranking}\n");
+        Console.Out.WriteLine($"{"mode",-8} {"recall@5",9} {"recall@10",10} {"recall@20",10} {"hit@10",8}   recall@10 by category (1 multi-hop, 2 temporal, 3 open, 4 single-hop)");
+        foreach (var (mode, m) in report.Modes)
+            Console.Out.WriteLine($"{mode,-8} {m.Overall.RecallAt5,9:0.000} {m.Overall.RecallAt10,10:0.000} {m.Overall.RecallAt20,10:0.000} {m.Overall.HitAt10,8:0.000}   " +
+                                  string.Join("  ", m.ByCategory.Select(c => $"{c.Key}: {c.Value.RecallAt10:0.000} (n={c.Value.Questions})")));
+    }
+}

@@ -1,0 +1,64 @@
+namespace McpMemory.Install;
+
+/// <summary>The operating systems whose config locations the installer knows.</summary>
+public enum HostOs { Linux, MacOS, Windows }
+
+/// <summary>
+/// Everything the installer reads from the machine it runs on: environment variables, OS,
+/// current folder, clock, output. Tests pass their own (a temporary HOME) instead of
+/// mutating the test process's environment.
+/// </summary>
+public sealed class InstallHost
+{
+    public required Func<string, string?> GetEnvironmentVariable { get; init; }
+    public required HostOs Os { get; init; }
+    public required string CurrentDirectory { get; init; }
+    public required TextWriter Out { get; init; }
+    public required TextWriter Error { get; init; }
+    public Func<DateTime> UtcNow { get; init; } = () => DateTime.UtcNow;
+
+    /// <summary>The running executable; null when unknown. Used to register this very binary.</summary>
+    public string? ProcessPath { get; init; }
+
+    /// <summary>Finds an executable by name on PATH; null when absent.</summary>
+    public Func<string, string?>? FindOnPath { get; init; }
+
+    public static InstallHost FromCurrentProcess() => new()
+    {
+        GetEnvironmentVariable = Environment.GetEnvironmentVariable,
+        Os = OperatingSystem.IsWindows() ? HostOs.Windows : OperatingSystem.IsMacOS() ? HostOs.MacOS : HostOs.Linux,
+        CurrentDirectory = Environment.CurrentDirectory,
+        Out = Console.Out,
+        Error = Console.Error,
+        ProcessPath = Environment.ProcessPath,
+        FindOnPath = name => PathLookup.Find(name, Environment.GetEnvironmentVariable("PATH"),
+            OperatingSystem.IsWindows() ? Environment.GetEnvironmentVariable("PATHEXT") : null),
+    };
+
+    internal string? Env(string name)
+    {
+        var value = GetEnvironmentVariable(name);
+        return string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+}
+
+/// <summary>Looks up an executable on a PATH string (PATHEXT on Windows).</summary>
+public static class PathLookup
+{
+    public static string? Find(string name, string? path, string? pathExt)
+    {
+        if (string.IsNullOrEmpty(path)) return null;
+        var extensions = pathExt is null
+            ? new[] { "" }
+            : pathExt.Split(';', StringSplitOptions.RemoveEmptyEntries).Prepend("").ToArray();
+        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            foreach (var ext in extensions)
+            {
+                var candidate = Path.Combine(dir, name + ext);
+                if (File.Exists(candidate)) return candidate;
+            }
+        }
+        return null;
+    }
+}
