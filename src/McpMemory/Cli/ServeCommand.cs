@@ -26,7 +26,13 @@ internal static class ServeCommand
 
     private static readonly Option<string?> KeysFile = new("--keys-file")
     {
-        Description = $"JSON file of bearer keys, each limited to namespaces (default: ${HttpSettings.KeysFileVariable}); format above",
+        Description = $"JSON file of bearer keys, each limited to namespaces (default: ${HttpSettings.KeysFileVariable}):\n" +
+                      "{\"keys\": [\n" +
+                      "  {\"key\": \"<at least 16 characters>\", \"namespaces\": [\"project:web\", \"shared\"], \"access\": \"read-write\", \"default_namespace\": \"project:web\"},\n" +
+                      "  {\"key\": \"<another>\", \"namespaces\": [\"shared\"], \"access\": \"read\"}\n" +
+                      "]}\n" +
+                      "access: \"read\" or \"read-write\" (default); default_namespace: where writes and searches go by default " +
+                      "(default: the first); agent_id: optional. A key can never read, write or delete outside its namespaces",
     };
 
     private static readonly Option<string[]> AllowedOrigins = new("--allowed-origins")
@@ -36,16 +42,9 @@ internal static class ServeCommand
     };
 
     private const string Help =
-        "Serve MCP over stdio (the default when stdin is not a terminal), or over HTTP with --http.\n\n" +
-        "Over HTTP: binds 127.0.0.1 unless --urls says otherwise, and refuses a non-loopback address without a key. " +
-        "Requests with an Origin header other than a loopback one (or one listed in --allowed-origins) get 403.\n\n" +
-        "Keys file (--keys-file):\n" +
-        "  {\"keys\": [\n" +
-        "    {\"key\": \"<at least 16 characters>\", \"namespaces\": [\"project:web\", \"shared\"], \"access\": \"read-write\", \"default_namespace\": \"project:web\"},\n" +
-        "    {\"key\": \"<another>\", \"namespaces\": [\"shared\"], \"access\": \"read\"}\n" +
-        "  ]}\n" +
-        "  access: \"read\" or \"read-write\" (default). default_namespace: where writes and searches go by default (default: the first). " +
-        "agent_id: optional. A key can never read, write or delete outside its namespaces; clients send Authorization: Bearer <key>.";
+        "Serve MCP over stdio (the default when stdin is not a terminal), or over HTTP with --http: Streamable HTTP at /mcp, " +
+        "legacy HTTP+SSE at /sse + /message, /health. HTTP binds 127.0.0.1 unless --urls says otherwise and refuses a " +
+        "non-loopback address without a key; clients send Authorization: Bearer <key>; a foreign Origin gets 403";
 
     public static Command Create()
     {
