@@ -245,6 +245,16 @@ public class HttpProtocolTests
     }
 
     [Fact]
+    public async Task A_port_in_use_is_one_line_naming_the_address()
+    {
+        using var dir = new TempDirectory();
+        await using var first = await HttpServerProcess.StartAsync(dir.File("a.db"));
+        var run = await HttpServerProcess.RunToExitAsync(["serve", "--http", "--urls", first.BaseUrl, "--db", dir.File("b.db")]);
+        run.ExitCode.Should().Be(2);
+        run.Stderr.Trim().Should().StartWith($"mcp-memory: cannot listen on {first.BaseUrl}").And.NotContain("   at ");
+    }
+
+    [Fact]
     public async Task The_api_key_can_come_from_the_environment()
     {
         using var dir = new TempDirectory();
