@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     // Each suite lives in its own file and registers itself here.
     ["storage"] = StorageBench.Run,
     ["encoder"] = EncoderBench.RunAsync,
+    ["scale"] = ScaleBench.Run,
     ["coldstart"] = ColdStartBench.RunAsync,
     ["load"] = LoadBench.RunAsync,
 };

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpMemory.Core.Embeddings;
 using McpMemory.Core.Memories;
+using McpMemory.Core.Portability;
 using McpMemory.Core.Search;
 using McpMemory.Core.Storage;
 using McpMemory.Core.Vectors;
@@ -296,6 +297,33 @@ public sealed class MemoryService : IDisposable
     }
 
     public StoreStats Stats() => _store.Stats(Now);
+
+    /// <summary>
+    /// Deletes every memory whose expires_at has passed (reads already hide them; this reclaims the space and
+    /// keeps the FTS index lean). Works in batches so that a large sweep never holds the write lock for long.
+    /// Returns how many were deleted; each leaves an "expire" event with its text.
+    /// </summary>
+    public int PurgeExpired(int batchSize = 500)
+    {
+        var total = 0;
+        int deleted;
+        do total += deleted = _store.PurgeExpired(Now, batchSize);
+        while (deleted == batchSize);
+        return total;
+    }
+
+    /// <summary>Writes everything (memories, state, feedback, events) as JSONL; see <see cref="JsonlFormat"/>.</summary>
+    public ExportCounts ExportJsonl(TextWriter output) => JsonlExporter.Write(Database, output, Now);
+
+    /// <summary>The memories as Markdown, one document per namespace, grouped by type, newest first.</summary>
+    public IReadOnlyList<MarkdownFile> ExportMarkdown() => MarkdownExporter.Render(Database, Now);
+
+    /// <summary>
+    /// Imports a JSONL export: validated whole before anything is written, then written in batches; ids and times are
+    /// kept; records already present are skipped. <paramref name="progress"/> hears after each batch.
+    /// </summary>
+    public ImportResult ImportJsonl(string path, IProgress<ImportProgress>? progress = null) =>
+        new JsonlImporter(Database, Validate).Import(path, Now, progress);
 
     /// <summary>
     /// Embeds up to one batch of memories stored without a vector (for this encoder). Returns how many were

@@ -11,6 +11,8 @@ var root = new RootCommand("mcp-memory: persistent memory for coding agents, ser
 foreach (var command in MemoryCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in EncoderCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(EvalCommand.Create());
+foreach (var command in McpMemory.Install.InstallCommands.Create()) root.Subcommands.Add(command);
+foreach (var command in DataCommands.Create()) root.Subcommands.Add(command);
 
 var subcommands = root.Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
 var helpOrVersion = args.Any(a => a is "-h" or "--help" or "-?" or "--version");

@@ -17,10 +17,26 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         var path = FirstNonEmpty(db, Environment.GetEnvironmentVariable(DbVariable)) ?? DefaultDatabasePath();
         var space = FirstNonEmpty(ns, Environment.GetEnvironmentVariable(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
         var agent = FirstNonEmpty(agentId, Environment.GetEnvironmentVariable(AgentVariable)) ?? Core.Memories.Caller.DefaultAgentId;
-        return new Settings(Path.GetFullPath(path), Namespaces.Validate(space), agent);
+        return new Settings(Core.Storage.UserPath.FullPath(path, "--db"), Namespaces.Validate(space), agent);
     }
 
     public Caller ToCaller() => new(DefaultNamespace, AgentId);
+
+    public const string DuplicateThresholdVariable = "MCP_MEMORY_DUPLICATE_THRESHOLD";
+
+    /// <summary>
+    /// Engine options from the environment: MCP_MEMORY_DUPLICATE_THRESHOLD (cosine 0..1 at which a new memory
+    /// updates a near-duplicate instead; 0 turns merging off; default 0.92).
+    /// </summary>
+    public static Core.MemoryOptions EngineOptions()
+    {
+        var options = Core.MemoryOptions.Default;
+        if (Environment.GetEnvironmentVariable(DuplicateThresholdVariable) is not { Length: > 0 } raw) return options;
+        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var threshold)
+            || double.IsNaN(threshold) || threshold < 0 || threshold > 1)
+            throw new MemoryValidationException(DuplicateThresholdVariable, $"\"{Namespaces.Truncate(raw, 40)}\" must be a number from 0 (merging off) to 1");
+        return options with { DuplicateThreshold = threshold == 0 ? null : threshold };
+    }
 
     /// <summary>~/.local/share/mcp-memory/memory.db on Linux, %LOCALAPPDATA%\mcp-memory\memory.db on Windows, ~/Library/Application Support on macOS.</summary>
     public static string DefaultDatabasePath()

@@ -20,8 +20,9 @@ internal enum GemmOutput
 /// <see cref="PanelWidth"/> so that the micro-kernel streams one contiguous 256-byte row of a panel per k.
 /// </summary>
 /// <remarks>
-/// Layout: panel p holds columns [64p, 64p+64); inside it, row k is 64 consecutive floats. A panel of the largest
-/// matrix (K = 1536) is 384 KB and stays in L2 while every 4-row block of the input sweeps over it.
+/// Layout: panel p holds columns [64p, 64p+64); inside it, row k is 64 consecutive floats. The product walks the
+/// panels in depth blocks of 128 rows (32 KB, resident in L1) and sweeps every 4-row block of the input over each
+/// depth block with a 4 × 64 register tile (16 FMA accumulators), prefetching the next depth block meanwhile.
 /// The kernel computes each output row with the same instruction sequence whatever the other rows are, so a text
 /// gets bit-identical results alone or inside a batch.
 /// </remarks>
@@ -34,8 +35,8 @@ internal sealed unsafe class PackedMatrix
     public const int RowBlock = 4;
 
     // Rows of the input processed against one panel before moving to the next panel; bounds the working set of
-    // A to 256 * K floats (1.5 MB at K = 1536) so that it and the panel fit in L2.
-    private const int RowChunk = 256;
+    // A to 128 * K floats (768 KB at K = 1536) so that it and the output rows stay in a 2 MB L2.
+    private const int RowChunk = 128;
 
     private readonly float[] _panels;
     private readonly float[] _bias;

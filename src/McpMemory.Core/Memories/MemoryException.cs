@@ -17,3 +17,9 @@ public sealed class MemoryConflictException(string message, long currentVersion)
 {
     public long CurrentVersion { get; } = currentVersion;
 }
+
+/// <summary>The database stayed locked by another process past the busy timeout and the retries. Nothing was written.</summary>
+public sealed class MemoryBusyException(string message) : MemoryException(message);
+
+/// <summary>A backup, restore, verify, export or import could not be done as asked (the message says why and with which file).</summary>
+public sealed class MemoryFileException(string message) : MemoryException(message);

@@ -21,6 +21,8 @@ public sealed class MemoryValidator(MemoryLimits limits)
             throw new MemoryValidationException(field, "must not be empty");
         if (string.IsNullOrWhiteSpace(content))
             throw new MemoryValidationException(field, "must contain more than whitespace");
+        if (content.Contains('\0'))
+            throw new MemoryValidationException(field, "contains U+0000 (NUL); text may not hold NUL characters"); // SQLite's text functions and FTS stop at NUL
         var bytes = Utf8Length(content, field);
         if (bytes > Limits.MaxContentBytes)
             throw new MemoryValidationException(field, $"is {bytes} bytes; the limit is {Limits.MaxContentBytes} bytes (UTF-8)");
@@ -76,11 +78,12 @@ public sealed class MemoryValidator(MemoryLimits limits)
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxMetadataDepth });
+            // Duplicate keys are refused: which value wins differs between readers, and an export could not be re-imported.
+            node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxMetadataDepth, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
-            throw new MemoryValidationException("metadata", $"is not valid JSON (nesting limit {Limits.MaxMetadataDepth}): {e.Message}");
+            throw new MemoryValidationException("metadata", $"is not valid JSON (nesting limit {Limits.MaxMetadataDepth}, no duplicate keys): {FirstSentence(e.Message)}");
         }
         return node as JsonObject
             ?? throw new MemoryValidationException("metadata", "must be a JSON object, e.g. {\"file\": \"src/app.ts\"}");
@@ -137,6 +140,14 @@ public sealed class MemoryValidator(MemoryLimits limits)
         var bytes = Utf8Length(json, "value");
         if (bytes > Limits.MaxStateValueBytes)
             throw new MemoryValidationException("value", $"is {bytes} bytes of JSON; the limit is {Limits.MaxStateValueBytes} bytes");
+        try
+        {
+            using var strict = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256, AllowDuplicateProperties = false });
+        }
+        catch (JsonException e)
+        {
+            throw new MemoryValidationException("value", $"is not valid JSON (no duplicate keys, nesting up to 256): {FirstSentence(e.Message)}");
+        }
         return json;
     }
 
@@ -167,6 +178,13 @@ public sealed class MemoryValidator(MemoryLimits limits)
         {
             throw new MemoryValidationException(field, "contains an unpaired UTF-16 surrogate (not valid Unicode text)");
         }
+    }
+
+    /// <summary>System.Text.Json messages go on with a path and byte position that mean nothing to an agent.</summary>
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
     }
 
     private static bool IsTagChar(char c) =>

@@ -29,7 +29,7 @@ public static class Namespaces
                 throw new MemoryValidationException(field, $"the name after \"{prefix}\" must be 1 to {MaxNameLength} characters (got {name.Length})");
             foreach (var c in name)
                 if (!IsNameChar(c))
-                    throw new MemoryValidationException(field, $"\"{value}\" contains '{Printable(c)}'; names may use letters, digits and . _ - @ + /");
+                    throw new MemoryValidationException(field, $"\"{Truncate(value)}\" contains '{Printable(c)}'; names may use letters, digits and . _ - @ + /");
             return value;
         }
         throw new MemoryValidationException(field, $"\"{Truncate(value)}\" is not a namespace; use \"shared\", \"project:<name>\" or \"agent:<id>\"");
@@ -51,5 +51,18 @@ public static class Namespaces
         char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@' or '+' or '/' || (c > 127 && char.IsLetterOrDigit(c));
 
     public static string Printable(char c) => char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c.ToString();
-    public static string Truncate(string s, int max = 80) => s.Length <= max ? s : s[..max] + "…";
+    /// <summary>
+    /// A user's value as quoted in an error: at most <paramref name="max"/> characters, with control characters and
+    /// lone surrogates escaped, so the message stays one readable line whatever the input held.
+    /// </summary>
+    public static string Truncate(string s, int max = 80)
+    {
+        var shown = new StringBuilder(Math.Min(s.Length, max) + 8);
+        for (var i = 0; i < s.Length && i < max; i++)
+        {
+            if (char.IsSurrogatePair(s, i) && i + 1 < max) { shown.Append(s, i, 2); i++; }
+            else shown.Append(Printable(s[i]));
+        }
+        return s.Length <= max ? shown.ToString() : shown + "…";
+    }
 }

@@ -94,8 +94,9 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
         }
         else
         {
-            // BM25 is unbounded: divide by the best of this query. Cosine is rescaled over the candidates so that
-            // the spread, not the model's baseline similarity, carries the weight.
+            // Both scores are min-max rescaled over this query's candidates, so the spread (not BM25's unbounded
+            // scale or the model's baseline similarity) carries the weight. Measured on LoCoMo dev against
+            // max-normalised and saturating BM25 and mean-relative cosine: this was best (see README).
             if (useFts && fts.Count > 0)
             {
                 var best = fts[0].Score;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using McpMemory.Core.Memories;
 using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Storage;
@@ -11,8 +12,10 @@ namespace McpMemory.Core.Storage;
 /// </summary>
 public sealed class MemoryDatabase : IDisposable
 {
-    /// <summary>How long a statement waits for another connection's lock before giving up.</summary>
+    /// <summary>How long a statement waits for another connection's lock before giving up (the default).</summary>
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TimeSpan _busyTimeout;
 
     private readonly string _connectionString;
     private readonly ConcurrentBag<SqliteSession> _readers = [];
@@ -23,40 +26,52 @@ public sealed class MemoryDatabase : IDisposable
     public string Path { get; }
     public int SchemaVersion { get; }
 
-    private MemoryDatabase(string path)
+    private MemoryDatabase(string path, TimeSpan busyTimeout)
     {
         Path = path;
+        _busyTimeout = busyTimeout;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false, // sessions are pooled here, with their prepared statements
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+            DefaultTimeout = Math.Max(1, (int)busyTimeout.TotalSeconds),
         }.ToString();
         _writer = OpenSession(checkVersion: true);
         SchemaVersion = Migrator.Migrate(_writer, path);
     }
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/> and brings its schema up to date.</summary>
-    public static MemoryDatabase Open(string path)
+    public static MemoryDatabase Open(string path) => Open(path, BusyTimeout);
+
+    /// <summary>As <see cref="Open(string)"/>, with another busy timeout (tests use a short one to reach the retry limit).</summary>
+    internal static MemoryDatabase Open(string path, TimeSpan busyTimeout)
     {
         var full = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(full);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        return new MemoryDatabase(full);
+        return new MemoryDatabase(full, busyTimeout);
     }
 
-    /// <summary>Runs <paramref name="read"/> on a pooled session (WAL: readers never block the writer).</summary>
-    internal T Read<T>(Func<SqliteSession, T> read)
+    /// <summary>
+    /// Runs <paramref name="read"/> on a pooled session (WAL: readers never block the writer). A read with side
+    /// effects outside the database (an export writing to a stream) passes <paramref name="retryWhenBusy"/> = false,
+    /// since running it twice would repeat them.
+    /// </summary>
+    internal T Read<T>(Func<SqliteSession, T> read, bool retryWhenBusy = true)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var session = _readers.TryTake(out var pooled) ? pooled : OpenSession();
-        try { return read(session); }
-        finally { _readers.Add(session); }
+        T Attempt()
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var session = _readers.TryTake(out var pooled) ? pooled : OpenSession();
+            try { return read(session); }
+            finally { _readers.Add(session); }
+        }
+        return retryWhenBusy ? RetryWhenBusy(Attempt) : Attempt();
     }
 
     /// <summary>Runs <paramref name="write"/> in one immediate transaction: all of it is committed, or none.</summary>
-    internal T Write<T>(Func<SqliteSession, SqliteTransaction, T> write)
+    internal T Write<T>(Func<SqliteSession, SqliteTransaction, T> write) => RetryWhenBusy(() =>
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_writeLock)
@@ -66,7 +81,33 @@ public sealed class MemoryDatabase : IDisposable
             transaction.Commit();
             return result;
         }
+    });
+
+    /// <summary>
+    /// The busy timeout already waits for another process's lock; this bounded retry covers what it cannot
+    /// (a lock held past the timeout, SQLITE_BUSY during WAL recovery). A failed attempt was rolled back whole,
+    /// so running it again is safe. When the retries run out the caller gets a clear error, not a raw SQLite one.
+    /// </summary>
+    private T RetryWhenBusy<T>(Func<T> attempt)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            try { return attempt(); }
+            catch (SqliteException e) when (IsBusy(e) && tries < BusyRetries)
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(50 * tries + Random.Shared.Next(50)));
+            }
+            catch (SqliteException e) when (IsBusy(e))
+            {
+                throw new MemoryBusyException(
+                    $"database: another process has held the lock on the database for over {_busyTimeout.TotalSeconds * BusyRetries:0.#} s; nothing was written, try again");
+            }
+        }
     }
+
+    private const int BusyRetries = 3;
+
+    internal static bool IsBusy(SqliteException e) => e.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
 
     private SqliteSession OpenSession(bool checkVersion = false)
     {
@@ -77,9 +118,9 @@ public sealed class MemoryDatabase : IDisposable
         using (var pragma = connection.CreateCommand())
         {
             pragma.CommandText = $"""
+                PRAGMA busy_timeout = {(int)_busyTimeout.TotalMilliseconds};
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds};
                 PRAGMA temp_store = MEMORY;
                 """;
             pragma.ExecuteNonQuery();

@@ -157,6 +157,32 @@ internal sealed class MemoryStore(MemoryDatabase database)
         return memory;
     });
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> memories whose expires_at has passed (row, FTS entry and vector),
+    /// each with an "expire" event that keeps its text, in one transaction. Returns how many were deleted.
+    /// </summary>
+    public int PurgeExpired(long now, int limit) => database.Write((session, tx) =>
+    {
+        var expired = session.Command(
+            "SELECT seq, id, namespace, memory_type, content, tags FROM memories WHERE expires_at IS NOT NULL AND expires_at <= @now ORDER BY expires_at LIMIT @limit", tx);
+        expired.Parameters.AddWithValue("@now", now);
+        expired.Parameters.AddWithValue("@limit", limit);
+        var rows = new List<(long Seq, string Id, string Namespace, JsonObject Detail)>();
+        using (var reader = expired.ExecuteReader())
+            while (reader.Read())
+                rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
+                    new JsonObject { ["seq"] = reader.GetInt64(0), ["content"] = reader.GetString(4), ["memory_type"] = reader.GetString(3), ["tags"] = reader.GetString(5) }));
+        foreach (var (seq, id, ns, detail) in rows)
+        {
+            var delete = session.Command("DELETE FROM memories WHERE seq = @seq", tx);
+            delete.Parameters.AddWithValue("@seq", seq);
+            delete.ExecuteNonQuery();
+            AppendEvent(session, tx, now, "expire", ns, id, detail.ToJsonString());
+        }
+        return rows.Count;
+    });
+
+
     /// <summary>Appends to the event log and returns the event's seq.</summary>
     internal static long AppendEvent(SqliteSession session, SqliteTransaction tx, long at, string kind, string? ns, string? memoryId, string? detail)
     {

@@ -5,13 +5,16 @@ namespace McpMemory.Core.Storage;
 /// <summary>Applies <see cref="Schema.Migrations"/> in order; backs the file up before changing an existing schema.</summary>
 internal static class Migrator
 {
-    public static int Migrate(SqliteSession session, string path)
+    public static int Migrate(SqliteSession session, string path) => Migrate(session, path, Schema.Migrations);
+
+    /// <summary>Brings the file up to <c>migrations.Count</c>. (The list is a parameter so tests can stage an older schema.)</summary>
+    internal static int Migrate(SqliteSession session, string path, IReadOnlyList<string> migrations)
     {
         var version = Convert.ToInt32(session.Command("PRAGMA user_version").ExecuteScalar());
-        if (version == Schema.CurrentVersion) return version;
+        if (version >= migrations.Count) return version;
 
         if (version > 0) BackupBeforeMigration(session.Connection, path, version);
-        for (var next = version + 1; next <= Schema.CurrentVersion; next++)
+        for (var next = version + 1; next <= migrations.Count; next++)
         {
             using var transaction = session.Connection.BeginTransaction(deferred: false);
             // Another process may have migrated while we waited for the lock.
@@ -20,12 +23,12 @@ internal static class Migrator
             using (var command = session.Connection.CreateCommand())
             {
                 command.Transaction = transaction;
-                command.CommandText = Schema.Migrations[next - 1] + $"\nPRAGMA user_version = {next};";
+                command.CommandText = migrations[next - 1] + $"\nPRAGMA user_version = {next};";
                 command.ExecuteNonQuery();
             }
             transaction.Commit();
         }
-        return Schema.CurrentVersion;
+        return migrations.Count;
     }
 
     public static void RefuseNewerSchema(SqliteConnection connection, string path)

@@ -54,7 +54,7 @@ internal static class Schema
             seq       INTEGER PRIMARY KEY,        -- memories.seq
             model     TEXT    NOT NULL,           -- encoder id: a change of model is detected, never mixed
             dimension INTEGER NOT NULL,
-            vector    BLOB    NOT NULL            -- little-endian float32[dimension], L2-normalised
+            vector    BLOB    NOT NULL            -- little-endian float16[dimension], L2-normalised
         );
 
         CREATE TABLE agent_state (

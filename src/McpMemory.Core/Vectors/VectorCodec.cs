@@ -14,9 +14,12 @@ namespace McpMemory.Core.Vectors;
 /// </summary>
 public static class VectorCodec
 {
+    /// <summary>Bytes per dimension in a stored vector blob (float16).</summary>
+    public const int BytesPerDimension = 2;
+
     public static byte[] ToBlob(ReadOnlySpan<float> vector)
     {
-        var blob = new byte[vector.Length * 2];
+        var blob = new byte[vector.Length * BytesPerDimension];
         for (var i = 0; i < vector.Length; i++)
             BinaryPrimitives.WriteHalfLittleEndian(blob.AsSpan(i * 2), (Half)vector[i]);
         return blob;

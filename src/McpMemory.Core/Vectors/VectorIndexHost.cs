@@ -66,7 +66,7 @@ internal sealed class VectorIndexHost
                         changes.Add((reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
                 foreach (var (eventSeq, kind, memoryId, detail) in changes)
                 {
-                    if (kind == "delete" && detail is not null && JsonNode.Parse(detail)?["seq"]?.GetValue<long>() is { } seq)
+                    if (kind is "delete" or "expire" && detail is not null && JsonNode.Parse(detail)?["seq"]?.GetValue<long>() is { } seq)
                         ready.Index.Remove(seq);
                     else if (memoryId is not null && kind is "store" or "update" or "embed" or "import"
                              && VectorStore.ReadOne(session, ready.Embedder.ModelId, memoryId) is { } found)

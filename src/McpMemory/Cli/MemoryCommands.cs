@@ -151,7 +151,7 @@ internal static class MemoryCommands
         try
         {
             var settings = CliOptions.ResolveSettings(parse);
-            using var service = MemoryService.Open(settings.DatabasePath, MemoryOptions.Default with { EmbeddingInterval = TimeSpan.Zero },
+            using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero },
                 vectors ? Encoders.StartDefault() : null);
             if (vectors && !Encoders.Disabled && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
                 Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");

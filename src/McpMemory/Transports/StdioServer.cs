@@ -1,4 +1,6 @@
 using McpMemory.Core;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Storage;
 using McpMemory.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,12 +20,29 @@ public static class StdioServer
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("McpMemory", LogLevel.Information);
-        AddMemoryServer(builder.Services, settings).WithStdioServerTransport();
-
-        using var host = builder.Build();
-        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
-            .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
-        await host.RunAsync(cancellationToken);
+        IHost? host = null;
+        try
+        {
+            // Not WithStdioServerTransport: every stdin line passes JsonRpcLineGuard first, so malformed input gets a
+            // JSON-RPC error instead of silence, and stdout carries only whole JSON-RPC messages.
+            var stdout = new LineWriter(Console.OpenStandardOutput());
+            AddMemoryServer(builder.Services, settings).WithStreamServerTransport(JsonRpcLineGuard.Start(Console.OpenStandardInput(), stdout), stdout);
+            host = builder.Build();
+            // Open the database before serving: a file this build must not touch is refused once, clearly, at start.
+            host.Services.GetRequiredService<MemoryService>();
+        }
+        catch (Exception e) when (e is SchemaTooNewException or MemoryException)
+        {
+            host?.Dispose();
+            Console.Error.WriteLine("error: " + e.Message);
+            return 1;
+        }
+        using (host)
+        {
+            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
+                .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
+            await host.RunAsync(cancellationToken);
+        }
         return 0;
     }
 
@@ -31,14 +50,17 @@ public static class StdioServer
     public static IMcpServerBuilder AddMemoryServer(IServiceCollection services, Settings settings)
     {
         // Opened now (a bad path fails before serving); the encoder loads in the background and never delays initialize.
-        services.AddSingleton(MemoryService.Open(settings.DatabasePath, MemoryOptions.Default, Encoders.StartDefault()));
+        services.AddSingleton(MemoryService.Open(settings.DatabasePath, Settings.EngineOptions(), Encoders.StartDefault()));
         services.AddSingleton(settings.ToCaller());
+        services.AddSingleton(ExpirySweepOptions.FromEnvironment());
+        services.AddHostedService<ExpirySweepService>();
         return services
             .AddMcpServer(o =>
             {
                 o.ServerInfo = new() { Name = "mcp-memory", Version = typeof(StdioServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
                 o.ServerInstructions = ServerInstructions;
             })
+            .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArgumentErrors.Filter))
             .WithTools<MemoryTools>(ToolCall.Json)
             .WithTools<StateTools>(ToolCall.Json);
     }

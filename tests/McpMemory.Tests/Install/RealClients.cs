@@ -9,13 +9,6 @@ namespace McpMemory.Tests.Install;
 /// </summary>
 public static class RealClients
 {
-    /// <summary>
-    /// Switch on once `mcp-memory serve` speaks MCP over stdio (the lead's Program.cs): the
-    /// tests then also demand that the clients which health-check servers report "Connected".
-    /// Until then the built tool exits at once, and the clients report a failed connection.
-    /// </summary>
-    public static readonly bool ServerSpeaksMcp = false;
-
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     public static string RepoRoot { get; } = FindRepoRoot();

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using McpMemory.Core;
+using McpMemory.Core.Embeddings;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Search;
+
+namespace McpMemory.Bench;
+
+/// <summary>
+/// Issue 4's scale figures: stores of 1K … 500K memories of varied text; get-by-id, FTS, vector and hybrid
+/// latency p50/p95, batched writes/s, bytes per memory with vectors, RSS, and insert + embed end to end with the
+/// real encoder. Vectors of the big stores come from a cheap deterministic generator (as the issue allows) but
+/// are stored, loaded and scanned for real. Baseline in the same run: an exact float32 brute-force scan.
+///   dotnet run -c Release --project bench/McpMemory.Bench -- scale [--sizes 1000,10000,100000,500000]
+/// </summary>
+internal static class ScaleBench
+{
+    public static Task<int> Run(string[] args)
+    {
+        var sizes = StorageBench.Option(args, "--sizes")?.Split(',').Select(int.Parse).ToArray() ?? [1_000, 10_000, 100_000, 500_000];
+        var caller = new Caller("project:bench", "bench");
+        Console.WriteLine($"scale bench — {Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        InsertAndEmbed(caller);
+
+        foreach (var size in sizes)
+        {
+            var dir = Directory.CreateTempSubdirectory("mcp-memory-scale-");
+            try
+            {
+                var path = Path.Combine(dir.FullName, "scale.db");
+                var embedder = new HashEmbedder();
+                var options = MemoryOptions.Default with { DuplicateThreshold = null, EmbeddingInterval = TimeSpan.Zero };
+                var corpus = new CorpusGenerator(seed: size);
+                var load = Stopwatch.StartNew();
+                using (var service = MemoryService.Open(path, options, EmbedderProvider.Ready(embedder)))
+                {
+                    service.WaitForVectors(TimeSpan.FromMinutes(1));
+                    for (var done = 0; done < size; done += 2000)
+                        service.StoreMany(caller, Enumerable.Range(0, Math.Min(2000, size - done)).Select(_ => new NewMemory { Content = corpus.Next() }).ToList());
+                }
+                var writesPerSecond = size / load.Elapsed.TotalSeconds;
+                var bytes = new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
+
+                // Reopen: the index is rebuilt from the file, as a server does at start.
+                var rssBefore = Measure.RssBytes();
+                var open = Stopwatch.StartNew();
+                using var reopened = MemoryService.Open(path, options, EmbedderProvider.Ready(embedder));
+                reopened.WaitForVectors(TimeSpan.FromMinutes(5));
+                var indexLoad = open.Elapsed;
+                GC.Collect();
+                var rss = Measure.RssBytes();
+
+                Console.WriteLine($"\n== {size:N0} memories == batched writes (with vectors) {writesPerSecond:N0}/s; {bytes / (double)size:N0} B per memory with vectors; " +
+                                  $"index load {indexLoad.TotalSeconds:0.0} s; RSS {rss / 1048576.0:N0} MB (+{(rss - rssBefore) / 1048576.0:N0} MB for this store)");
+                var queries = Enumerable.Range(0, 100).Select(_ => corpus.Query()).ToArray();
+                var ids = reopened.Search(caller, new SearchRequest { Query = "cache", TopK = 100, Mode = "fts" }, trackAccess: false).Results.Select(r => r.Memory.Id).ToArray();
+                var calls = size >= 100_000 ? 200 : 1000;
+                Console.WriteLine($"  get-by-id  {Measure.Calls(5000, i => reopened.Get(caller, ids[i % ids.Length]))}");
+                foreach (var mode in new[] { "fts", "vector", "hybrid" })
+                    Console.WriteLine($"  {mode,-10} {Measure.Calls(calls, i => reopened.Search(caller, new SearchRequest { Query = queries[i % queries.Length], Mode = mode }, trackAccess: false), warmup: 20)}");
+                var exact = ExactScan(path, embedder, queries, calls);
+                Console.WriteLine($"  baseline: exact float32 brute-force scan of every stored vector {exact}");
+            }
+            finally { dir.Delete(recursive: true); }
+        }
+        return Task.FromResult(0);
+    }
+
+    /// <summary>Store + embed one memory at a time with the real encoder into a 10K store (the agent's write path).</summary>
+    private static void InsertAndEmbed(Caller caller)
+    {
+        var dir = Directory.CreateTempSubdirectory("mcp-memory-scale-");
+        try
+        {
+            var encoder = UseLiteEncoder.LoadDefault();
+            using var service = MemoryService.Open(Path.Combine(dir.FullName, "e2e.db"), MemoryOptions.Default with { EmbeddingInterval = TimeSpan.Zero }, EmbedderProvider.Ready(encoder));
+            service.WaitForVectors(TimeSpan.FromMinutes(1));
+            var corpus = new CorpusGenerator(seed: 7);
+            for (var done = 0; done < 10_000; done += 500)
+                service.StoreMany(caller, Enumerable.Range(0, 500).Select(_ => new NewMemory { Content = corpus.Next() }).ToList());
+            var single = Measure.Calls(200, _ => service.Store(caller, new NewMemory { Content = corpus.Next() + " " + Guid.NewGuid() }), warmup: 10);
+            Console.WriteLine($"insert + embed (real encoder, dedup check, fsync) into a 10K store: {single}   target ≤ 6 ms; Memori 18 ms");
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    private static Measure.Latency ExactScan(string path, IEmbedder embedder, string[] queries, int calls)
+    {
+        var vectors = new List<float[]>();
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT vector FROM memory_vectors";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) vectors.Add(Core.Vectors.VectorCodec.FromBlob((byte[])reader[0]));
+        }
+        var embedded = queries.Select(embedder.Embed).ToArray();
+        return Measure.Calls(Math.Min(calls, 100), i =>
+        {
+            var q = embedded[i % embedded.Length];
+            var best = new PriorityQueue<int, float>();
+            for (var j = 0; j < vectors.Count; j++)
+            {
+                var score = System.Numerics.Tensors.TensorPrimitives.Dot(q, vectors[j]);
+                if (best.Count < 10) best.Enqueue(j, score);
+                else if (best.TryPeek(out _, out var worst) && score > worst) best.EnqueueDequeue(j, score);
+            }
+        }, warmup: 3);
+    }
+
+    /// <summary>Cheap deterministic unit vectors from the text's words (similar texts share components), for big stores.</summary>
+    private sealed class HashEmbedder : IEmbedder
+    {
+        public string ModelId => "bench-hash@1";
+        public int Dimension => 512;
+
+        public float[] Embed(string text)
+        {
+            var v = new float[Dimension];
+            foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var random = new Random(StringComparer.Ordinal.GetHashCode(word.ToLowerInvariant()) & 0x7fffffff);
+                for (var k = 0; k < 8; k++) v[random.Next(Dimension)] += (float)(random.NextDouble() * 2 - 1);
+            }
+            var norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(v));
+            if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Divide(v, norm, v);
+            return v;
+        }
+
+        public float[][] EmbedBatch(IReadOnlyList<string> texts) => texts.Select(Embed).ToArray();
+    }
+}

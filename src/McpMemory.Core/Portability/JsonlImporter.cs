@@ -1,0 +1,360 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpMemory.Core.Memories;
+using McpMemory.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace McpMemory.Core.Portability;
+
+/// <summary>How far an import is: records written so far, of the records in the file.</summary>
+public readonly record struct ImportProgress(long Written, long Total);
+
+/// <summary>What an import did: records added and records skipped because they were already there, per kind.</summary>
+public sealed record ImportResult(
+    long MemoriesAdded, long MemoriesSkipped, long StatesAdded, long StatesSkipped,
+    long FeedbackAdded, long FeedbackSkipped, long EventsAdded, long EventsSkipped)
+{
+    public long Added => MemoriesAdded + StatesAdded + FeedbackAdded + EventsAdded;
+    public long Skipped => MemoriesSkipped + StatesSkipped + FeedbackSkipped + EventsSkipped;
+}
+
+/// <summary>
+/// Reads a JSONL export (see <see cref="JsonlFormat"/>) back, exactly: ids, times, counters and versions are kept as
+/// written. The whole file is validated first with the same rules as a store (an error names the line and the field:
+/// "line 17: importance: must be between 0 and 1"), so a bad file writes nothing; then it is written in batches, one
+/// transaction each. Idempotent: a memory whose id exists, a state key that exists, a feedback row that is already
+/// there are skipped and counted. Events are history: one is appended only when it refers to a memory or a state key
+/// this import added (so the history travels with what it describes and a second import adds nothing); the rest
+/// (events of deleted memories, earlier imports) stay in the source database.
+/// </summary>
+internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator validate)
+{
+    public const int BatchSize = 500;
+
+    public ImportResult Import(string path, long now, IProgress<ImportProgress>? progress)
+    {
+        var full = UserPath.FullPath(path, "import");
+        if (Directory.Exists(full)) throw new MemoryFileException($"{full} is a folder; import reads a .jsonl file written by export");
+        if (!File.Exists(full)) throw new MemoryFileException($"{full} does not exist");
+
+        var total = 0L;
+        foreach (var _ in Records(full)) total++; // pass 1: every line valid, or nothing is written
+
+        var counts = new long[8];
+        var added = new HashSet<string>(StringComparer.Ordinal); // memory ids and state keys (StateKey) this import added
+        var batch = new List<Record>(BatchSize);
+        var done = 0L;
+        foreach (var record in Records(full))
+        {
+            batch.Add(record);
+            if (batch.Count == BatchSize) Flush();
+        }
+        Flush();
+        var result = new ImportResult(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7]);
+        if (result.Added > 0)
+            database.Write((session, tx) =>
+            {
+                var detail = new JsonObject
+                {
+                    ["file"] = Path.GetFileName(full), ["memories"] = result.MemoriesAdded, ["states"] = result.StatesAdded,
+                    ["feedback"] = result.FeedbackAdded, ["events"] = result.EventsAdded, ["skipped"] = result.Skipped,
+                };
+                MemoryStore.AppendEvent(session, tx, now, "import", null, null, detail.ToJsonString());
+                return 0;
+            });
+        return result;
+
+        void Flush()
+        {
+            if (batch.Count == 0) return;
+            // Counted per attempt: a batch retried after a busy error must not be counted twice.
+            var batchCounts = database.Write((session, tx) =>
+            {
+                var attempt = new long[counts.Length];
+                foreach (var record in batch)
+                {
+                    var (kind, wasAdded) = Write(session, tx, record, added);
+                    attempt[kind * 2 + (wasAdded ? 0 : 1)]++;
+                }
+                return attempt;
+            });
+            for (var i = 0; i < counts.Length; i++) counts[i] += batchCounts[i];
+            done += batch.Count;
+            batch.Clear();
+            progress?.Report(new ImportProgress(done, total));
+        }
+    }
+
+    private abstract record Record;
+    private sealed record MemoryRecord(string Id, string Namespace, string MemoryType, string Content, string? Metadata, string Tags,
+        double Importance, string? AgentId, string? SessionId, string? Source, long AccessCount, long? LastAccessed,
+        long CreatedAt, long UpdatedAt, long? ExpiresAt) : Record;
+    private sealed record StateRecord(string Namespace, string AgentId, string Key, string Value, long Version, long UpdatedAt) : Record;
+    private sealed record FeedbackRecord(string MemoryId, string Namespace, string Signal, string? Note, long CreatedAt) : Record;
+    private sealed record EventRecord(string Event, long At, string? Namespace, string? MemoryId, string? Detail) : Record;
+
+    /// <summary>Returns (kind index, added?) — kind index 0 memory, 1 state, 2 feedback, 3 event.</summary>
+    private static (int Kind, bool Added) Write(SqliteSession session, SqliteTransaction tx, Record record, HashSet<string> added)
+    {
+        switch (record)
+        {
+            case MemoryRecord m:
+            {
+                var insert = session.Command("""
+                    INSERT INTO memories (id, namespace, agent_id, session_id, memory_type, content, metadata, tags, importance,
+                                          has_embedding, access_count, last_accessed, created_at, updated_at, expires_at, source)
+                    VALUES (@id, @ns, @agent, @session, @type, @content, @metadata, @tags, @importance,
+                            0, @accessCount, @lastAccessed, @created, @updated, @expires, @source)
+                    ON CONFLICT (id) DO NOTHING
+                    """, tx);
+                var p = insert.Parameters;
+                p.AddWithValue("@id", m.Id);
+                p.AddWithValue("@ns", m.Namespace);
+                p.AddWithValue("@agent", MemoryRows.Db(m.AgentId));
+                p.AddWithValue("@session", MemoryRows.Db(m.SessionId));
+                p.AddWithValue("@type", m.MemoryType);
+                p.AddWithValue("@content", m.Content);
+                p.AddWithValue("@metadata", MemoryRows.Db(m.Metadata));
+                p.AddWithValue("@tags", m.Tags);
+                p.AddWithValue("@importance", m.Importance);
+                p.AddWithValue("@accessCount", m.AccessCount);
+                p.AddWithValue("@lastAccessed", MemoryRows.Db(m.LastAccessed));
+                p.AddWithValue("@created", m.CreatedAt);
+                p.AddWithValue("@updated", m.UpdatedAt);
+                p.AddWithValue("@expires", MemoryRows.Db(m.ExpiresAt));
+                p.AddWithValue("@source", MemoryRows.Db(m.Source));
+                var isNew = insert.ExecuteNonQuery() == 1;
+                if (isNew) added.Add(m.Id);
+                return (0, isNew);
+            }
+            case StateRecord s:
+            {
+                var insert = session.Command("""
+                    INSERT INTO agent_state (namespace, agent_id, key, value, version, updated_at)
+                    VALUES (@ns, @agent, @key, @value, @version, @updated)
+                    ON CONFLICT (namespace, agent_id, key) DO NOTHING
+                    """, tx);
+                insert.Parameters.AddWithValue("@ns", s.Namespace);
+                insert.Parameters.AddWithValue("@agent", s.AgentId);
+                insert.Parameters.AddWithValue("@key", s.Key);
+                insert.Parameters.AddWithValue("@value", s.Value);
+                insert.Parameters.AddWithValue("@version", s.Version);
+                insert.Parameters.AddWithValue("@updated", s.UpdatedAt);
+                var isNew = insert.ExecuteNonQuery() == 1;
+                if (isNew) added.Add(StateKey(s.Namespace, s.AgentId, s.Key));
+                return (1, isNew);
+            }
+            case FeedbackRecord f:
+            {
+                var insert = session.Command("""
+                    INSERT INTO feedback (memory_id, namespace, signal, note, created_at)
+                    SELECT @memory, @ns, @signal, @note, @created
+                    WHERE NOT EXISTS (SELECT 1 FROM feedback WHERE memory_id = @memory AND namespace = @ns AND signal = @signal
+                                      AND note IS @note AND created_at = @created)
+                    """, tx);
+                insert.Parameters.AddWithValue("@memory", f.MemoryId);
+                insert.Parameters.AddWithValue("@ns", f.Namespace);
+                insert.Parameters.AddWithValue("@signal", f.Signal);
+                insert.Parameters.AddWithValue("@note", MemoryRows.Db(f.Note));
+                insert.Parameters.AddWithValue("@created", f.CreatedAt);
+                return (2, insert.ExecuteNonQuery() == 1);
+            }
+            case EventRecord e:
+            {
+                if (!added.Contains(e.MemoryId ?? StateKeyOf(e) ?? "")) return (3, false);
+                MemoryStore.AppendEvent(session, tx, e.At, e.Event, e.Namespace, e.MemoryId, e.Detail);
+                return (3, true);
+            }
+            default: throw new InvalidOperationException(record.GetType().Name);
+        }
+    }
+
+    private static string StateKey(string ns, string agentId, string key) => $"{ns}\0{agentId}\0{key}";
+
+    /// <summary>The state key a state_set event describes (its detail names agent_id and key), if it is one.</summary>
+    private static string? StateKeyOf(EventRecord e)
+    {
+        if (e.Namespace is null || e.Detail is null) return null;
+        var detail = JsonNode.Parse(e.Detail) as JsonObject;
+        return detail?["agent_id"] is JsonValue agent && agent.TryGetValue<string>(out var a) &&
+               detail["key"] is JsonValue key && key.TryGetValue<string>(out var k)
+            ? StateKey(e.Namespace, a, k)
+            : null;
+    }
+
+    /// <summary>Parses and validates every line; the first bad one stops the import with its line number.</summary>
+    private IEnumerable<Record> Records(string path)
+    {
+        using var reader = new StreamReader(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true));
+        var number = 0;
+        while (true)
+        {
+            string? line;
+            try { line = reader.ReadLine(); }
+            catch (System.Text.DecoderFallbackException) { throw Bad(number + 1, "is not valid UTF-8"); }
+            if (line is null) yield break;
+            number++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            Record? record;
+            try { record = Parse(line); }
+            catch (MemoryValidationException e) { throw Bad(number, e.Message); }
+            if (record is not null) yield return record;
+        }
+    }
+
+    private static MemoryFileException Bad(int line, string message) => new($"line {line}: {message}");
+
+    private Record? Parse(string line)
+    {
+        JsonObject obj;
+        try
+        {
+            obj = JsonNode.Parse(line, documentOptions: new JsonDocumentOptions { MaxDepth = JsonlFormat.MaxDepth, AllowDuplicateProperties = false }) as JsonObject
+                  ?? throw new MemoryValidationException("record", "must be a JSON object with a \"kind\"");
+        }
+        catch (JsonException e) { throw new MemoryValidationException("record", $"is not valid JSON: {e.Message}"); }
+        var fields = new Fields(obj);
+        var kind = fields.Text("kind");
+        Record? record = kind switch
+        {
+            JsonlFormat.Header => Header(fields),
+            JsonlFormat.Memory => Memory(fields),
+            JsonlFormat.State => State(fields),
+            JsonlFormat.Feedback => Feedback(fields),
+            JsonlFormat.Event => Event(fields),
+            _ => throw new MemoryValidationException("kind", $"\"{Namespaces.Truncate(kind, 40)}\" is not one of header, memory, state, feedback, event"),
+        };
+        fields.RefuseUnknown();
+        return record;
+    }
+
+    private static Record? Header(Fields f)
+    {
+        var format = f.Text("format");
+        if (format != JsonlFormat.FormatName) throw new MemoryValidationException("format", $"is \"{Namespaces.Truncate(format, 40)}\", not \"{JsonlFormat.FormatName}\"");
+        var version = f.Integer("version");
+        if (version != JsonlFormat.Version)
+            throw new MemoryValidationException("version", $"this mcp-memory reads export format version {JsonlFormat.Version}, not {version}; upgrade mcp-memory");
+        return null;
+    }
+
+    private MemoryRecord Memory(Fields f)
+    {
+        var id = MemoryValidator.MemoryId(f.Text("id"), "id").ToString("D");
+        var ns = Namespaces.Validate(f.Text("namespace"));
+        var type = validate.MemoryType(f.Text("memory_type"));
+        var content = validate.Content(f.Text("content"));
+        var metadata = f.Node("metadata") switch
+        {
+            null => null,
+            JsonObject o => validate.Metadata(o.ToJsonString())!.ToJsonString(),
+            _ => throw new MemoryValidationException("metadata", "must be a JSON object or null"),
+        };
+        var tags = validate.Tags(f.TextArray("tags"));
+        var importance = validate.Importance(f.Number("importance"));
+        var accessCount = f.OptionalInteger("access_count") ?? 0;
+        if (accessCount < 0) throw new MemoryValidationException("access_count", $"must be 0 or more (got {accessCount})");
+        var created = f.Time("created_at");
+        var updated = f.Time("updated_at");
+        if (updated < created) throw new MemoryValidationException("updated_at", "is before created_at");
+        return new MemoryRecord(id, ns, type, content, metadata, MemoryRows.JoinTags(tags), importance,
+            validate.AgentId(f.OptionalText("agent_id")), validate.SessionId(f.OptionalText("session_id")), validate.Source(f.OptionalText("source")),
+            accessCount, f.OptionalTime("last_accessed"), created, updated, f.OptionalTime("expires_at"));
+    }
+
+    private StateRecord State(Fields f)
+    {
+        var ns = Namespaces.Validate(f.Text("namespace"));
+        var agent = validate.AgentId(f.Text("agent_id")) ?? throw new MemoryValidationException("agent_id", "must not be empty");
+        var key = validate.StateKey(f.Text("key"));
+        if (!f.Has("value")) throw new MemoryValidationException("value", "is required (any JSON value)");
+        var value = validate.StateValue(JsonSerializer.SerializeToElement(f.Node("value")));
+        var version = f.Integer("version");
+        if (version < 1) throw new MemoryValidationException("version", $"must be 1 or more (got {version})");
+        return new StateRecord(ns, agent, key, value, version, f.Time("updated_at"));
+    }
+
+    private FeedbackRecord Feedback(Fields f)
+    {
+        var memoryId = MemoryValidator.MemoryId(f.Text("memory_id")).ToString("D");
+        var ns = Namespaces.Validate(f.Text("namespace"));
+        var signal = validate.Source(f.Text("signal")) ?? throw new MemoryValidationException("signal", "must not be empty");
+        var note = f.OptionalText("note");
+        if (note is not null) validate.Content(note, "note");
+        return new FeedbackRecord(memoryId, ns, signal, note, f.Time("created_at"));
+    }
+
+    private EventRecord Event(Fields f)
+    {
+        var kind = validate.Source(f.Text("event")) ?? throw new MemoryValidationException("event", "must not be empty");
+        var ns = f.OptionalText("namespace") is { } n ? Namespaces.Validate(n) : null;
+        var memoryId = f.OptionalText("memory_id") is { } m ? MemoryValidator.MemoryId(m).ToString("D") : null;
+        var detail = f.Node("detail")?.ToJsonString();
+        return new EventRecord(kind, f.Time("at"), ns, memoryId, detail);
+    }
+
+    /// <summary>Typed access to a record's fields; each error names the field. Remembers which fields were read.</summary>
+    private sealed class Fields(JsonObject obj)
+    {
+        private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+        public bool Has(string name) { _read.Add(name); return obj.ContainsKey(name); }
+
+        public JsonNode? Node(string name) { _read.Add(name); return obj.TryGetPropertyValue(name, out var node) ? node : null; }
+
+        public string Text(string name) => OptionalText(name) ?? throw new MemoryValidationException(name, "is required");
+
+        public string? OptionalText(string name) => Node(name) switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            var other => throw new MemoryValidationException(name, $"must be a string (got {other.GetValueKind().ToString().ToLowerInvariant()})"),
+        };
+
+        public IReadOnlyList<string>? TextArray(string name) => Node(name) switch
+        {
+            null => null,
+            JsonArray a => a.Select(item => item is JsonValue v && v.GetValueKind() == JsonValueKind.String
+                ? v.GetValue<string>()
+                : throw new MemoryValidationException(name, "must be an array of strings")).ToList(),
+            _ => throw new MemoryValidationException(name, "must be an array of strings"),
+        };
+
+        public double? Number(string name) => Node(name) switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<double>(),
+            _ => throw new MemoryValidationException(name, "must be a number"),
+        };
+
+        public long Integer(string name) => OptionalInteger(name) ?? throw new MemoryValidationException(name, "is required");
+
+        public long? OptionalInteger(string name) => Node(name) switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n) => n,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number && decimal.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                             && d == decimal.Truncate(d) && d is >= long.MinValue and <= long.MaxValue => (long)d,
+            _ => throw new MemoryValidationException(name, "must be a whole number"),
+        };
+
+        public long Time(string name) => OptionalTime(name) ?? throw new MemoryValidationException(name, "is required (UTC ISO-8601)");
+
+        public long? OptionalTime(string name)
+        {
+            var text = OptionalText(name);
+            if (text is null) return null;
+            if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+                throw new MemoryValidationException(name, $"\"{Namespaces.Truncate(text, 60)}\" is not an ISO-8601 time");
+            return time.ToUnixTimeMilliseconds();
+        }
+
+        public void RefuseUnknown()
+        {
+            foreach (var (name, _) in obj)
+                if (!_read.Contains(name))
+                    throw new MemoryValidationException(name, "is not a field of this record kind");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Text.Json;
+using FluentAssertions;
+using McpMemory.Tests.Support;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Xunit;
+
+namespace McpMemory.Tests.Mcp;
+
+/// <summary>Issue 4's end-to-end check: meaning beats word overlap, through the real server and the built-in encoder.</summary>
+public class HybridSearchEndToEndTests
+{
+    private const string Deployment = "website deployment uses cloudflare tunnel through docker compose with nginx reverse proxy";
+    private const string Question = "what's the deal with the nginx config on the portfolio site?";
+
+    /// <summary>50 memories an agent might hold on a busy project; several share words with the question.</summary>
+    internal static readonly string[] Distractors =
+    [
+        "The portfolio site's contact form posts to a Formspree endpoint",
+        "Deal with flaky tests by quarantining them in tests/quarantine and filing an issue",
+        "The config loader reads YAML first, then environment variables override it",
+        "Site analytics use Plausible; no cookies, so no consent banner is needed",
+        "Nginx is not used for local development; Vite serves on port 5173",
+        "Portfolio images are resized to 1600px wide and served as AVIF with a JPEG fallback",
+        "The blog's RSS feed is generated at build time by a Node script",
+        "Use pnpm, not npm, in every package of this monorepo",
+        "The CI pipeline runs lint, unit tests and Playwright tests in parallel",
+        "Dark mode follows prefers-color-scheme and can be toggled in the header",
+        "Database migrations run with `pnpm db:migrate` before the app starts",
+        "The user prefers small pull requests with one concern each",
+        "Sentry captures frontend errors; the DSN lives in .env.production",
+        "Fonts are self-hosted: Inter for text, JetBrains Mono for code",
+        "The README badge shows the test coverage from Codecov",
+        "Commit messages follow the Conventional Commits style",
+        "The search page uses Pagefind, indexed after every build",
+        "Old blog URLs under /posts/ redirect to /blog/ with 301s",
+        "Storybook documents the shared UI components",
+        "The resume PDF is generated from Markdown with Pandoc",
+        "Rate limiting on the API is 100 requests per minute per IP",
+        "Backups of the Postgres database run nightly to an S3 bucket",
+        "Feature flags are read from a JSON file in the repo, not a service",
+        "The staging environment is rebuilt from main every night",
+        "Timezone bugs: always store UTC and convert in the browser",
+        "The mobile menu closes on route change via a router hook",
+        "Lighthouse scores must stay above 95 for performance",
+        "The newsletter signup uses Buttondown's embed form",
+        "TypeScript strict mode is on; no implicit any anywhere",
+        "The projects page reads its entries from content/projects/*.md",
+        "ESLint and Prettier run on pre-commit through lint-staged",
+        "Images in Markdown get lazy loading and width/height attributes",
+        "The 404 page suggests the five most recent posts",
+        "Code blocks are highlighted with Shiki at build time",
+        "The sitemap is regenerated on every deploy by the build script",
+        "Open Graph images are rendered with Satori per page",
+        "The user wants British spelling in all copy",
+        "Comment threads on posts come from GitHub Discussions via Giscus",
+        "The API client retries twice with exponential backoff",
+        "Accessibility: every icon button needs an aria-label",
+        "Tailwind is configured with a custom color palette in tailwind.config.ts",
+        "The about page photo should be replaced every year",
+        "Unit tests use Vitest with happy-dom",
+        "The domain renews automatically every March",
+        "Email for the site goes through Fastmail with a custom domain",
+        "Page transitions use the View Transitions API where supported",
+        "The changelog is kept by hand in CHANGELOG.md",
+        "Redis is not needed: the site is static apart from the contact form",
+        "Drafts live in content/drafts and are excluded from production builds",
+        "The talk slides are built with Slidev and hosted under /talks/",
+    ];
+
+    [Fact]
+    public async Task Deployment_memory_is_first_by_meaning_and_top_two_in_hybrid_among_50_distractors()
+    {
+        Distractors.Should().HaveCount(50);
+        using var dir = new TempDirectory();
+        await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Name = "mcp-memory",
+            Command = "dotnet",
+            Arguments = [ToolProcess.Dll, "--db", dir.File("m.db"), "--namespace", "project:portfolio"],
+            ShutdownTimeout = TimeSpan.FromSeconds(10),
+        }));
+
+        // Wait (bounded) until the encoder has loaded: a store then reports has_embedding.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string? deploymentId = null;
+        while (deploymentId is null)
+        {
+            var stored = await Call(client, "store_memory", new() { ["content"] = Deployment, ["memory_type"] = "decision" });
+            if (stored.GetProperty("has_embedding").GetBoolean()) deploymentId = stored.GetProperty("memory_id").GetString();
+            else
+            {
+                await Call(client, "delete_memory", new() { ["memory_id"] = stored.GetProperty("memory_id").GetString() });
+                DateTime.UtcNow.Should().BeBefore(deadline, "the built-in encoder should load within a minute");
+                await Task.Delay(200);
+            }
+        }
+        foreach (var text in Distractors)
+            (await Call(client, "store_memory", new() { ["content"] = text })).GetProperty("has_embedding").GetBoolean().Should().BeTrue();
+
+        var answer = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 5, ["explain"] = true });
+        answer.GetProperty("mode").GetString().Should().Be("hybrid");
+        var results = answer.GetProperty("results").EnumerateArray().ToList();
+        var ids = results.Select(r => r.GetProperty("memory_id").GetString()).ToList();
+        // Known gap (issue 4 stays open): with the fusion weights measured best on LoCoMo, the one distractor that
+        // shares two rarer query words ("portfolio site") can still outrank it; everything else ranks below it.
+        ids.Take(2).Should().Contain(deploymentId, $"results: {answer.GetProperty("results")}");
+        var deployment = results[ids.IndexOf(deploymentId)];
+        deployment.GetProperty("explain").GetProperty("vector_rank").GetInt32().Should().Be(1, "it is the closest in meaning");
+        deployment.GetProperty("similarity_score").GetDouble().Should().BeGreaterThan(0);
+        deployment.GetProperty("explain").GetProperty("final").GetDouble().Should().BeApproximately(deployment.GetProperty("score").GetDouble(), 1e-5);
+        if (ids[0] != deploymentId) results[0].GetProperty("content").GetString().Should().Contain("portfolio site");
+
+        // Meaning alone puts it first as well.
+        var vector = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 3, ["mode"] = "vector" });
+        vector.GetProperty("mode").GetString().Should().Be("vector");
+        vector.GetProperty("results")[0].GetProperty("memory_id").GetString().Should().Be(deploymentId);
+    }
+
+    private static async Task<JsonElement> Call(McpClient client, string tool, Dictionary<string, object?> args)
+    {
+        var result = await client.CallToolAsync(tool, args);
+        result.IsError.Should().NotBe(true, string.Join("\n", result.Content.OfType<TextContentBlock>().Select(c => c.Text)));
+        return JsonSerializer.SerializeToElement(result.StructuredContent);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using FluentAssertions;
+using McpMemory.Core;
+using McpMemory.Core.Search;
+using McpMemory.Core.Storage;
+using McpMemory.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Xunit;
+using static McpMemory.Tests.Reliability.ReliabilityChecks;
+
+namespace McpMemory.Tests.Reliability;
+
+public class ExpiryAndMigrationTests
+{
+    private static long Count(string db, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar());
+    }
+
+    [Fact]
+    public void Expired_memories_are_never_returned_and_the_purge_deletes_them_with_an_event()
+    {
+        using var t = new TestStore();
+        var soon = t.Store("the staging password rotates tonight", expiresAt: t.Clock.Now.AddHours(1));
+        var kept = t.Store("the staging password is in the vault");
+        SearchIds().Should().BeEquivalentTo([soon, kept]);
+
+        t.Clock.Advance(TimeSpan.FromHours(1)); // expires_at is exclusive: at that instant it is gone
+        SearchIds().Should().Equal(kept);
+        t.Service.Invoking(s => s.Get(t.Caller, soon)).Should().Throw<McpMemory.Core.Memories.MemoryNotFoundException>();
+        t.Service.Stats().Memories.Should().Be(1);
+        var export = new StringWriter();
+        t.Service.ExportJsonl(export);
+        export.ToString().Split('\n').Where(l => l.StartsWith("{\"kind\":\"memory\"")).Should()
+            .ContainSingle().Which.Should().Contain(kept.ToString("D"), "an export leaves expired memories out (their store event stays)");
+        Count(t.DatabasePath, "SELECT count(*) FROM memories").Should().Be(2, "reads hide it; only the sweep deletes it");
+
+        t.Service.PurgeExpired().Should().Be(1);
+        t.Service.PurgeExpired().Should().Be(0);
+        Count(t.DatabasePath, "SELECT count(*) FROM memories").Should().Be(1);
+        Count(t.DatabasePath, $"SELECT count(*) FROM events WHERE kind = 'expire' AND memory_id = '{soon:D}' AND detail LIKE '%rotates tonight%'").Should().Be(1);
+        Consistent(t.DatabasePath);
+
+        List<Guid> SearchIds() =>
+            t.Service.Search(t.Caller, new SearchRequest { Query = "staging password" }).Results.Select(r => r.Memory.Id).ToList();
+    }
+
+    [Fact]
+    public void The_purge_works_in_batches_until_nothing_expired_is_left()
+    {
+        using var t = new TestStore();
+        for (var i = 0; i < 23; i++) t.Store($"temporary note {i}", expiresAt: t.Clock.Now.AddMinutes(1 + i % 3));
+        t.Store("permanent note");
+        t.Clock.Advance(TimeSpan.FromMinutes(10));
+        t.Service.PurgeExpired(batchSize: 5).Should().Be(23);
+        Count(t.DatabasePath, "SELECT count(*) FROM memories").Should().Be(1);
+        Consistent(t.DatabasePath);
+    }
+
+    [Fact]
+    public async Task The_server_sweeps_expired_memories_in_the_background()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("sweep.db");
+        await using var server = await RawMcpServer.StartAsync(db, "project:sweep",
+            new Dictionary<string, string> { [McpMemory.Transports.ExpirySweepOptions.IntervalVariable] = "1" });
+        var expires = DateTimeOffset.UtcNow.AddSeconds(2).ToString("O");
+        ToolResult(await server.CallToolAsync("store_memory", Args(("content", "short lived"), ("expires_at", expires))));
+        ToolResult(await server.CallToolAsync("store_memory", Args(("content", "long lived"))));
+        Count(db, "SELECT count(*) FROM memories").Should().Be(2);
+
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (Count(db, "SELECT count(*) FROM memories") > 1 && DateTime.UtcNow < until) await Task.Delay(200);
+        Count(db, "SELECT count(*) FROM memories").Should().Be(1, "the sweep runs every second here and deletes the expired memory");
+        Count(db, "SELECT count(*) FROM events WHERE kind = 'expire'").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_bad_sweep_interval_stops_the_server_at_start_with_one_clear_line()
+    {
+        using var dir = new TempDirectory();
+        var result = await ToolProcess.RunAsync(["serve", "--db", dir.File("m.db")], stdin: "",
+            env: new Dictionary<string, string> { [McpMemory.Transports.ExpirySweepOptions.IntervalVariable] = "soon" });
+        result.ExitCode.Should().Be(1);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Trim().Should().Be("error: MCP_MEMORY_EXPIRY_SWEEP_SECONDS: \"soon\" is not a number of seconds between 0 (off) and 86400");
+    }
+
+    [Fact]
+    public void An_older_schema_is_backed_up_then_migrated_forward_on_open()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("old.db");
+        using (var old = MemoryService.Open(path))
+            old.Store(new McpMemory.Core.Memories.Caller("shared", "a"), new McpMemory.Core.Memories.NewMemory { Content = "written by version 1" });
+
+        // A next schema version, applied the way a future release would: on open, after a backup.
+        IReadOnlyList<string> next = [.. Schema.Migrations, "ALTER TABLE memories ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"];
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var session = new SqliteSession(connection);
+            Migrator.Migrate(session, path, next).Should().Be(Schema.CurrentVersion + 1);
+        }
+
+        var backup = Directory.GetFiles(dir.Path, $"old.db.v{Schema.CurrentVersion}-*.bak").Should().ContainSingle().Subject;
+        Count(backup, "PRAGMA user_version").Should().Be(Schema.CurrentVersion);
+        Count(backup, "SELECT count(*) FROM memories WHERE content = 'written by version 1'").Should().Be(1);
+        Count(path, "PRAGMA user_version").Should().Be(Schema.CurrentVersion + 1);
+        Count(path, "SELECT count(*) FROM memories WHERE content = 'written by version 1' AND pinned = 0").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_newer_schema_is_refused_with_a_clear_message_and_left_untouched()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("future.db");
+        using (MemoryService.Open(path)) { }
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA user_version = {Schema.CurrentVersion + 3}";
+            command.ExecuteNonQuery();
+        }
+        var before = File.ReadAllBytes(path);
+
+        var result = await ToolProcess.RunAsync(["stats", "--db", path]);
+        result.ExitCode.Should().Be(1);
+        result.Stderr.Trim().Should().Be($"error: {path} has schema version {Schema.CurrentVersion + 3}, but this mcp-memory knows only up to version " +
+                                         $"{Schema.CurrentVersion}. Upgrade mcp-memory (dotnet tool update -g McpMemory); the file was not changed.");
+        File.ReadAllBytes(path).Should().Equal(before);
+        Directory.GetFiles(dir.Path).Should().Equal(path);
+
+        var serve = await ToolProcess.RunAsync(["serve", "--db", path], stdin: "");
+        serve.ExitCode.Should().Be(1);
+        serve.Stdout.Should().BeEmpty("stdout belongs to the protocol");
+        serve.Stderr.Should().Contain($"has schema version {Schema.CurrentVersion + 3}").And.Contain("the file was not changed");
+        File.ReadAllBytes(path).Should().Equal(before);
+    }
+}
