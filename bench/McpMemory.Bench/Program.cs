@@ -8,6 +8,8 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["storage"] = StorageBench.Run,
     ["encoder"] = EncoderBench.RunAsync,
     ["scale"] = ScaleBench.Run,
+    ["coldstart"] = ColdStartBench.RunAsync,
+    ["load"] = LoadBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

@@ -192,10 +192,15 @@ public sealed class MemoryService : IDisposable
         return memory;
     }
 
-    /// <summary>Deletes the memory: its row, FTS entry and vector, in one transaction. Returns what was deleted.</summary>
+    /// <summary>
+    /// Deletes the memory: its row, FTS entry and vector, in one transaction. Returns what was deleted. A memory the
+    /// caller cannot see is "not found"; one it can see but not write (a read-only key) is refused, naming the namespace.
+    /// </summary>
     public Memory Delete(Caller caller, Guid id)
     {
-        var deleted = _store.Delete(id, Now, m => caller.CanWrite(m.Namespace))
+        var deleted = _store.Delete(id, Now, m => caller.CanWrite(m.Namespace) || (caller.CanRead(m.Namespace)
+                          ? throw new MemoryValidationException("memory_id", $"this caller may not delete from \"{m.Namespace}\" (read-only access)")
+                          : false))
                       ?? throw new MemoryNotFoundException($"memory_id: no memory with id {id} (nothing was deleted)");
         _vectors.Ready?.Index.Remove(deleted.Seq);
         return deleted;

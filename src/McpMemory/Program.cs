@@ -1,16 +1,12 @@
 using System.CommandLine;
 using McpMemory.Cli;
-using McpMemory.Transports;
 
 // mcp-memory: persistent memory for coding agents over MCP. With no command and stdin not a terminal
 // (that is, when an agent starts it), it serves MCP over stdio.
 
-var serve = new Command("serve", "Serve MCP over stdio (the default when stdin is not a terminal)");
-serve.SetAction((parse, cancellationToken) => StdioServer.RunAsync(CliOptions.ResolveSettings(parse), cancellationToken));
-
 var root = new RootCommand("mcp-memory: persistent memory for coding agents, served over the Model Context Protocol")
 {
-    CliOptions.Db, CliOptions.Json, CliOptions.Namespace, CliOptions.AgentId, serve,
+    CliOptions.Db, CliOptions.Json, CliOptions.Namespace, CliOptions.AgentId, ServeCommand.Create(),
 };
 foreach (var command in MemoryCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in EncoderCommands.Create()) root.Subcommands.Add(command);

@@ -16,7 +16,10 @@ public sealed record Caller(
     public bool CanRead(string ns) => Readable is null || Readable.Contains(ns) || CanWrite(ns);
     public bool CanWrite(string ns) => Writable is null || Writable.Contains(ns);
 
-    /// <summary>The namespaces a search covers when it names none: the default one plus "shared".</summary>
+    /// <summary>
+    /// The namespaces a search covers when it names none: the default one plus "shared" (when the caller may read it;
+    /// an API key limited to its project must still be able to search without naming namespaces).
+    /// </summary>
     public IReadOnlyList<string> DefaultSearchNamespaces() =>
-        DefaultNamespace == Namespaces.Shared ? [Namespaces.Shared] : [DefaultNamespace, Namespaces.Shared];
+        DefaultNamespace == Namespaces.Shared || !CanRead(Namespaces.Shared) ? [DefaultNamespace] : [DefaultNamespace, Namespaces.Shared];
 }

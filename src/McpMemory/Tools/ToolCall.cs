@@ -14,6 +14,9 @@ internal static class ToolCall
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         // Memories are code and prose: keep quotes, '<' and non-ASCII readable (this JSON never lands in HTML).
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // The output schemas list every property as required (null allowed where the type is nullable), and clients
+        // such as the TypeScript SDK validate structured content against them: write nulls instead of omitting them.
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
     };
 
     public static T Run<T>(Func<T> call)

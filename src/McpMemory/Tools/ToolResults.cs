@@ -25,7 +25,12 @@ public sealed record MemoryResult(
 
 public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results);
 
-public sealed record AgentStateResult(string Key, JsonNode? Value, long Version, string UpdatedAt, string Namespace)
+// Value carries a description so its output schema is {"description": …} rather than the bare `true` schema, which
+// the TypeScript SDK client (1.32) and the MCP Inspector reject when they list the tools.
+public sealed record AgentStateResult(
+    string Key,
+    [property: System.ComponentModel.Description("The stored JSON value: object, array, string, number, boolean or null.")] JsonNode? Value,
+    long Version, string UpdatedAt, string Namespace)
 {
     public static AgentStateResult From(AgentState s) => new(s.Key, s.Value, s.Version, MemoryResult.Iso(s.UpdatedAt), s.Namespace);
 }

@@ -13,7 +13,9 @@ public static class StdioServer
 {
     public static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
     {
-        var builder = Host.CreateApplicationBuilder();
+        // The empty builder skips configuration sources (appsettings files, environment, command line) nothing here
+        // reads: tens of milliseconds off a cold start that agents pay on every launch.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace McpMemory.Bench;
+
+/// <summary>
+/// Load over Streamable HTTP on loopback: the real server as a child process, N concurrent sessions × M calls each,
+/// mixed store_memory / search_memory (half each), spoken with a plain HttpClient (one JSON-RPC POST per call, the answer
+/// read from its SSE body). Prints p50/p99/max latency per tool, errors and throughput, and the server's RSS before,
+/// after each round and after idling, to show memory stays flat. The baseline is one session alone making the same calls.
+/// Memories and queries are 8 and 3 words drawn from a vocabulary of --vocabulary terms (default 5000; a small one
+/// makes every query match most memories, the worst case for full-text ranking). --mix state calls get_agent_state
+/// only: the transport's own cost, with the engine's reduced to a primary-key read.
+///   dotnet run -c Release --project bench/McpMemory.Bench -- load [--sessions 32] [--calls 500] [--rounds 2]
+///       [--vocabulary 5000] [--mix store-search|state] [--dll path]
+/// </summary>
+internal static partial class LoadBench
+{
+    private static readonly string[] Words =
+        ["nginx", "deploy", "docker", "compose", "cloudflare", "tunnel", "sqlite", "index", "cache", "retry", "timeout", "auth",
+         "token", "build", "release", "test", "migration", "schema", "proxy", "queue", "worker", "memory", "search", "vector"];
+
+    private static string[] _vocabulary = Words;
+    private static bool _stateOnly;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var dll = ToolUnderTest.Dll(args);
+        var sessions = ToolUnderTest.IntOption(args, "--sessions", 32);
+        var calls = ToolUnderTest.IntOption(args, "--calls", 500);
+        var rounds = ToolUnderTest.IntOption(args, "--rounds", 2);
+        var vocabulary = ToolUnderTest.IntOption(args, "--vocabulary", 5000);
+        _vocabulary = vocabulary <= Words.Length ? Words[..vocabulary] : [.. Words, .. Enumerable.Range(0, vocabulary - Words.Length).Select(i => $"term{i}")];
+        _stateOnly = ToolUnderTest.Option(args, "--mix") == "state";
+        var dir = ToolUnderTest.TempFolder();
+        using var server = Process.Start(ToolUnderTest.Start(dll, ["serve", "--http", "--urls", "http://127.0.0.1:0", "--db", Path.Combine(dir, "m.db"), "--namespace", "project:bench"]))!;
+        try
+        {
+            var baseUrl = await ListeningUrlAsync(server);
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            {
+                BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30),
+            };
+            var mix = _stateOnly ? "get_agent_state only" : $"half store_memory, half search_memory, vocabulary {_vocabulary.Length}";
+            Console.WriteLine($"load: {dll} at {baseUrl}; {sessions} sessions × {calls} calls ({mix}), {rounds} rounds, " +
+                              $"{Environment.ProcessorCount} cores, load average {LoadAverage()}");
+            if (_stateOnly) await SeedStateAsync(http);
+
+            await RoundAsync(http, 4, 250, "warm-up (not counted)", server);
+            var rssBefore = ToolUnderTest.RssMiB(server);
+            Console.WriteLine($"server RSS after warm-up: {rssBefore:F1} MiB");
+
+            var baseline = await RoundAsync(http, 1, calls, "baseline: 1 session alone", server);
+            var p99 = 0.0;
+            var errors = 0;
+            for (var round = 1; round <= rounds; round++)
+            {
+                var result = await RoundAsync(http, sessions, calls, $"round {round}: {sessions} concurrent sessions", server);
+                p99 = Math.Max(p99, result.P99);
+                errors += result.Errors;
+                Console.WriteLine($"  p50 / baseline p50: {result.P50 / baseline.P50:F1}x; server RSS {ToolUnderTest.RssMiB(server):F1} MiB");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var rssIdle = ToolUnderTest.RssMiB(server);
+            Console.WriteLine($"server RSS 5 s after the last round: {rssIdle:F1} MiB ({rssIdle - rssBefore:+0.0;-0.0} MiB since warm-up)");
+            Console.WriteLine($"target p99 ≤ 50 ms and 0 errors: {(p99 <= 50 && errors == 0 ? "met" : "NOT met")} (worst p99 {p99:F1} ms, {errors} errors); " +
+                              $"load average now {LoadAverage()}");
+            return errors == 0 ? 0 : 1;
+        }
+        finally
+        {
+            if (!server.HasExited) { server.Kill(entireProcessTree: true); await server.WaitForExitAsync(); }
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private sealed record RoundResult(double P50, double P99, int Errors);
+
+    private static async Task<RoundResult> RoundAsync(HttpClient http, int sessions, int calls, string label, Process server)
+    {
+        server.Refresh();
+        var cpuBefore = server.TotalProcessorTime;
+        var latencies = new (string Tool, double Ms)[sessions][];
+        var errors = 0;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, sessions).Select(s => Task.Run(async () =>
+        {
+            var own = latencies[s] = new (string, double)[calls];
+            var session = await OpenSessionAsync(http);
+            var random = new Random(s);
+            for (var i = 0; i < calls; i++)
+            {
+                var (tool, arguments) = NextCall(random, s, i);
+                var started = Stopwatch.GetTimestamp();
+                var ok = await CallAsync(http, session, i + 2, tool, arguments);
+                own[i] = (tool, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (!ok) Interlocked.Increment(ref errors);
+            }
+            using var delete = new HttpRequestMessage(HttpMethod.Delete, "/mcp");
+            delete.Headers.Add("Mcp-Session-Id", session);
+            using var deleted = await http.SendAsync(delete);
+            if (deleted.StatusCode != HttpStatusCode.OK) Interlocked.Increment(ref errors);
+        })));
+        var elapsed = watch.Elapsed;
+        server.Refresh();
+        // CPU time per call does not depend on what else the machine runs, unlike the latencies.
+        var cpuPerCall = (server.TotalProcessorTime - cpuBefore).TotalMilliseconds / (sessions * calls);
+        var sorted = latencies.SelectMany(l => l).Select(l => l.Ms).Order().ToList();
+        var result = new RoundResult(ToolUnderTest.Percentile(sorted, 50), ToolUnderTest.Percentile(sorted, 99), errors);
+        Console.WriteLine($"{label}: {sorted.Count} calls in {elapsed.TotalSeconds:F1} s ({sorted.Count / elapsed.TotalSeconds:F0} calls/s)  " +
+                          $"p50 {result.P50:F2} ms  p99 {result.P99:F2} ms  max {sorted[^1]:F2} ms  errors {errors}  server CPU {cpuPerCall:F2} ms/call");
+        foreach (var group in latencies.SelectMany(l => l).GroupBy(l => l.Tool).OrderBy(g => g.Key))
+        {
+            var tool = group.Select(l => l.Ms).Order().ToList();
+            Console.WriteLine($"  {group.Key,-16} p50 {ToolUnderTest.Percentile(tool, 50):F2} ms  p99 {ToolUnderTest.Percentile(tool, 99):F2} ms");
+        }
+        return result;
+    }
+
+    private static (string Tool, object Arguments) NextCall(Random random, int session, int call)
+    {
+        if (_stateOnly) return ("get_agent_state", new { key = "current_task" });
+        return call % 2 == 0
+            ? ("store_memory", new { content = $"session {session} call {call}: {Sentence(random, 8)}", tags = new[] { Words[random.Next(Words.Length)] } })
+            : ("search_memory", new { query = Sentence(random, 3), top_k = 10 });
+    }
+
+    private static string Sentence(Random random, int words) =>
+        string.Join(' ', Enumerable.Range(0, words).Select(_ => _vocabulary[random.Next(_vocabulary.Length)]));
+
+    private static async Task SeedStateAsync(HttpClient http)
+    {
+        var session = await OpenSessionAsync(http);
+        if (!await CallAsync(http, session, 2, "set_agent_state", new { key = "current_task", value = new { issue = 5 } }))
+            throw new InvalidOperationException("seeding the agent state failed");
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static async Task<string> OpenSessionAsync(HttpClient http)
+    {
+        using var init = await http.SendAsync(Post("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"load","version":"1"}}}""", null));
+        init.EnsureSuccessStatusCode();
+        var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        await init.Content.ReadAsStringAsync();
+        using var initialized = await http.SendAsync(Post("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", session));
+        if (initialized.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"notifications/initialized got {initialized.StatusCode}");
+        return session;
+    }
+
+    /// <summary>True when the call got a result that is not a tool error.</summary>
+    private static async Task<bool> CallAsync(HttpClient http, string session, int id, string tool, object arguments)
+    {
+        var body = JsonSerializer.Serialize(new { jsonrpc = "2.0", id, method = "tools/call", @params = new { name = tool, arguments } });
+        try
+        {
+            using var response = await http.SendAsync(Post(body, session));
+            if (response.StatusCode != HttpStatusCode.OK) return false;
+            var text = await response.Content.ReadAsStringAsync();
+            var data = text.Split('\n').FirstOrDefault(l => l.StartsWith("data: ", StringComparison.Ordinal));
+            if (data is null) return false;
+            using var message = JsonDocument.Parse(data["data: ".Length..]);
+            return message.RootElement.TryGetProperty("result", out var result)
+                   && !(result.TryGetProperty("isError", out var isError) && isError.GetBoolean());
+        }
+        catch (HttpRequestException) { return false; }
+        catch (TaskCanceledException) { return false; }
+    }
+
+    private static HttpRequestMessage Post(string body, string? session)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        if (session is not null) request.Headers.Add("Mcp-Session-Id", session);
+        return request;
+    }
+
+    private static async Task<string> ListeningUrlAsync(Process server)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await server.StandardError.ReadLineAsync(timeout.Token) is { } line)
+            if (ListeningLine().Match(line) is { Success: true } match)
+            {
+                // Keep draining stderr so the server never blocks on a full pipe.
+                _ = server.StandardError.ReadToEndAsync();
+                server.StandardInput.Close();
+                return match.Groups[1].Value;
+            }
+        throw new InvalidOperationException("the server exited before listening");
+    }
+
+    [GeneratedRegex(@"listening on (http://\S+)")]
+    private static partial Regex ListeningLine();
+}

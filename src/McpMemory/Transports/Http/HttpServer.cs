@@ -1,0 +1,161 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace McpMemory.Transports.Http;
+
+/// <summary>
+/// `serve --http`: the MCP server on Kestrel. Streamable HTTP at /mcp, the legacy HTTP+SSE pair at /sse + /message,
+/// and /health. Binds 127.0.0.1 by default and refuses any other address unless API keys are configured.
+/// </summary>
+public static class HttpServer
+{
+    public const int MaxRequestBodyBytes = 1024 * 1024;
+
+    public static async Task<int> RunAsync(Settings settings, HttpSettings http, CancellationToken cancellationToken)
+    {
+        ApiKeyRing keys;
+        try { keys = http.HasKeys ? ApiKeyRing.Load(http, settings) : ApiKeyRing.Empty; }
+        catch (ApiKeyConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"mcp-memory: {e.Message}");
+            return 2;
+        }
+        if (CheckBindings(http.Urls, keys.Count > 0) is { } refusal)
+        {
+            await Console.Error.WriteLineAsync($"mcp-memory: {refusal}");
+            return 2;
+        }
+
+        WebApplication built;
+        // Building opens (and migrates) the database: a bad path fails here, at startup, not on some client's first call.
+        try { built = Build(settings, http, keys); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await Console.Error.WriteLineAsync($"mcp-memory: cannot start with the database {settings.DatabasePath}: {e.Message}");
+            return 2;
+        }
+        await using var app = built;
+        using var stopOnCancel = cancellationToken.Register(() => app.Lifetime.StopApplication());
+        try { await app.StartAsync(cancellationToken); }
+        catch (IOException e)
+        {
+            // Kestrel reports an address in use (or not available) as an IOException.
+            await Console.Error.WriteLineAsync($"mcp-memory: cannot listen on {string.Join(", ", http.Urls)}: {e.Message}");
+            return 2;
+        }
+        catch (OperationCanceledException) { return 0; }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        foreach (var address in addresses)
+            await Console.Error.WriteLineAsync($"mcp-memory listening on {address} (Streamable HTTP {address}/mcp, SSE {address}/sse, health {address}/health)");
+        await Console.Error.WriteLineAsync(keys.Count > 0
+            ? $"mcp-memory: {keys.Count} API key(s) configured; requests need Authorization: Bearer <key>"
+            : $"mcp-memory: no API key configured; every local client has full access to {settings.DatabasePath}");
+
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    /// <summary>
+    /// Null when the URLs may be bound; else why not. Without a key, only loopback addresses are allowed: anyone who can
+    /// reach the port could otherwise read and change every memory.
+    /// </summary>
+    public static string? CheckBindings(IReadOnlyList<string> urls, bool hasKeys)
+    {
+        foreach (var url in urls)
+        {
+            BindingAddress address;
+            try { address = BindingAddress.Parse(url); }
+            catch (FormatException) { return $"--urls: \"{url}\" is not a URL like http://127.0.0.1:7077"; }
+            if (address.Scheme != "http")
+                return $"--urls: \"{url}\": only http:// is served (put a TLS-terminating proxy in front for https)";
+            if (!hasKeys && !OriginGuard.IsLoopbackHost(address.Host))
+                return $"refusing to listen on non-loopback address \"{url}\" without an API key: anyone who can reach it could read and change every memory. " +
+                       $"Configure a key with --api-key or ${HttpSettings.ApiKeyVariable} (full access) or --keys-file / ${HttpSettings.KeysFileVariable} (per-namespace keys), " +
+                       "or bind 127.0.0.1.";
+        }
+        return null;
+    }
+
+    private static WebApplication Build(Settings settings, HttpSettings http, ApiKeyRing keys)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("McpMemory", LogLevel.Information);
+        // A failed start is reported once, as one line naming the address (RunAsync), not as the host's stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        builder.WebHost.UseUrls([.. http.Urls]);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+
+        var services = builder.Services;
+        StdioServer.AddMemoryServer(services, settings);
+        // Over HTTP the caller is the session's key, not the process's settings: each session's scope carries it.
+        services.Configure<McpServerOptions>(o => o.ScopeRequests = false);
+        services.AddScoped<SessionCaller>();
+        services.Replace(ServiceDescriptor.Scoped(sp => sp.GetRequiredService<SessionCaller>().Caller));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SessionServers>();
+        services.AddSingleton<SessionStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionStore>());
+        services.AddSingleton<StreamableHttpEndpoint>();
+        services.AddSingleton<SseEndpoint>();
+
+        var app = builder.Build();
+        var loopbackOnly = http.Urls.All(u => OriginGuard.IsLoopbackHost(BindingAddress.Parse(u).Host));
+        var guard = new OriginGuard(http.AllowedOrigins, loopbackOnly);
+        var authenticator = new KeyAuthenticator(keys, KeyIdentity.Unrestricted(settings));
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory.Http");
+
+        app.Use(async (context, next) =>
+        {
+            if (guard.Check(context.Request) is { } refusal)
+            {
+                log.LogWarning("refused {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path, refusal);
+                await McpHttp.WriteErrorAsync(context, StatusCodes.Status403Forbidden, (int)McpErrorCode.InvalidRequest, refusal);
+                return;
+            }
+            if (context.Request.Path == "/health") { await next(context); return; }
+            if (authenticator.Authenticate(context.Request) is not { } identity)
+            {
+                // Never log the presented value: a near-miss key is still a secret.
+                log.LogWarning("refused {Method} {Path} from {Remote}: no valid API key", context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress);
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"mcp-memory\"";
+                await McpHttp.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, (int)McpErrorCode.InvalidRequest,
+                    "a valid API key is required: send Authorization: Bearer <key>");
+                return;
+            }
+            RequestIdentity.Set(context, identity);
+            try { await next(context); }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                // Kestrel throws this while the body is read, e.g. past MaxRequestBodySize: answer it, don't log a crash.
+                await McpHttp.WriteErrorAsync(context, e.StatusCode, (int)McpErrorCode.InvalidRequest,
+                    e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the request body is larger than the limit of {MaxRequestBodyBytes} bytes" : e.Message);
+            }
+        });
+
+        var streamable = app.Services.GetRequiredService<StreamableHttpEndpoint>();
+        var sse = app.Services.GetRequiredService<SseEndpoint>();
+        app.MapPost("/mcp", streamable.PostAsync);
+        app.MapGet("/mcp", streamable.GetAsync);
+        app.MapDelete("/mcp", streamable.DeleteAsync);
+        app.MapGet("/sse", sse.StreamAsync);
+        app.MapPost("/message", sse.MessageAsync);
+        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        return app;
+    }
+}
