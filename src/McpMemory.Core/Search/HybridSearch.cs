@@ -19,23 +19,31 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
     {
         var n = Math.Max(ranking.CandidatesPerSource, topK);
         var useFts = requestedMode != SearchResponse.Vector;
+        // The two retrievers are independent: keywords run on another core while this one embeds and scans.
+        var ftsTask = useFts && FtsQuery.Build(query) is { } match
+            ? Task.Run(() => sql.FtsCandidates(match, n, filter))
+            : Task.FromResult(new List<(long Seq, double Score)>());
         float[]? queryVector = null;
-        if (requestedMode != SearchResponse.Fts && vectors.Ready is { } ready)
-        {
-            try { queryVector = ready.Embedder.Embed(query); }
-            catch (Exception) when (requestedMode != SearchResponse.Vector) { /* the encoder failed: keywords still answer */ }
-        }
-        if (requestedMode == SearchResponse.Vector && queryVector is null)
-            throw new MemoryValidationException("mode", "vector search is not available: " +
-                (vectors.Error is { } e ? $"the encoder failed to load ({e.Message})" : "the encoder is still loading; try again shortly or use mode \"fts\""));
-
-        var fts = useFts && FtsQuery.Build(query) is { } match ? sql.FtsCandidates(match, n, filter) : [];
         List<VectorHit> approximate = [];
-        if (queryVector is not null)
+        try
         {
-            vectors.Sync();
-            approximate = [.. vectors.Ready!.Value.Index.Search(queryVector, n * 2, filter.ForVectors())];
+            if (requestedMode != SearchResponse.Fts && vectors.Ready is { } ready)
+            {
+                try { queryVector = ready.Embedder.Embed(query); }
+                catch (Exception) when (requestedMode != SearchResponse.Vector) { /* the encoder failed: keywords still answer */ }
+            }
+            if (requestedMode == SearchResponse.Vector && queryVector is null)
+                throw new MemoryValidationException("mode", "vector search is not available: " +
+                    (vectors.Error is { } e ? $"the encoder failed to load ({e.Message})" : "the encoder is still loading; try again shortly or use mode \"fts\""));
+            if (queryVector is not null)
+            {
+                vectors.Sync();
+                approximate = [.. vectors.Ready!.Value.Index.Search(queryVector, n * 2, filter.ForVectors())];
+            }
         }
+        finally { ((IAsyncResult)ftsTask).AsyncWaitHandle.WaitOne(); } // never leave the keyword query running behind an error
+        var fts = ftsTask.GetAwaiter().GetResult();
+
         if (fts.Count == 0 && approximate.Count == 0)
             return requestedMode == SearchResponse.Vector
                 ? new SearchResponse(SearchResponse.Vector, [])
