@@ -14,8 +14,8 @@ namespace McpMemory.Core;
 /// The engine's front door, used alike by the MCP tools, the CLI and library callers: validate → embed →
 /// merge near-duplicates → store, and search (hybrid when the encoder is ready, keywords otherwise). Thread-safe.
 /// Every error a caller can cause is a <see cref="MemoryException"/> whose message names the field and the
-/// limit; nothing is half-written. With an encoder, background work runs until disposal: embedding rows stored
-/// without a vector, and writing access counts.
+/// limit; nothing is half-written. Background work runs until disposal: writing access counts in batches and,
+/// with an encoder, embedding rows stored without a vector.
 /// </summary>
 public sealed class MemoryService : IDisposable
 {
@@ -46,7 +46,7 @@ public sealed class MemoryService : IDisposable
         _vectors = new VectorIndexHost(database, embedder);
         _search = new HybridSearch(_sql, _vectors, _options.Ranking);
         _access = new AccessTracker(database, _options.Clock);
-        if (embedder is not null) _background = Task.Run(() => BackgroundLoop(_stopping.Token));
+        _background = Task.Run(() => BackgroundLoop(_stopping.Token));
     }
 
     /// <summary>Opens the database file at <paramref name="path"/> (creating and migrating it as needed).</summary>
@@ -144,7 +144,7 @@ public sealed class MemoryService : IDisposable
             var filter = new VectorFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
             var candidates = ready.Index.Search(vector, 4, filter);
             if (candidates.Count > 0)
-                foreach (var (seq, candidate) in _sql.ReadCandidates(candidates.Select(c => c.Seq)))
+                foreach (var (seq, candidate) in _sql.ReadCandidates(candidates.Select(c => c.Seq), withVectors: true))
                 {
                     if (candidate.Vector is null || candidate.Vector.Length != vector.Length) continue;
                     var cosine = TensorPrimitives.Dot(vector, candidate.Vector);
@@ -217,8 +217,7 @@ public sealed class MemoryService : IDisposable
         var response = _search.Search(query, topK, Filter(caller, request), mode, request.Explain);
         if (trackAccess && response.Results.Count > 0)
         {
-            _access.Record(response.Results.Select(h => h.Memory.Seq));
-            if (_background.IsCompleted) _access.Flush(); // no background loop (one-shot use): write now
+            _access.Record(response.Results.Select(h => h.Memory.Seq)); // written by the background loop, or on Dispose
         }
         return response;
     }
@@ -393,7 +392,8 @@ public sealed class MemoryService : IDisposable
             {
                 // The encoder or the database failed this round; rows stay searchable by keywords, retry next round.
             }
-            var wait = _options.EmbeddingInterval < _options.AccessFlushInterval ? _options.EmbeddingInterval : _options.AccessFlushInterval;
+            var wait = _options.EmbeddingInterval > TimeSpan.Zero && _options.EmbeddingInterval < _options.AccessFlushInterval
+                ? _options.EmbeddingInterval : _options.AccessFlushInterval;
             try { await _embedSignal.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1), stopping); }
             catch (OperationCanceledException) { break; }
         }

@@ -20,8 +20,9 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
         var n = Math.Max(ranking.CandidatesPerSource, topK);
         var useFts = requestedMode != SearchResponse.Vector;
         // The two retrievers are independent: keywords run on another core while this one embeds and scans.
+        var overlap = requestedMode != SearchResponse.Fts && vectors.Ready is not null;
         var ftsTask = useFts && FtsQuery.Build(query) is { } match
-            ? Task.Run(() => sql.FtsCandidates(match, n, filter))
+            ? overlap ? Task.Run(() => sql.FtsCandidates(match, n, filter)) : Task.FromResult(sql.FtsCandidates(match, n, filter))
             : Task.FromResult(new List<(long Seq, double Score)>());
         float[]? queryVector = null;
         List<VectorHit> approximate = [];
@@ -49,7 +50,7 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
                 ? new SearchResponse(SearchResponse.Vector, [])
                 : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter));
 
-        var rows = sql.ReadCandidates(fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct());
+        var rows = sql.ReadCandidates(fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct(), withVectors: queryVector is not null);
         // Exact cosine for every candidate with a vector; the vector ranking is by exact cosine.
         var similarity = new Dictionary<long, double>();
         if (queryVector is not null)
@@ -64,14 +65,15 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
             : queryVector is null ? SearchResponse.Fts : SearchResponse.Hybrid;
         var fused = Fuse(ftsRanked, vectorRanked, similarity, mode);
         var now = filter.Now;
-        var hits = new List<SearchHit>(fused.Count);
-        foreach (var (seq, fusion) in fused)
+        var ranked = fused.Select(f => (f.Seq, f.Fusion, Factors: Factors(rows[f.Seq], now)))
+            .Select(r => (r.Seq, r.Fusion, r.Factors, Final: r.Fusion * r.Factors.Recency * r.Factors.Access * r.Factors.Importance * r.Factors.Feedback))
+            .OrderByDescending(r => r.Final).Take(topK).ToList();
+        var memories = sql.ReadMemories(ranked.Select(r => r.Seq));
+        var hits = new List<SearchHit>(ranked.Count);
+        foreach (var (seq, fusion, factors, final) in ranked)
         {
-            var row = rows[seq];
-            var factors = Factors(row, now);
-            var final = fusion * factors.Recency * factors.Access * factors.Importance * factors.Feedback;
-            similarity.TryGetValue(seq, out var cosine);
-            double? sim = similarity.ContainsKey(seq) ? cosine : null;
+            if (!memories.TryGetValue(seq, out var memory)) continue; // deleted in the meantime
+            double? sim = similarity.TryGetValue(seq, out var cosine) ? cosine : null;
             ScoreExplanation? why = null;
             if (explain)
             {
@@ -82,10 +84,9 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
                     vectorIndex < 0 ? null : vectorIndex + 1, sim, fusion,
                     factors.Recency, factors.Access, factors.Importance, factors.Feedback, final);
             }
-            hits.Add(new SearchHit(row.Memory, final, sim, why));
+            hits.Add(new SearchHit(memory, final, sim, why));
         }
-        hits.Sort((a, b) => b.Score.CompareTo(a.Score));
-        return new SearchResponse(mode, hits.Count > topK ? hits.GetRange(0, topK) : hits);
+        return new SearchResponse(mode, hits);
     }
 
     /// <summary>Fused score per candidate (higher is better).</summary>
@@ -128,11 +129,10 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
 
     private (double Recency, double Access, double Importance, double Feedback) Factors(CandidateRow row, long now)
     {
-        var m = row.Memory;
-        var ageDays = Math.Max(0, (now - UnixTime.ToMs(m.CreatedAt)) / 86_400_000.0);
+        var ageDays = Math.Max(0, (now - row.CreatedAt) / 86_400_000.0);
         var recency = 1 - ranking.RecencyWeight + ranking.RecencyWeight * Math.Pow(2, -ageDays / ranking.HalfLifeDays);
-        var access = 1 + Math.Min(ranking.MaxAccessBoost, ranking.AccessWeight * Math.Log(1 + m.AccessCount));
-        var importance = 1 + ranking.ImportanceWeight * (2 * m.Importance - 1);
+        var access = 1 + Math.Min(ranking.MaxAccessBoost, ranking.AccessWeight * Math.Log(1 + row.AccessCount));
+        var importance = 1 + ranking.ImportanceWeight * (2 * row.Importance - 1);
         // Saturating: one "wrong" costs ~14 %, many at most FeedbackWeight (30 %); "useful" lifts the same way.
         var feedback = 1 + ranking.FeedbackWeight * Math.Tanh(0.5 * row.NetFeedback);
         return (recency, access, importance, feedback);

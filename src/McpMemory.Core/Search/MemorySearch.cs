@@ -6,7 +6,8 @@ using Microsoft.Data.Sqlite;
 namespace McpMemory.Core.Search;
 
 /// <summary>A candidate memory as ranking needs it.</summary>
-internal sealed record CandidateRow(Memory Memory, float[]? Vector, long NetFeedback);
+/// <summary>What ranking needs of a candidate; the full row is read only for the final top-k.</summary>
+internal sealed record CandidateRow(long Seq, long CreatedAt, long AccessCount, double Importance, long NetFeedback, float[]? Vector);
 
 /// <summary>
 /// The SQL side of retrieval: FTS5 BM25 candidates over content and tags with every filter applied inside the
@@ -24,53 +25,74 @@ internal sealed class MemorySearch(MemoryDatabase database)
     /// </summary>
     public List<(long Seq, double Score)> FtsCandidates(string match, int n, SearchFilter filter) => database.Read(session =>
     {
-        var fast = new StringBuilder($"SELECT top.seq, top.rank FROM (SELECT rowid AS seq, {Bm25} AS rank FROM memories_fts WHERE memories_fts MATCH @match ORDER BY rank LIMIT @candidates) top JOIN memories m ON m.seq = top.seq WHERE 1");
+        var candidates = Math.Max(100, n * CandidateFactor);
+        // The CTE is materialised once; its size tells whether the fast path saw every match.
+        var fast = new StringBuilder($"WITH top AS MATERIALIZED (SELECT rowid AS seq, {Bm25} AS rank FROM memories_fts WHERE memories_fts MATCH @match ORDER BY rank LIMIT @candidates) " +
+                                     "SELECT top.seq, top.rank, (SELECT count(*) FROM top) FROM top JOIN memories m ON m.seq = top.seq WHERE 1");
         AppendFilter(fast, filter);
         fast.Append(" ORDER BY top.rank LIMIT @k");
-        var hits = RunFts(session, fast.ToString(), match, n, filter);
-        if (hits.Count >= n) return hits;
+        var (hits, seen) = RunFts(session, fast.ToString(), match, n, candidates, filter);
+        if (hits.Count >= n || (hits.Count > 0 && seen < candidates)) return hits;
 
-        var exhaustive = new StringBuilder($"SELECT m.seq, {Bm25} AS rank FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH @match");
+        var exhaustive = new StringBuilder($"SELECT m.seq, {Bm25} AS rank, 0 FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH @match");
         AppendFilter(exhaustive, filter);
         exhaustive.Append(" ORDER BY rank LIMIT @k");
-        return RunFts(session, exhaustive.ToString(), match, n, filter);
+        return RunFts(session, exhaustive.ToString(), match, n, candidates, filter).Hits;
     });
 
     /// <summary>How many unfiltered FTS candidates the fast path considers per wanted result.</summary>
-    private const int CandidateFactor = 10;
+    private const int CandidateFactor = 4;
 
-    private static List<(long, double)> RunFts(SqliteSession session, string sql, string match, int n, SearchFilter filter)
+    private static (List<(long, double)> Hits, long Seen) RunFts(SqliteSession session, string sql, string match, int n, int candidates, SearchFilter filter)
     {
         var command = session.Command(sql);
         command.Parameters.AddWithValue("@match", match);
         command.Parameters.AddWithValue("@k", n);
-        if (sql.Contains("@candidates")) command.Parameters.AddWithValue("@candidates", Math.Max(100, n * CandidateFactor));
+        if (sql.Contains("@candidates")) command.Parameters.AddWithValue("@candidates", candidates);
         BindFilter(command, filter);
         var hits = new List<(long, double)>();
+        long seen = 0;
         using var reader = command.ExecuteReader();
-        while (reader.Read()) hits.Add((reader.GetInt64(0), -reader.GetDouble(1))); // bm25() is lower-is-better
-        return hits;
+        while (reader.Read())
+        {
+            hits.Add((reader.GetInt64(0), -reader.GetDouble(1))); // bm25() is lower-is-better
+            seen = reader.GetInt64(2);
+        }
+        return (hits, seen);
     }
 
-    /// <summary>The candidate rows with their stored vector (if any) and their net feedback (useful − wrong).</summary>
-    public Dictionary<long, CandidateRow> ReadCandidates(IEnumerable<long> seqs) => database.Read(session =>
+    /// <summary>
+    /// The ranking fields of the candidates, their net feedback (useful − wrong) and, when
+    /// <paramref name="withVectors"/>, their stored vector. Candidates that vanished meanwhile are left out.
+    /// </summary>
+    public Dictionary<long, CandidateRow> ReadCandidates(IEnumerable<long> seqs, bool withVectors) => database.Read(session =>
     {
         var command = session.Command($"""
-            SELECT {MemoryRows.Columns}, v.vector,
-                   (SELECT coalesce(sum(CASE f.signal WHEN 'useful' THEN 1 WHEN 'wrong' THEN -1 ELSE 0 END), 0) FROM feedback f WHERE f.memory_id = m.id)
-            FROM memories m LEFT JOIN memory_vectors v ON v.seq = m.seq
-            WHERE m.seq IN (SELECT value FROM json_each(@seqs))
+            SELECT m.seq, m.created_at, m.access_count, m.importance,
+                   (SELECT coalesce(sum(CASE f.signal WHEN 'useful' THEN 1 WHEN 'wrong' THEN -1 ELSE 0 END), 0) FROM feedback f WHERE f.memory_id = m.id),
+                   {(withVectors ? "(SELECT v.vector FROM memory_vectors v WHERE v.seq = m.seq)" : "NULL")}
+            FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@seqs))
             """);
         command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
         var rows = new Dictionary<long, CandidateRow>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
-            rows[reader.GetInt64(0)] = new CandidateRow(
-                MemoryRows.Read(reader),
-                reader.IsDBNull(MemoryRows.Count) ? null : Vectors.VectorCodec.FromBlob((byte[])reader[MemoryRows.Count]),
-                reader.GetInt64(MemoryRows.Count + 1));
+            rows[reader.GetInt64(0)] = new CandidateRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), reader.GetInt64(4),
+                reader.IsDBNull(5) ? null : Vectors.VectorCodec.FromBlob((byte[])reader[5]));
         return rows;
     });
+
+    /// <summary>The full memories for the given seqs (those still present).</summary>
+    public Dictionary<long, Memory> ReadMemories(IEnumerable<long> seqs) => database.Read(session =>
+    {
+        var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@seqs))");
+        command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        var memories = new Dictionary<long, Memory>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) memories[reader.GetInt64(0)] = MemoryRows.Read(reader);
+        return memories;
+    });
+
 
     public List<SearchHit> Like(string query, int topK, SearchFilter filter) => database.Read(session =>
     {
