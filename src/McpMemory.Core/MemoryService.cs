@@ -111,7 +111,8 @@ public sealed class MemoryService : IDisposable
                 if (w.Vector is not null) done.Index.Upsert(IndexEntry(w.Seq, w.Row), w.Vector);
             _vectors.Applied(result.FirstEventSeq, result.LastEventSeq);
         }
-        if (vectors is null && _options.EmbeddingInterval > TimeSpan.Zero) _embedSignal.Release();
+        // One pending wake-up is enough: the loop embeds everything waiting before it sleeps again.
+        if (vectors is null && _options.EmbeddingInterval > TimeSpan.Zero && _embedSignal.CurrentCount == 0) _embedSignal.Release();
         return result.Written.Select(w => new StoreResult(w.Row.Id, w.Status, w.Vector is not null)).ToList();
     }
 

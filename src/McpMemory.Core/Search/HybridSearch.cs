@@ -20,17 +20,17 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
         var n = Math.Max(ranking.CandidatesPerSource, topK);
         var useFts = requestedMode != SearchResponse.Vector;
         // The two retrievers are independent: keywords run on another core while this one embeds and scans.
-        var overlap = requestedMode != SearchResponse.Fts && vectors.Ready is not null;
+        var ready = requestedMode != SearchResponse.Fts ? vectors.Ready : null;
         var ftsTask = useFts && FtsQuery.Build(query) is { } match
-            ? overlap ? Task.Run(() => sql.FtsCandidates(match, n, filter)) : Task.FromResult(sql.FtsCandidates(match, n, filter))
+            ? ready is not null ? Task.Run(() => sql.FtsCandidates(match, n, filter)) : Task.FromResult(sql.FtsCandidates(match, n, filter))
             : Task.FromResult(new List<(long Seq, double Score)>());
         float[]? queryVector = null;
         List<VectorHit> approximate = [];
         try
         {
-            if (requestedMode != SearchResponse.Fts && vectors.Ready is { } ready)
+            if (ready is { } r)
             {
-                try { queryVector = ready.Embedder.Embed(query); }
+                try { queryVector = r.Embedder.Embed(query); }
                 catch (Exception) when (requestedMode != SearchResponse.Vector) { /* the encoder failed: keywords still answer */ }
             }
             if (requestedMode == SearchResponse.Vector && queryVector is null)
@@ -39,7 +39,7 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
             if (queryVector is not null)
             {
                 vectors.Sync();
-                approximate = [.. vectors.Ready!.Value.Index.Search(queryVector, n * 2, filter.ForVectors())];
+                approximate = [.. ready!.Value.Index.Search(queryVector, n * 2, filter.ForVectors())];
             }
         }
         finally { ((IAsyncResult)ftsTask).AsyncWaitHandle.WaitOne(); } // never leave the keyword query running behind an error

@@ -5,7 +5,6 @@ using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Search;
 
-/// <summary>A candidate memory as ranking needs it.</summary>
 /// <summary>What ranking needs of a candidate; the full row is read only for the final top-k.</summary>
 internal sealed record CandidateRow(long Seq, long CreatedAt, long AccessCount, double Importance, long NetFeedback, float[]? Vector);
 
