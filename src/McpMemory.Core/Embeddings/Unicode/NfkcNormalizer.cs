@@ -42,6 +42,9 @@ internal sealed class NfkcNormalizer
         _compositions = compositions;
     }
 
+    /// <summary>The full compatibility decomposition of one code point, or null when it has none.</summary>
+    public int[]? Decomposition(int codePoint) => _decompositions.GetValueOrDefault(codePoint);
+
     /// <summary>Returns the NFKC form of <paramref name="text"/>.</summary>
     public string Normalize(string text)
     {
