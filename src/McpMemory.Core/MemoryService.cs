@@ -5,6 +5,7 @@ using McpMemory.Core.Embeddings;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Portability;
 using McpMemory.Core.Search;
+using McpMemory.Core.Search.Keywords;
 using McpMemory.Core.Storage;
 using McpMemory.Core.Vectors;
 
@@ -24,6 +25,7 @@ public sealed class MemoryService : IDisposable
     private readonly MemorySearch _sql;
     private readonly HybridSearch _search;
     private readonly VectorIndexHost _vectors;
+    private readonly KeywordIndexHost _keywords;
     private readonly AccessTracker _access;
     private readonly MemoryOptions _options;
     private readonly CancellationTokenSource _stopping = new();
@@ -44,7 +46,8 @@ public sealed class MemoryService : IDisposable
         _state = new AgentStateStore(database);
         _sql = new MemorySearch(database);
         _vectors = new VectorIndexHost(database, embedder);
-        _search = new HybridSearch(_sql, _vectors, _options.Ranking);
+        _keywords = new KeywordIndexHost(database, _options.KeywordIndex);
+        _search = new HybridSearch(_sql, _keywords, _vectors, _options.Ranking);
         _access = new AccessTracker(database, _options.Clock);
         _background = Task.Run(() => BackgroundLoop(_stopping.Token));
     }
@@ -67,6 +70,9 @@ public sealed class MemoryService : IDisposable
 
     /// <summary>Why vectors are unavailable, if the encoder failed.</summary>
     public Exception? VectorError => _vectors.Error;
+
+    /// <summary>Waits until the in-memory keyword index is built (keyword search runs in FTS5 until then).</summary>
+    public bool WaitForKeywordIndex(TimeSpan timeout) => _keywords.Loading.Wait(timeout) && _keywords.Index is not null;
 
     /// <summary>Waits until vectors are ready (for batch jobs and one-shot commands); false on failure or timeout.</summary>
     public bool WaitForVectors(TimeSpan timeout)
@@ -105,6 +111,11 @@ public sealed class MemoryService : IDisposable
         var writes = PlanWrites(rows, vectors, now);
         var result = _store.Write(writes, ready?.Embedder.ModelId, now);
 
+        if (_keywords.Index is { } keywords)
+        {
+            foreach (var w in result.Written) keywords.Upsert(IndexEntry(w.Seq, w.Row), w.Row.Content);
+            _keywords.Applied(result.FirstEventSeq, result.LastEventSeq);
+        }
         if (ready is { } done)
         {
             foreach (var w in result.Written)
@@ -142,7 +153,7 @@ public sealed class MemoryService : IDisposable
             }
             // An existing memory? (quantised scan, confirmed with the exact stored vectors)
             long? seqTarget = null;
-            var filter = new VectorFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
+            var filter = new IndexFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
             var candidates = ready.Index.Search(vector, 4, filter);
             if (candidates.Count > 0)
                 foreach (var (seq, candidate) in _sql.ReadCandidates(candidates.Select(c => c.Seq), withVectors: true))
@@ -156,7 +167,7 @@ public sealed class MemoryService : IDisposable
         return writes;
     }
 
-    private static VectorEntry IndexEntry(long seq, MemoryRow row) =>
+    private static IndexEntry IndexEntry(long seq, MemoryRow row) =>
         new(seq, row.Namespace, row.MemoryType, row.Importance, row.CreatedAt, row.ExpiresAt, row.SessionId, row.Tags);
 
     private MemoryRow ToRow(Caller caller, NewMemory m, long now)
@@ -204,6 +215,7 @@ public sealed class MemoryService : IDisposable
                           : false))
                       ?? throw new MemoryNotFoundException($"memory_id: no memory with id {id} (nothing was deleted)");
         _vectors.Ready?.Index.Remove(deleted.Seq);
+        _keywords.Index?.Remove(deleted.Seq);
         return deleted;
     }
 

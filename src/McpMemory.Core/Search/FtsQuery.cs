@@ -1,10 +1,10 @@
-using System.Text;
+using McpMemory.Core.Search.Keywords;
 
 namespace McpMemory.Core.Search;
 
 /// <summary>
-/// Turns any user text into a safe FTS5 MATCH expression. The text is split into words the way the
-/// unicode61 tokenizer splits it (letters and digits), each word is quoted, stop words are dropped, and the
+/// Turns any user text into a safe FTS5 MATCH expression. The text is split into words exactly as the
+/// unicode61 tokenizer splits it, each word is quoted, stop words are dropped, and the
 /// rest are OR-ed so that a natural-language question finds what shares its words, ranked by BM25.
 /// No character of the user's text is ever read as FTS5 syntax (quotes, NEAR, *, ^, column filters, parentheses).
 /// </summary>
@@ -15,37 +15,20 @@ public static class FtsQuery
     /// <summary>The MATCH expression, or null when the text holds no searchable word.</summary>
     public static string? Build(string text)
     {
-        var words = Words(text);
-        if (words.Count == 0) return null;
-        var content = words.Where(w => !StopWords.Contains(w)).ToList();
-        var terms = (content.Count > 0 ? content : words).Distinct().Take(MaxTerms);
+        var terms = Terms(text);
         // Only letters and digits remain, so wrapping in double quotes makes each a plain string token.
-        return string.Join(" OR ", terms.Select(t => "\"" + t + "\""));
+        return terms.Count == 0 ? null : string.Join(" OR ", terms.Select(t => "\"" + t + "\""));
     }
 
-    /// <summary>Lower-cased runs of letters and digits (combining marks kept with their letter).</summary>
-    public static List<string> Words(string text)
+    /// <summary>
+    /// The words of a query as FTS5 splits and folds them (<see cref="Unicode61"/>), stop words dropped unless
+    /// nothing else is left, each once, at most <see cref="MaxTerms"/>. Not yet stemmed: FTS5 stems them itself.
+    /// </summary>
+    public static List<string> Terms(string text)
     {
-        var words = new List<string>();
-        var current = new StringBuilder();
-        foreach (var rune in text.EnumerateRunes())
-        {
-            var category = Rune.GetUnicodeCategory(rune);
-            var isWordChar = Rune.IsLetterOrDigit(rune) || category is System.Globalization.UnicodeCategory.NonSpacingMark
-                or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.LetterNumber
-                or System.Globalization.UnicodeCategory.OtherNumber;
-            if (isWordChar) current.Append(Rune.ToLowerInvariant(rune).ToString());
-            else Flush();
-        }
-        Flush();
-        return words;
-
-        void Flush()
-        {
-            if (current.Length == 0) return;
-            words.Add(current.ToString());
-            current.Clear();
-        }
+        var words = Unicode61.Words(text);
+        var content = words.Where(w => !StopWords.Contains(w)).ToList();
+        return [.. (content.Count > 0 ? content : words).Distinct().Take(MaxTerms)];
     }
 
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)

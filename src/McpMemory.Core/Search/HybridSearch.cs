@@ -1,17 +1,18 @@
 using System.Numerics.Tensors;
 using McpMemory.Core.Memories;
+using McpMemory.Core.Search.Keywords;
 using McpMemory.Core.Storage;
 using McpMemory.Core.Vectors;
 
 namespace McpMemory.Core.Search;
 
 /// <summary>
-/// The search path: FTS5 BM25 candidates and vector candidates (quantised scan, re-ranked exactly from the stored
+/// The search path: BM25 candidates (in-memory keyword index, or FTS5 while it builds) and vector candidates (quantised scan, re-ranked exactly from the stored
 /// vectors) → fusion (<see cref="RankingOptions.Fusion"/>) → bounded factors for recency, access, importance and
 /// feedback → top-k. Falls back to keywords when the encoder is not ready or fails, and to a substring match when
 /// nothing else answers; the response names the mode used.
 /// </summary>
-internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, RankingOptions ranking)
+internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, VectorIndexHost vectors, RankingOptions ranking)
 {
     public RankingOptions Ranking => ranking;
 
@@ -21,9 +22,8 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
         var useFts = requestedMode != SearchResponse.Vector;
         // The two retrievers are independent: keywords run on another core while this one embeds and scans.
         var ready = requestedMode != SearchResponse.Fts ? vectors.Ready : null;
-        var ftsTask = useFts && FtsQuery.Build(query) is { } match
-            ? ready is not null ? Task.Run(() => sql.FtsCandidates(match, n, filter)) : Task.FromResult(sql.FtsCandidates(match, n, filter))
-            : Task.FromResult(new List<(long Seq, double Score)>());
+        var ftsTask = !useFts ? Task.FromResult(new List<(long Seq, double Score)>())
+            : ready is not null ? Task.Run(() => KeywordCandidates(query, n, filter)) : Task.FromResult(KeywordCandidates(query, n, filter));
         float[]? queryVector = null;
         List<VectorHit> approximate = [];
         try
@@ -39,7 +39,7 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
             if (queryVector is not null)
             {
                 vectors.Sync();
-                approximate = [.. ready!.Value.Index.Search(queryVector, n * 2, filter.ForVectors())];
+                approximate = [.. ready!.Value.Index.Search(queryVector, n * 2, filter.ForIndex())];
             }
         }
         finally { ((IAsyncResult)ftsTask).AsyncWaitHandle.WaitOne(); } // never leave the keyword query running behind an error
@@ -87,6 +87,14 @@ internal sealed class HybridSearch(MemorySearch sql, VectorIndexHost vectors, Ra
             hits.Add(new SearchHit(memory, final, sim, why));
         }
         return new SearchResponse(mode, hits);
+    }
+
+    /// <summary>BM25 candidates: from the in-memory keyword index once built, else from FTS5 (same terms, same ranking).</summary>
+    private List<(long Seq, double Score)> KeywordCandidates(string query, int n, SearchFilter filter)
+    {
+        keywords.Sync();
+        if (keywords.Index is { } index) return index.Search(KeywordIndex.QueryTerms(query), n, filter.ForIndex());
+        return FtsQuery.Build(query) is { } match ? sql.FtsCandidates(match, n, filter) : [];
     }
 
     /// <summary>Fused score per candidate (higher is better).</summary>

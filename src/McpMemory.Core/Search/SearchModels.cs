@@ -49,5 +49,5 @@ internal sealed record SearchFilter(
     IReadOnlyList<string> Namespaces, string? MemoryType, IReadOnlyList<string> Tags, double MinImportance,
     string? SessionId, long? Since, long? Until, long Now)
 {
-    public Vectors.VectorFilter ForVectors() => new(Namespaces, MemoryType, MinImportance, Since, Until, Now, SessionId, Tags);
+    public IndexFilter ForIndex() => new(Namespaces, MemoryType, MinImportance, Since, Until, Now, SessionId, Tags);
 }

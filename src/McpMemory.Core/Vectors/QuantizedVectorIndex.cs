@@ -1,3 +1,5 @@
+using McpMemory.Core.Search;
+
 namespace McpMemory.Core.Vectors;
 
 /// <summary>
@@ -12,26 +14,18 @@ public sealed class QuantizedVectorIndex(int dimension) : IVectorIndex
 
     private readonly ReaderWriterLockSlim _lock = new();
     private readonly Dictionary<long, int> _slotBySeq = [];
-    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal); // interned namespaces, types, sessions, tags
+    private readonly EntryColumns _columns = new();
     private byte[] _codes = new byte[1024 * dimension];
     private float[] _scales = new float[1024];
-    private long[] _seqs = new long[1024];
-    private int[] _namespace = new int[1024];
-    private int[] _type = new int[1024];
-    private int[] _session = new int[1024];
-    private float[] _importance = new float[1024];
-    private long[] _created = new long[1024];
-    private long[] _expires = new long[1024];
-    private int[]?[] _tags = new int[]?[1024];
     private int _count;
 
     public int Dimension { get; } = dimension;
     public int Count { get { _lock.EnterReadLock(); try { return _count; } finally { _lock.ExitReadLock(); } } }
 
     /// <summary>Bytes held by the index (codes + per-entry fields), for reporting.</summary>
-    public long MemoryBytes => _codes.LongLength + (long)_seqs.Length * (4 + 8 + 4 + 4 + 4 + 4 + 8 + 8 + 8);
+    public long MemoryBytes => _codes.LongLength + (long)_scales.Length * (4 + 4 + EntryColumns.BytesPerSlot);
 
-    public void Upsert(VectorEntry entry, ReadOnlySpan<float> vector)
+    public void Upsert(IndexEntry entry, ReadOnlySpan<float> vector)
     {
         if (vector.Length != Dimension)
             throw new ArgumentException($"vector has {vector.Length} dimensions; the index holds {Dimension}", nameof(vector));
@@ -40,19 +34,17 @@ public sealed class QuantizedVectorIndex(int dimension) : IVectorIndex
         {
             if (!_slotBySeq.TryGetValue(entry.Seq, out var slot))
             {
-                if (_count == _seqs.Length) Grow();
+                if (_count == _scales.Length)
+                {
+                    Array.Resize(ref _codes, _scales.Length * 2 * Dimension);
+                    Array.Resize(ref _scales, _scales.Length * 2);
+                }
+                _columns.EnsureCapacity(_count + 1);
                 slot = _count++;
                 _slotBySeq[entry.Seq] = slot;
             }
             _scales[slot] = VectorCodec.Quantize(vector, _codes.AsSpan(slot * Dimension, Dimension));
-            _seqs[slot] = entry.Seq;
-            _namespace[slot] = Intern(entry.Namespace);
-            _type[slot] = Intern(entry.MemoryType);
-            _session[slot] = entry.SessionId is null ? -1 : Intern(entry.SessionId);
-            _importance[slot] = (float)entry.Importance;
-            _created[slot] = entry.CreatedAt;
-            _expires[slot] = entry.ExpiresAt ?? long.MaxValue;
-            _tags[slot] = entry.Tags.Count == 0 ? null : entry.Tags.Select(Intern).ToArray();
+            _columns.Set(slot, entry);
         }
         finally { _lock.ExitWriteLock(); }
     }
@@ -68,18 +60,17 @@ public sealed class QuantizedVectorIndex(int dimension) : IVectorIndex
             {
                 // Move the last entry into the hole so the arrays stay dense.
                 _codes.AsSpan(last * Dimension, Dimension).CopyTo(_codes.AsSpan(slot * Dimension, Dimension));
-                _scales[slot] = _scales[last]; _seqs[slot] = _seqs[last]; _namespace[slot] = _namespace[last];
-                _type[slot] = _type[last]; _session[slot] = _session[last]; _importance[slot] = _importance[last];
-                _created[slot] = _created[last]; _expires[slot] = _expires[last]; _tags[slot] = _tags[last];
-                _slotBySeq[_seqs[slot]] = slot;
+                _scales[slot] = _scales[last];
+                _columns.Move(last, slot);
+                _slotBySeq[_columns.Seq(slot)] = slot;
             }
-            _tags[last] = null;
+            else _columns.Clear(last);
             return true;
         }
         finally { _lock.ExitWriteLock(); }
     }
 
-    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, VectorFilter filter)
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, IndexFilter filter)
     {
         if (query.Length != Dimension)
             throw new ArgumentException($"query has {query.Length} dimensions; the index holds {Dimension}", nameof(query));
@@ -89,7 +80,7 @@ public sealed class QuantizedVectorIndex(int dimension) : IVectorIndex
         _lock.EnterReadLock();
         try
         {
-            var compiled = Compile(filter);
+            var compiled = _columns.Compile(filter);
             if (compiled is null || _count == 0) return [];
             var partitions = _count >= ParallelThreshold ? Environment.ProcessorCount : 1;
             var tops = new TopK[partitions];
@@ -100,70 +91,15 @@ public sealed class QuantizedVectorIndex(int dimension) : IVectorIndex
                 var end = Math.Min(_count, (p + 1) * chunk);
                 for (var slot = p * chunk; slot < end; slot++)
                 {
-                    if (!compiled.Accepts(this, slot)) continue;
+                    if (!compiled.Accepts(slot)) continue;
                     var dot = VectorCodec.DotInt8(_codes.AsSpan(slot * Dimension, Dimension), queryCodes, queryCodeSum);
-                    top.Offer(_seqs[slot], dot * _scales[slot] * queryScale);
+                    top.Offer(_columns.Seq(slot), dot * _scales[slot] * queryScale);
                 }
                 tops[p] = top;
             });
             return TopK.Merge(tops, k);
         }
         finally { _lock.ExitReadLock(); }
-    }
-
-    private int Intern(string value)
-    {
-        if (!_ids.TryGetValue(value, out var id)) _ids[value] = id = _ids.Count;
-        return id;
-    }
-
-    private void Grow()
-    {
-        var capacity = _seqs.Length * 2;
-        Array.Resize(ref _codes, capacity * Dimension);
-        Array.Resize(ref _scales, capacity); Array.Resize(ref _seqs, capacity); Array.Resize(ref _namespace, capacity);
-        Array.Resize(ref _type, capacity); Array.Resize(ref _session, capacity); Array.Resize(ref _importance, capacity);
-        Array.Resize(ref _created, capacity); Array.Resize(ref _expires, capacity); Array.Resize(ref _tags, capacity);
-    }
-
-    /// <summary>The filter with its strings turned into interned ids; null when nothing can match.</summary>
-    private CompiledFilter? Compile(VectorFilter filter)
-    {
-        var namespaces = new HashSet<int>();
-        foreach (var ns in filter.Namespaces)
-            if (_ids.TryGetValue(ns, out var id)) namespaces.Add(id);
-        if (namespaces.Count == 0) return null;
-        var type = -1;
-        if (filter.MemoryType is not null && !_ids.TryGetValue(filter.MemoryType, out type)) return null;
-        var session = -1;
-        if (filter.SessionId is not null && !_ids.TryGetValue(filter.SessionId, out session)) return null;
-        var tags = new int[filter.Tags.Count];
-        for (var i = 0; i < tags.Length; i++)
-            if (!_ids.TryGetValue(filter.Tags[i], out tags[i])) return null;
-        var allowed = new bool[_ids.Count];
-        foreach (var id in namespaces) allowed[id] = true;
-        return new CompiledFilter(allowed, type, session, (float)filter.MinImportance, filter.Since ?? long.MinValue,
-            filter.Until ?? long.MaxValue, filter.Now, tags);
-    }
-
-    private sealed record CompiledFilter(bool[] Namespaces, int Type, int Session, float MinImportance, long Since, long Until, long Now, int[] Tags)
-    {
-        public bool Accepts(QuantizedVectorIndex index, int slot)
-        {
-            if (!Namespaces[index._namespace[slot]]) return false;
-            if (Type >= 0 && index._type[slot] != Type) return false;
-            if (Session >= 0 && index._session[slot] != Session) return false;
-            if (index._importance[slot] < MinImportance) return false;
-            var created = index._created[slot];
-            if (created < Since || created >= Until || index._expires[slot] <= Now) return false;
-            if (Tags.Length > 0)
-            {
-                var have = index._tags[slot];
-                if (have is null) return false;
-                foreach (var tag in Tags) if (Array.IndexOf(have, tag) < 0) return false;
-            }
-            return true;
-        }
     }
 
     /// <summary>The k best (seq, score) seen so far: a min-heap whose root is the worst kept.</summary>

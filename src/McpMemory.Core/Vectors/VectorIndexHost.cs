@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using McpMemory.Core.Embeddings;
 using McpMemory.Core.Storage;
 
@@ -13,14 +12,14 @@ internal sealed class VectorIndexHost
 {
     private readonly MemoryDatabase _database;
     private readonly EmbedderProvider? _provider;
-    private readonly Lock _syncLock = new();
+    private readonly EventTail _events;
     private volatile QuantizedVectorIndex? _index;
-    private long _lastEventSeq;
 
     public VectorIndexHost(MemoryDatabase database, EmbedderProvider? provider)
     {
         _database = database;
         _provider = provider;
+        _events = new EventTail(database);
         if (provider is not null) Loading = Task.Run(Load);
     }
 
@@ -42,7 +41,7 @@ internal sealed class VectorIndexHost
         _database.Read(session =>
         {
             // Events after this point are replayed by Sync (idempotently), so nothing written meanwhile is missed.
-            _lastEventSeq = MaxEventSeq(session);
+            _events.StartAtEnd(session);
             foreach (var (entry, vector) in VectorStore.ReadAll(session, embedder.ModelId)) index.Upsert(entry, vector);
             return 0;
         });
@@ -53,38 +52,14 @@ internal sealed class VectorIndexHost
     public void Sync()
     {
         if (Ready is not { } ready) return;
-        lock (_syncLock)
+        _events.CatchUp((session, e) =>
         {
-            _database.Read(session =>
-            {
-                if (MaxEventSeq(session) == _lastEventSeq) return 0;
-                var events = session.Command("SELECT seq, kind, memory_id, detail FROM events WHERE seq > @after ORDER BY seq LIMIT 100000");
-                events.Parameters.AddWithValue("@after", _lastEventSeq);
-                var changes = new List<(long EventSeq, string Kind, string? MemoryId, string? Detail)>();
-                using (var reader = events.ExecuteReader())
-                    while (reader.Read())
-                        changes.Add((reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-                foreach (var (eventSeq, kind, memoryId, detail) in changes)
-                {
-                    if (kind is "delete" or "expire" && detail is not null && JsonNode.Parse(detail)?["seq"]?.GetValue<long>() is { } seq)
-                        ready.Index.Remove(seq);
-                    else if (memoryId is not null && kind is "store" or "update" or "embed" or "import"
-                             && VectorStore.ReadOne(session, ready.Embedder.ModelId, memoryId) is { } found)
-                        ready.Index.Upsert(found.Entry, found.Vector);
-                    _lastEventSeq = eventSeq;
-                }
-                return 0;
-            });
-        }
+            if (e.Removes) ready.Index.Remove(e.RemovedSeq!.Value);
+            else if (e.Writes && VectorStore.ReadOne(session, ready.Embedder.ModelId, e.MemoryId!) is { } found)
+                ready.Index.Upsert(found.Entry, found.Vector);
+        });
     }
 
     /// <summary>Records that this process already applied its own events [first, last] to the index.</summary>
-    public void Applied(long firstEventSeq, long lastEventSeq)
-    {
-        lock (_syncLock)
-            if (firstEventSeq == _lastEventSeq + 1) _lastEventSeq = lastEventSeq;
-    }
-
-    private static long MaxEventSeq(SqliteSession session) =>
-        Convert.ToInt64(session.Command("SELECT coalesce(max(seq), 0) FROM events").ExecuteScalar());
+    public void Applied(long firstEventSeq, long lastEventSeq) => _events.Applied(firstEventSeq, lastEventSeq);
 }

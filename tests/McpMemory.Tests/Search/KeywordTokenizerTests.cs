@@ -19,7 +19,7 @@ public class KeywordTokenizerTests
     /// Characters of the golden texts that Unicode assigned after SQLite's tables were made (emoji skin tones in
     /// 8.0, ₿ in 10.0, Cherokee lower case in 8.0, U+1CCD6 in 16.0): FTS5 still reads them as unassigned.
     /// </summary>
-    private static readonly HashSet<int> AssignedAfterSqliteTables = [0x1F3FD, 0x20BF, 0x13B9, 0x1CCD6];
+    internal static readonly HashSet<int> AssignedAfterSqliteTables = [0x1F3FD, 0x20BF, 0x13B9, 0x1CCD6];
 
     [Fact]
     public void Terms_match_fts5_on_every_golden_text_and_vocabulary_word()

@@ -1,0 +1,65 @@
+using McpMemory.Core.Storage;
+
+namespace McpMemory.Core.Search.Keywords;
+
+/// <summary>
+/// Owns the in-memory keyword index of one database: built in the background at open (until then keyword search
+/// runs in FTS5, with the same ranking), kept in step by this process's writes and, through the event log, by
+/// every other process's.
+/// </summary>
+internal sealed class KeywordIndexHost
+{
+    private readonly MemoryDatabase _database;
+    private readonly EventTail _events;
+    private volatile KeywordIndex? _index;
+
+    public KeywordIndexHost(MemoryDatabase database, bool build)
+    {
+        _database = database;
+        _events = new EventTail(database);
+        if (build) Loading = Task.Run(() => { _index = Build(); });
+    }
+
+    /// <summary>Completes when the index is built.</summary>
+    public Task Loading { get; } = Task.CompletedTask;
+
+    /// <summary>The index once built, else null (search then runs in FTS5).</summary>
+    public KeywordIndex? Index => _index;
+
+    private KeywordIndex Build()
+    {
+        var index = new KeywordIndex();
+        _database.Read(session =>
+        {
+            // Events after this point are replayed by Sync (idempotently), so nothing written meanwhile is missed.
+            _events.StartAtEnd(session);
+            using var reader = session.Command($"SELECT {VectorStore.EntryColumns}, m.content FROM memories m").ExecuteReader();
+            while (reader.Read()) index.Upsert(VectorStore.Entry(reader), reader.GetString(8));
+            return 0;
+        });
+        return index;
+    }
+
+    /// <summary>Applies the events written since the last sync (by any process) to the index.</summary>
+    public void Sync()
+    {
+        if (_index is not { } index) return;
+        var rebuild = false;
+        _events.CatchUp((session, e) =>
+        {
+            if (e.Removes) index.Remove(e.RemovedSeq!.Value);
+            else if (e.Writes && e.Kind != "embed")
+            {
+                var command = session.Command($"SELECT {VectorStore.EntryColumns}, m.content FROM memories m WHERE m.id = @id");
+                command.Parameters.AddWithValue("@id", e.MemoryId);
+                using var reader = command.ExecuteReader();
+                if (reader.Read()) index.Upsert(VectorStore.Entry(reader), reader.GetString(8));
+            }
+            else if (e.Reloads) rebuild = true;
+        });
+        if (rebuild) _index = Build();
+    }
+
+    /// <summary>Records that this process already applied its own events [first, last] to the index.</summary>
+    public void Applied(long firstEventSeq, long lastEventSeq) => _events.Applied(firstEventSeq, lastEventSeq);
+}

@@ -1,0 +1,106 @@
+using FluentAssertions;
+using McpMemory.Core.Search;
+using McpMemory.Core.Search.Keywords;
+using McpMemory.Core.Storage;
+using McpMemory.Tests.Embeddings;
+using McpMemory.Tests.Support;
+using Xunit;
+
+namespace McpMemory.Tests.Search;
+
+/// <summary>
+/// The in-memory keyword index answers what FTS5 answers: the same memories with the same BM25 scores, under
+/// every filter, and it follows writes, merges and deletes made through another service on the same file.
+/// </summary>
+public class KeywordIndexTests
+{
+    private static readonly string[] Types = ["fact", "decision", "fix", "preference"];
+    private static readonly string[] TagPool = ["nginx", "deploy", "ci", "database", "frontend", "retro-planning"];
+
+    /// <summary>Golden texts a memory may hold, without the few characters FTS5's Unicode tables predate.</summary>
+    private static List<string> Texts() =>
+        [.. GoldenData.All.Select(c => c.Text).Where(t => Unicode61.Words(t).Count > 0 && t.Length < 4_000 && !t.Contains('\0')
+            && !t.EnumerateRunes().Any(r => KeywordTokenizerTests.AssignedAfterSqliteTables.Contains(r.Value)))];
+
+    private static void Fill(TestStore store, int count)
+    {
+        var texts = Texts();
+        for (var i = 0; i < count; i++)
+            store.Store(texts[i % texts.Count] + " " + texts[(i * 7 + 3) % texts.Count],
+                type: Types[i % Types.Length],
+                tags: i % 3 == 0 ? [TagPool[i % TagPool.Length], TagPool[(i / 3) % TagPool.Length]] : null,
+                importance: (i % 10) / 10.0,
+                ns: i % 4 == 0 ? "shared" : null,
+                session: i % 5 == 0 ? "s1" : null);
+    }
+
+    private static IEnumerable<SearchFilter> Filters(long now) =>
+    [
+        new(["project:test", "shared"], null, [], 0, null, null, null, now),
+        new(["shared"], null, [], 0, null, null, null, now),
+        new(["project:test"], "decision", [], 0, null, null, null, now),
+        new(["project:test", "shared"], null, ["nginx"], 0, null, null, null, now),
+        new(["project:test", "shared"], null, [], 0.55, "s1", null, null, now),
+        new(["nowhere"], null, [], 0, null, null, null, now),
+    ];
+
+    private static void AssertSameAsFts5(MemoryDatabase database, KeywordIndex index, long now, IEnumerable<string> queries)
+    {
+        var sql = new MemorySearch(database);
+        var compared = 0;
+        foreach (var query in queries)
+            foreach (var filter in Filters(now))
+            {
+                var ours = index.Search(KeywordIndex.QueryTerms(query), 30, filter.ForIndex());
+                var fts5 = FtsQuery.Build(query) is { } match ? sql.FtsCandidates(match, 30, filter) : [];
+                ours.Select(h => h.Score).Should().Equal(fts5.Select(h => h.Score), (a, b) => Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(b)),
+                    $"BM25 scores for \"{query}\" under {filter}");
+                // Equal scores may come in either order, and a tie at the cut may keep either memory.
+                var cut = fts5.Count == 30 ? fts5[^1].Score : double.NegativeInfinity;
+                ours.Where(h => h.Score > cut + 1e-9).Select(h => h.Seq).Should().BeEquivalentTo(
+                    fts5.Where(h => h.Score > cut + 1e-9).Select(h => h.Seq), $"memories found for \"{query}\" under {filter}");
+                compared += fts5.Count;
+            }
+        compared.Should().BeGreaterThan(1_000, "the comparison must cover real matches");
+    }
+
+    [Fact]
+    public async Task Ranks_exactly_as_fts5_bm25_under_every_filter()
+    {
+        using var store = new TestStore();
+        Fill(store, 600);
+        using var database = MemoryDatabase.Open(store.DatabasePath);
+        var host = new KeywordIndexHost(database, build: true);
+        await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
+        host.Index!.Count.Should().Be(600);
+        var now = store.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        AssertSameAsFts5(database, host.Index, now, Texts().Take(80).Append("nginx deploy").Append("Café DÉJÀ vu"));
+    }
+
+    [Fact]
+    public async Task Follows_writes_merges_and_deletes_made_elsewhere()
+    {
+        using var store = new TestStore();
+        Fill(store, 200);
+        using var database = MemoryDatabase.Open(store.DatabasePath);
+        var host = new KeywordIndexHost(database, build: true);
+        await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
+        var index = host.Index!;
+        var now = store.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var all = Filters(now).First().ForIndex();
+
+        var added = store.Store("the zanzibar deployment runbook lives in ops/zanzibar.md", tags: ["runbook"]);
+        var doomed = store.Store("quokka migration notes, obsolete");
+        host.Sync();
+        index.Search(KeywordIndex.QueryTerms("zanzibar runbooks"), 10, all).Should().ContainSingle();
+        index.Search(KeywordIndex.QueryTerms("quokka"), 10, all).Should().ContainSingle();
+
+        store.Service.Delete(store.Caller, doomed);
+        foreach (var text in Texts().Take(20)) store.Store(text + " appended later", type: "fix");
+        host.Sync();
+        index.Search(KeywordIndex.QueryTerms("quokka"), 10, all).Should().BeEmpty();
+        index.Count.Should().Be(200 + 1 + 20);
+        AssertSameAsFts5(database, index, now, Texts().Take(40).Append("zanzibar appended later"));
+        added.Should().NotBeEmpty();
+    }
+}
