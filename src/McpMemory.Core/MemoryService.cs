@@ -48,7 +48,7 @@ public sealed class MemoryService : IDisposable
         _vectors = new VectorIndexHost(database, embedder);
         _keywords = new KeywordIndexHost(database, _options.KeywordIndex);
         _search = new HybridSearch(_sql, _keywords, _vectors, _options.Ranking);
-        _access = new AccessTracker(database, _options.Clock);
+        _access = new AccessTracker(database, _options.Clock, counts => _keywords.Index?.AddAccess(counts));
         _background = Task.Run(() => BackgroundLoop(_stopping.Token));
     }
 

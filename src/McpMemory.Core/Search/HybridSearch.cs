@@ -50,7 +50,10 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
                 ? new SearchResponse(SearchResponse.Vector, [])
                 : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter));
 
-        var rows = sql.ReadCandidates(fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct(), withVectors: queryVector is not null);
+        var seqs = fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct().ToList();
+        // Keyword-only ranking needs no vectors: the keyword index holds every ranking field.
+        var rows = queryVector is null && keywords.Index?.Ranking(seqs) is { } held && held.Count == seqs.Count
+            ? held : sql.ReadCandidates(seqs, withVectors: queryVector is not null);
         // Exact cosine for every candidate with a vector; the vector ranking is by exact cosine.
         var similarity = new Dictionary<long, double>();
         if (queryVector is not null)

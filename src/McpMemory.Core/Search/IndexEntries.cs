@@ -21,7 +21,7 @@ internal sealed class EntryColumns
     private int[] _namespace = new int[1024];
     private int[] _type = new int[1024];
     private int[] _session = new int[1024];
-    private float[] _importance = new float[1024];
+    private double[] _importance = new double[1024];
     private long[] _created = new long[1024];
     private long[] _expires = new long[1024];
     private int[]?[] _tags = new int[]?[1024];
@@ -29,9 +29,11 @@ internal sealed class EntryColumns
     public int Capacity => _seqs.Length;
 
     /// <summary>Bytes per slot held by the columns, for reporting.</summary>
-    public const int BytesPerSlot = 8 + 4 + 4 + 4 + 4 + 8 + 8 + 8;
+    public const int BytesPerSlot = 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8;
 
     public long Seq(int slot) => _seqs[slot];
+    public long CreatedAt(int slot) => _created[slot];
+    public double Importance(int slot) => _importance[slot];
 
     public void EnsureCapacity(int slots)
     {
@@ -48,7 +50,7 @@ internal sealed class EntryColumns
         _namespace[slot] = Intern(entry.Namespace);
         _type[slot] = Intern(entry.MemoryType);
         _session[slot] = entry.SessionId is null ? -1 : Intern(entry.SessionId);
-        _importance[slot] = (float)entry.Importance;
+        _importance[slot] = entry.Importance;
         _created[slot] = entry.CreatedAt;
         _expires[slot] = entry.ExpiresAt ?? long.MaxValue;
         _tags[slot] = entry.Tags.Count == 0 ? null : entry.Tags.Select(Intern).ToArray();
@@ -84,11 +86,11 @@ internal sealed class EntryColumns
         var tags = new int[filter.Tags.Count];
         for (var i = 0; i < tags.Length; i++)
             if (!_ids.TryGetValue(filter.Tags[i], out tags[i])) return null;
-        return new Filter(this, namespaces, type, session, (float)filter.MinImportance, filter.Since ?? long.MinValue,
+        return new Filter(this, namespaces, type, session, filter.MinImportance, filter.Since ?? long.MinValue,
             filter.Until ?? long.MaxValue, filter.Now, tags);
     }
 
-    public sealed class Filter(EntryColumns columns, bool[] namespaces, int type, int session, float minImportance, long since, long until, long now, int[] tags)
+    public sealed class Filter(EntryColumns columns, bool[] namespaces, int type, int session, double minImportance, long since, long until, long now, int[] tags)
     {
         public bool Accepts(int slot)
         {

@@ -60,6 +60,9 @@ internal sealed class MemorySearch(MemoryDatabase database)
         return (hits, seen);
     }
 
+    /// <summary>A memory's net feedback (useful − wrong), as a column expression over <c>memories m</c>.</summary>
+    internal const string NetFeedback = "(SELECT coalesce(sum(CASE f.signal WHEN 'useful' THEN 1 WHEN 'wrong' THEN -1 ELSE 0 END), 0) FROM feedback f WHERE f.memory_id = m.id)";
+
     /// <summary>
     /// The ranking fields of the candidates, their net feedback (useful − wrong) and, when
     /// <paramref name="withVectors"/>, their stored vector. Candidates that vanished meanwhile are left out.
@@ -68,7 +71,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
     {
         var command = session.Command($"""
             SELECT m.seq, m.created_at, m.access_count, m.importance,
-                   (SELECT coalesce(sum(CASE f.signal WHEN 'useful' THEN 1 WHEN 'wrong' THEN -1 ELSE 0 END), 0) FROM feedback f WHERE f.memory_id = m.id),
+                   {NetFeedback},
                    {(withVectors ? "(SELECT v.vector FROM memory_vectors v WHERE v.seq = m.seq)" : "NULL")}
             FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@seqs))
             """);

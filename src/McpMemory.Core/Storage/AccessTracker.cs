@@ -4,9 +4,10 @@ namespace McpMemory.Core.Storage;
 
 /// <summary>
 /// Counts how often each memory is returned and writes the counts in one batch per interval, so a search never
-/// waits for a write.
+/// waits for a write. <c>written</c> hears of each batch once it is stored (the keyword index keeps the counts for
+/// ranking; other processes' counts reach it when it is next built).
 /// </summary>
-internal sealed class AccessTracker(MemoryDatabase database, TimeProvider clock)
+internal sealed class AccessTracker(MemoryDatabase database, TimeProvider clock, Action<IReadOnlyDictionary<long, int>>? written = null)
 {
     private ConcurrentDictionary<long, int> _pending = new();
 
@@ -21,7 +22,7 @@ internal sealed class AccessTracker(MemoryDatabase database, TimeProvider clock)
         if (_pending.IsEmpty) return 0;
         var batch = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<long, int>());
         var now = UnixTime.ToMs(clock.GetUtcNow());
-        return database.Write((session, tx) =>
+        var count = database.Write((session, tx) =>
         {
             foreach (var (seq, count) in batch)
             {
@@ -33,5 +34,7 @@ internal sealed class AccessTracker(MemoryDatabase database, TimeProvider clock)
             }
             return batch.Count;
         });
+        written?.Invoke(batch);
+        return count;
     }
 }

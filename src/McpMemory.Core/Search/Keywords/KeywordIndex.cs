@@ -19,6 +19,8 @@ public sealed class KeywordIndex
     private readonly List<Postings> _postings = [];
     private int[] _length = new int[1024];
     private int[]?[] _terms = new int[]?[1024];
+    private long[] _accessCount = new long[1024];
+    private long[] _netFeedback = new long[1024];
     private int _slots;
     private long _totalLength;
     internal long TotalLength => _totalLength;
@@ -28,8 +30,11 @@ public sealed class KeywordIndex
     /// <summary>The search terms of a query: its words as FTS5 sees them (see <see cref="FtsQuery.Terms"/>), stemmed.</summary>
     public static List<string> QueryTerms(string query) => [.. FtsQuery.Terms(query).Select(PorterStemmer.Stem)];
 
-    /// <summary>Adds a memory, or replaces what the index held for it.</summary>
-    public void Upsert(IndexEntry entry, string content)
+    /// <summary>
+    /// Adds a memory, or replaces what the index held for it. Its access count and net feedback (useful − wrong)
+    /// travel with it for ranking; null keeps what the index had (0 for a new memory).
+    /// </summary>
+    public void Upsert(IndexEntry entry, string content, long? accessCount = null, long? netFeedback = null)
     {
         // Term frequencies weighted as bm25's column weights: content 1, tags 2. Tokenised outside the lock.
         var words = Unicode61.Words(content);
@@ -45,13 +50,20 @@ public sealed class KeywordIndex
         _lock.EnterWriteLock();
         try
         {
+            long access = 0, feedback = 0;
+            if (_slotBySeq.TryGetValue(entry.Seq, out var old)) (access, feedback) = (_accessCount[old], _netFeedback[old]);
             RemoveLocked(entry.Seq);
             var slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slots++;
             if (slot >= _length.Length)
             {
-                Array.Resize(ref _length, _length.Length * 2);
-                Array.Resize(ref _terms, _length.Length);
+                var capacity = _length.Length * 2;
+                Array.Resize(ref _length, capacity);
+                Array.Resize(ref _terms, capacity);
+                Array.Resize(ref _accessCount, capacity);
+                Array.Resize(ref _netFeedback, capacity);
             }
+            _accessCount[slot] = accessCount ?? access;
+            _netFeedback[slot] = netFeedback ?? feedback;
             _columns.EnsureCapacity(slot + 1);
             _columns.Set(slot, entry);
             _slotBySeq[entry.Seq] = slot;
@@ -72,6 +84,33 @@ public sealed class KeywordIndex
             _terms[slot] = terms;
         }
         finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>Adds this process's newly written access counts.</summary>
+    public void AddAccess(IEnumerable<KeyValuePair<long, int>> counts)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var (seq, count) in counts)
+                if (_slotBySeq.TryGetValue(seq, out var slot)) _accessCount[slot] += count;
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>What ranking needs of each of <paramref name="seqs"/> that the index holds.</summary>
+    internal Dictionary<long, CandidateRow> Ranking(IReadOnlyList<long> seqs)
+    {
+        var rows = new Dictionary<long, CandidateRow>(seqs.Count);
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var seq in seqs)
+                if (_slotBySeq.TryGetValue(seq, out var slot))
+                    rows[seq] = new CandidateRow(seq, _columns.CreatedAt(slot), _accessCount[slot], _columns.Importance(slot), _netFeedback[slot], null);
+        }
+        finally { _lock.ExitReadLock(); }
+        return rows;
     }
 
     public bool Remove(long seq)

@@ -33,8 +33,8 @@ internal sealed class KeywordIndexHost
         {
             // Events after this point are replayed by Sync (idempotently), so nothing written meanwhile is missed.
             _events.StartAtEnd(session);
-            using var reader = session.Command($"SELECT {VectorStore.EntryColumns}, m.content FROM memories m").ExecuteReader();
-            while (reader.Read()) index.Upsert(VectorStore.Entry(reader), reader.GetString(8));
+            using var reader = session.Command($"SELECT {Columns} FROM memories m").ExecuteReader();
+            while (reader.Read()) Upsert(index, reader);
             return 0;
         });
         return index;
@@ -48,17 +48,23 @@ internal sealed class KeywordIndexHost
         _events.CatchUp((session, e) =>
         {
             if (e.Removes) index.Remove(e.RemovedSeq!.Value);
-            else if (e.Writes && e.Kind != "embed")
+            else if (e.MemoryId is not null && (e.Writes || e.Kind == "feedback") && e.Kind != "embed")
             {
-                var command = session.Command($"SELECT {VectorStore.EntryColumns}, m.content FROM memories m WHERE m.id = @id");
+                var command = session.Command($"SELECT {Columns} FROM memories m WHERE m.id = @id");
                 command.Parameters.AddWithValue("@id", e.MemoryId);
                 using var reader = command.ExecuteReader();
-                if (reader.Read()) index.Upsert(VectorStore.Entry(reader), reader.GetString(8));
+                if (reader.Read()) Upsert(index, reader);
             }
             else if (e.Reloads) rebuild = true;
         });
         if (rebuild) _index = Build();
     }
+
+    /// <summary>The index entry, content, access count and net feedback of a memory.</summary>
+    private const string Columns = $"{VectorStore.EntryColumns}, m.content, m.access_count, {MemorySearch.NetFeedback}";
+
+    private static void Upsert(KeywordIndex index, Microsoft.Data.Sqlite.SqliteDataReader reader) =>
+        index.Upsert(VectorStore.Entry(reader), reader.GetString(8), reader.GetInt64(9), reader.GetInt64(10));
 
     /// <summary>Records that this process already applied its own events [first, last] to the index.</summary>
     public void Applied(long firstEventSeq, long lastEventSeq) => _events.Applied(firstEventSeq, lastEventSeq);
