@@ -151,7 +151,8 @@ internal static class MemoryCommands
         try
         {
             var settings = CliOptions.ResolveSettings(parse);
-            using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero },
+            // One command, then exit: no background keyword index (FTS5 gives the same ranking for one query).
+            using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = false },
                 vectors ? Encoders.StartDefault() : null);
             if (vectors && !Encoders.Disabled && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
                 Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
