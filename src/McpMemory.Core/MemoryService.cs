@@ -46,7 +46,7 @@ public sealed class MemoryService : IDisposable
         _state = new AgentStateStore(database);
         _sql = new MemorySearch(database);
         _vectors = new VectorIndexHost(database, embedder);
-        _keywords = new KeywordIndexHost(database, _options.KeywordIndex);
+        _keywords = new KeywordIndexHost(database, _options.KeywordIndex, _options.Ranking);
         _search = new HybridSearch(_sql, _keywords, _vectors, _options.Ranking);
         _access = new AccessTracker(database, _options.Clock, counts => _keywords.Index?.AddAccess(counts));
         _background = Task.Run(() => BackgroundLoop(_stopping.Token));

@@ -17,10 +17,12 @@ internal static class EvalCommand
         var vectorWeight = new Option<double?>("--vector-weight") { Description = $"Weight of the vector ranking (default {RankingOptions.Default.VectorWeight})" };
         var rrfK = new Option<int?>("--rrf-k") { Description = $"RRF constant k (default {RankingOptions.Default.RrfK})" };
         var candidates = new Option<int?>("--candidates") { Description = $"Candidates per retriever (default {RankingOptions.Default.CandidatesPerSource})" };
+        var bm25K1 = new Option<double?>("--bm25-k1") { Description = $"BM25 k1 of the keyword index (default {RankingOptions.Default.Bm25K1})" };
+        var bm25B = new Option<double?>("--bm25-b") { Description = $"BM25 b of the keyword index (default {RankingOptions.Default.Bm25B})" };
         var dedup = new Option<double?>("--duplicate-threshold") { Description = $"Near-duplicate merge threshold (default {MemoryOptions.Default.DuplicateThreshold}); 0 disables" };
         var locomo = new Command("locomo", "Store every turn, ask every question of categories 1-4, report evidence recall@5/10/20 and hit@10 per mode")
         {
-            directory, fusion, ftsWeight, vectorWeight, rrfK, candidates, dedup,
+            directory, fusion, ftsWeight, vectorWeight, rrfK, candidates, bm25K1, bm25B, dedup,
         };
         locomo.SetAction(parse =>
         {
@@ -33,6 +35,8 @@ internal static class EvalCommand
                 VectorWeight = parse.GetValue(vectorWeight) ?? defaults.VectorWeight,
                 RrfK = parse.GetValue(rrfK) ?? defaults.RrfK,
                 CandidatesPerSource = parse.GetValue(candidates) ?? defaults.CandidatesPerSource,
+                Bm25K1 = parse.GetValue(bm25K1) ?? defaults.Bm25K1,
+                Bm25B = parse.GetValue(bm25B) ?? defaults.Bm25B,
             };
             var threshold = parse.GetValue(dedup) ?? MemoryOptions.Default.DuplicateThreshold;
             var options = MemoryOptions.Default with { Ranking = ranking, DuplicateThreshold = threshold is > 0 ? threshold : null, EmbeddingInterval = TimeSpan.Zero };
@@ -43,6 +47,8 @@ internal static class EvalCommand
                 using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(UseLiteEncoder.LoadDefault()));
                 if (!service.WaitForVectors(TimeSpan.FromMinutes(2)))
                     throw new InvalidOperationException("the encoder is not available: " + service.VectorError?.Message);
+                if (!service.WaitForKeywordIndex(TimeSpan.FromMinutes(2)))
+                    throw new InvalidOperationException("the keyword index did not build");
                 var bar = new ProgressBar("storing turns", 1);
                 var report = RetrievalEval.Run(service, conversations, new Progress<(int Done, int Total, string Stage)>(p => bar.Report(p.Done, p.Stage, p.Total)));
                 bar.Done();

@@ -151,11 +151,13 @@ internal static class MemoryCommands
         try
         {
             var settings = CliOptions.ResolveSettings(parse);
-            // One command, then exit: no background keyword index (FTS5 gives the same ranking for one query).
-            using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = false },
+            // With vectors (store, search) the in-memory indexes are built as in the server, so a search ranks the
+            // same; other commands skip them.
+            using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors },
                 vectors ? Encoders.StartDefault() : null);
             if (vectors && !Encoders.Disabled && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
                 Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
+            if (vectors) service.WaitForKeywordIndex(TimeSpan.FromMinutes(1));
             action(service, settings);
             return 0;
         }

@@ -14,6 +14,9 @@ namespace McpMemory.Tests.Search;
 /// </summary>
 public class KeywordIndexTests
 {
+    /// <summary>FTS5's own BM25 parameters, under which the scores must be equal.</summary>
+    private static readonly RankingOptions FtsParameters = RankingOptions.Default with { Bm25K1 = KeywordIndex.Fts5K1, Bm25B = KeywordIndex.Fts5B };
+
     private static readonly string[] Types = ["fact", "decision", "fix", "preference"];
     private static readonly string[] TagPool = ["nginx", "deploy", "ci", "database", "frontend", "retro-planning"];
 
@@ -70,7 +73,7 @@ public class KeywordIndexTests
         using var store = new TestStore();
         Fill(store, 600);
         using var database = MemoryDatabase.Open(store.DatabasePath);
-        var host = new KeywordIndexHost(database, build: true);
+        var host = new KeywordIndexHost(database, build: true, FtsParameters);
         await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
         host.Index!.Count.Should().Be(600);
         var now = store.Clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -83,7 +86,7 @@ public class KeywordIndexTests
         using var store = new TestStore();
         Fill(store, 200);
         using var database = MemoryDatabase.Open(store.DatabasePath);
-        var host = new KeywordIndexHost(database, build: true);
+        var host = new KeywordIndexHost(database, build: true, FtsParameters);
         await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
         var index = host.Index!;
         var now = store.Clock.GetUtcNow().ToUnixTimeMilliseconds();

@@ -4,12 +4,15 @@ namespace McpMemory.Core.Search.Keywords;
 /// An in-memory inverted index over the same terms as the FTS5 table (content and tags, <see cref="Unicode61"/>
 /// words, <see cref="PorterStemmer"/> stems), ranking by the same BM25 as FTS5's <c>bm25(memories_fts, 1.0, 2.0)</c>:
 /// k1 = 1.2, b = 0.75, IDF = ln((N − n + 0.5) / (n + 0.5)) floored at 1e-6, tags counted twice, document length
-/// over both columns. FTS5 computes BM25 for every match in SQL; here a query touches only its terms' postings,
+/// over both columns; k1 and b are parameters (FTS5 fixes <see cref="Fts5K1"/> and <see cref="Fts5B"/>, and with
+/// those the scores equal FTS5's, as the tests check). FTS5 computes BM25 for every match in SQL; here a query touches only its terms' postings,
 /// with the filters applied to each match. Thread-safe: many concurrent searches, one writer at a time.
 /// </summary>
-public sealed class KeywordIndex
+public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = KeywordIndex.Fts5B)
 {
-    private const double K1 = 1.2, B = 0.75, TagWeight = 2;
+    /// <summary>The BM25 parameters built into FTS5's bm25().</summary>
+    public const double Fts5K1 = 1.2, Fts5B = 0.75;
+    private const double TagWeight = 2;
 
     private readonly ReaderWriterLockSlim _lock = new();
     private readonly EntryColumns _columns = new();
@@ -147,8 +150,8 @@ public sealed class KeywordIndex
             var touched = scratch.Touched;
             var touchedCount = 0;
             // bm25's length normalisation k1·(1 − b + b·len/avgdl) = lengthBase + lengthScale·len
-            var lengthBase = K1 * (1 - B);
-            var lengthScale = K1 * B * documents / (double)Math.Max(1, _totalLength);
+            var lengthBase = k1 * (1 - b);
+            var lengthScale = k1 * b * documents / (double)Math.Max(1, _totalLength);
             foreach (var term in terms)
             {
                 if (!_termIds.TryGetValue(term, out var id)) continue;
@@ -163,7 +166,7 @@ public sealed class KeywordIndex
                     var slot = slots[i];
                     double tf = frequencies[i];
                     if (scores[slot] == 0) touched[touchedCount++] = slot;
-                    scores[slot] += idf * tf * (K1 + 1) / (tf + lengthBase + lengthScale * _length[slot]);
+                    scores[slot] += idf * tf * (k1 + 1) / (tf + lengthBase + lengthScale * _length[slot]);
                 }
             }
             var top = new PriorityQueue<int, double>(k + 1);

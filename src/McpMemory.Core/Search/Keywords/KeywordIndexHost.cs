@@ -4,18 +4,20 @@ namespace McpMemory.Core.Search.Keywords;
 
 /// <summary>
 /// Owns the in-memory keyword index of one database: built in the background at open (until then keyword search
-/// runs in FTS5, with the same ranking), kept in step by this process's writes and, through the event log, by
+/// runs in FTS5, with FTS5's fixed BM25 parameters), kept in step by this process's writes and, through the event log, by
 /// every other process's.
 /// </summary>
 internal sealed class KeywordIndexHost
 {
     private readonly MemoryDatabase _database;
+    private readonly RankingOptions _ranking;
     private readonly EventTail _events;
     private volatile KeywordIndex? _index;
 
-    public KeywordIndexHost(MemoryDatabase database, bool build)
+    public KeywordIndexHost(MemoryDatabase database, bool build, RankingOptions ranking)
     {
         _database = database;
+        _ranking = ranking;
         _events = new EventTail(database);
         if (build) Loading = Task.Run(() => { _index = Build(); });
     }
@@ -28,7 +30,7 @@ internal sealed class KeywordIndexHost
 
     private KeywordIndex Build()
     {
-        var index = new KeywordIndex();
+        var index = new KeywordIndex(_ranking.Bm25K1, _ranking.Bm25B);
         _database.Read(session =>
         {
             // Events after this point are replayed by Sync (idempotently), so nothing written meanwhile is missed.
