@@ -49,12 +49,15 @@ public static class StdioServer
     /// <summary>The engine, the caller and the tools: shared by every transport.</summary>
     public static IMcpServerBuilder AddMemoryServer(IServiceCollection services, Settings settings)
     {
-        // Opened now (a bad path fails before serving); the encoder loads in the background and never delays initialize.
-        services.AddSingleton(MemoryService.Open(settings.DatabasePath, Settings.EngineOptions(), Encoders.StartDefault()));
+        // Opened now (a bad path fails before serving). The encoder starts loading only once the server has answered its
+        // first tool call or has been idle a moment (EncoderWarmup), at low priority: it never delays initialize or the
+        // first answer, which meanwhile search by keywords.
+        var encoder = Encoders.Deferred();
+        services.AddSingleton(MemoryService.Open(settings.DatabasePath, Settings.EngineOptions(), encoder));
         services.AddSingleton(settings.ToCaller());
         services.AddSingleton(ExpirySweepOptions.FromEnvironment());
         services.AddHostedService<ExpirySweepService>();
-        return services
+        var server = services
             .AddMcpServer(o =>
             {
                 o.ServerInfo = new() { Name = "mcp-memory", Version = typeof(StdioServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
@@ -63,6 +66,8 @@ public static class StdioServer
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArgumentErrors.Filter))
             .WithTools<MemoryTools>(ToolCall.Json)
             .WithTools<StateTools>(ToolCall.Json);
+        EncoderWarmup.Add(services, server, encoder);
+        return server;
     }
 
     private const string ServerInstructions =

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Reflection.PortableExecutable;
 using FluentAssertions;
 using McpMemory.Tests.Support;
 using Xunit;
@@ -9,7 +10,10 @@ namespace McpMemory.Tests.Packaging;
 /// <summary>
 /// `dotnet pack` makes the tool package, and `dotnet tool install` from that folder gives a working `mcp-memory`
 /// command: the path a user takes from source. Installs into a temp --tool-path with a private NuGet cache and config,
-/// so neither a stale cached package nor the machine's feeds can make it pass.
+/// so neither a stale cached package nor the machine's feeds can make it pass. The package is portable (any RID, every
+/// platform's native SQLite) and its managed assemblies carry ReadyToRun code for linux-x64 next to their IL; the
+/// installed tool must work both with that code and without it (DOTNET_ReadyToRun=0: JIT from the IL, as on any other
+/// platform).
 /// </summary>
 public class ToolPackageTests
 {
@@ -70,6 +74,26 @@ public class ToolPackageTests
             if (Directory.Exists(models))
                 foreach (var file in Directory.EnumerateFiles(models, "*", SearchOption.AllDirectories))
                     entries.Should().Contain("tools/net10.0/any/" + Path.GetRelativePath(AppContext.BaseDirectory, file).Replace('\\', '/'));
+
+            // Portable: the native SQLite of every platform the tool runs on.
+            foreach (var native in new[] { "linux-x64/native/libe_sqlite3.so", "linux-arm64/native/libe_sqlite3.so", "linux-musl-x64/native/libe_sqlite3.so",
+                                           "osx-arm64/native/libe_sqlite3.dylib", "osx-x64/native/libe_sqlite3.dylib", "win-x64/native/e_sqlite3.dll", "win-arm64/native/e_sqlite3.dll" })
+                entries.Should().Contain("tools/net10.0/any/runtimes/" + native);
+
+            // Every managed assembly: ReadyToRun code for linux-x64 (machine AMD64 xor the Linux marker), and its IL and metadata kept.
+            var assemblies = zip.Entries.Where(e => e.FullName.StartsWith("tools/net10.0/any/", StringComparison.Ordinal) && !e.FullName.Contains("/runtimes/")
+                                                    && e.FullName.EndsWith(".dll", StringComparison.Ordinal)).ToList();
+            assemblies.Select(e => e.Name).Should().Contain(["mcp-memory.dll", "McpMemory.Core.dll", "ModelContextProtocol.Core.dll"]);
+            foreach (var entry in assemblies)
+            {
+                using var copy = new MemoryStream();
+                using (var stream = entry.Open()) stream.CopyTo(copy);
+                copy.Position = 0;
+                using var pe = new PEReader(copy);
+                pe.HasMetadata.Should().BeTrue(entry.Name);
+                pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size.Should().BeGreaterThan(0, $"{entry.Name} should carry ReadyToRun code");
+                ((int)pe.PEHeaders.CoffHeader.Machine).Should().Be(0x8664 ^ 0x7B79, $"{entry.Name} should be compiled for linux-x64");
+            }
         }
 
         var config = Path.Combine(dir.Path, "nuget.config");
@@ -92,5 +116,13 @@ public class ToolPackageTests
         var search = await RunAsync(command, ["search", "installed tool", "--db", db, "--namespace", "project:pack", "--json"]);
         search.ExitCode.Should().Be(0, search.Stderr);
         search.Stdout.Should().Contain("the installed tool stores memories");
+
+        // Without the precompiled code (what every platform but linux-x64 does): the IL alone runs the same commands.
+        var jitOnly = new Dictionary<string, string> { ["DOTNET_ReadyToRun"] = "0" };
+        var store2 = await RunAsync(command, ["store", "the IL alone still runs", "--db", db, "--namespace", "project:pack"], jitOnly);
+        store2.ExitCode.Should().Be(0, store2.Stderr);
+        var search2 = await RunAsync(command, ["search", "IL alone", "--db", db, "--namespace", "project:pack", "--json"], jitOnly);
+        search2.ExitCode.Should().Be(0, search2.Stderr);
+        search2.Stdout.Should().Contain("the IL alone still runs");
     }
 }

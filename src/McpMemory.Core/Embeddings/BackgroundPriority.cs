@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+
+namespace McpMemory.Core.Embeddings;
+
+/// <summary>
+/// Lowers the priority of the calling thread only. .NET's <see cref="Thread.Priority"/> is honoured on Windows but
+/// does nothing on Linux (all normal threads share one static priority there); Linux schedules threads by their nice
+/// value, which an unprivileged process may raise for one of its own threads with setpriority(PRIO_PROCESS, tid, n).
+/// </summary>
+internal static partial class BackgroundPriority
+{
+    private const int PrioProcess = 0;
+    private const int Lowest = 19;
+
+    /// <summary>Best effort: on failure the thread keeps its priority.</summary>
+    public static void LowerCurrentThread()
+    {
+        try { Thread.CurrentThread.Priority = ThreadPriority.Lowest; }
+        catch (Exception e) when (e is PlatformNotSupportedException or ThreadStateException) { }
+        if (!OperatingSystem.IsLinux()) return;
+        try { _ = SetPriority(PrioProcess, GetTid(), Lowest); }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
+    }
+
+    /// <summary>The nice value of the calling thread on Linux (for tests), else null.</summary>
+    public static int? CurrentThreadNice()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        var stat = File.ReadAllText($"/proc/self/task/{GetTid()}/stat");
+        // Field 19 is nice; the command name (field 2) is in parentheses and may contain spaces.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int SetPriority(int which, int who, int priority);
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetTid();
+}
