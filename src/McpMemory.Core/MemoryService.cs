@@ -154,7 +154,9 @@ public sealed class MemoryService : IDisposable
             // An existing memory? (quantised scan, confirmed with the exact stored vectors)
             long? seqTarget = null;
             var filter = new IndexFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
-            var candidates = ready.Index.Search(vector, 4, filter);
+            // Only candidates whose quantised cosine comes near the threshold are worth reading back exactly
+            // (int8 scores stay within ~0.01 of the exact cosine); usually none is, and nothing is read.
+            var candidates = ready.Index.Search(vector, 4, filter).Where(c => c.Score >= best - QuantisationMargin).ToList();
             if (candidates.Count > 0)
                 foreach (var (seq, candidate) in _sql.ReadCandidates(candidates.Select(c => c.Seq), withVectors: true))
                 {
@@ -166,6 +168,8 @@ public sealed class MemoryService : IDisposable
         }
         return writes;
     }
+
+    private const double QuantisationMargin = 0.03;
 
     private static IndexEntry IndexEntry(long seq, MemoryRow row) =>
         new(seq, row.Namespace, row.MemoryType, row.Importance, row.CreatedAt, row.ExpiresAt, row.SessionId, row.Tags);
