@@ -31,17 +31,11 @@ internal static class ScaleBench
                 var embedder = new HashEmbedder();
                 var options = MemoryOptions.Default with { DuplicateThreshold = null, EmbeddingInterval = TimeSpan.Zero };
                 var corpus = new CorpusGenerator(seed: size);
-                var load = Stopwatch.StartNew();
-                using (var service = MemoryService.Open(path, options, EmbedderProvider.Ready(embedder)))
-                {
-                    service.WaitForVectors(TimeSpan.FromMinutes(1));
-                    for (var done = 0; done < size; done += 2000)
-                        service.StoreMany(caller, Enumerable.Range(0, Math.Min(2000, size - done)).Select(_ => new NewMemory { Content = corpus.Next() }).ToList());
-                }
-                var writesPerSecond = size / load.Elapsed.TotalSeconds;
+                var writesPerSecond = Fill(path, size, options, embedder, corpus, caller);
                 var bytes = new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
 
-                // Reopen: the index is rebuilt from the file, as a server does at start.
+                // Reopen: the indexes are rebuilt from the file, as a server does at start.
+                GC.Collect();
                 var rssBefore = Measure.RssBytes();
                 var open = Stopwatch.StartNew();
                 using var reopened = MemoryService.Open(path, options, EmbedderProvider.Ready(embedder));
@@ -49,11 +43,11 @@ internal static class ScaleBench
                 var keywordLoad = open.Elapsed;
                 reopened.WaitForVectors(TimeSpan.FromMinutes(5));
                 var indexLoad = open.Elapsed;
-                GC.Collect();
+                var heap = GC.GetTotalMemory(forceFullCollection: true); // live objects: both indexes and the caches
                 var rss = Measure.RssBytes();
 
                 Console.WriteLine($"\n== {size:N0} memories == batched writes (with vectors) {writesPerSecond:N0}/s; {bytes / (double)size:N0} B per memory with vectors; " +
-                                  $"indexes loaded in {indexLoad.TotalSeconds:0.0} s (keywords {keywordLoad.TotalSeconds:0.0} s, both in the background); RSS {rss / 1048576.0:N0} MB (+{(rss - rssBefore) / 1048576.0:N0} MB for this store)");
+                                  $"indexes loaded in {indexLoad.TotalSeconds:0.0} s (keywords {keywordLoad.TotalSeconds:0.0} s, both in the background); RSS {rss / 1048576.0:N0} MB (+{(rss - rssBefore) / 1048576.0:N0} MB for this store), live managed heap {heap / 1048576.0:N0} MB");
                 var queries = Enumerable.Range(0, 100).Select(_ => corpus.Query()).ToArray();
                 var ids = reopened.Search(caller, new SearchRequest { Query = "cache", TopK = 100, Mode = "fts" }, trackAccess: false).Results.Select(r => r.Memory.Id).ToArray();
                 var calls = size >= 100_000 ? 200 : 1000;
@@ -68,6 +62,21 @@ internal static class ScaleBench
             finally { dir.Delete(recursive: true); }
         }
         return Task.FromResult(0);
+    }
+
+    /// <summary>
+    /// Writes the store in batches of 2,000; returns writes per second. A method of its own so that the writing
+    /// service is unreachable once it returns (a local of a long method stays rooted in unoptimised code).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static double Fill(string path, int size, MemoryOptions options, IEmbedder embedder, CorpusGenerator corpus, Caller caller)
+    {
+        var load = Stopwatch.StartNew();
+        using var service = MemoryService.Open(path, options, EmbedderProvider.Ready(embedder));
+        service.WaitForVectors(TimeSpan.FromMinutes(1));
+        for (var done = 0; done < size; done += 2000)
+            service.StoreMany(caller, Enumerable.Range(0, Math.Min(2000, size - done)).Select(_ => new NewMemory { Content = corpus.Next() }).ToList());
+        return size / load.Elapsed.TotalSeconds;
     }
 
     /// <summary>Store + embed one memory at a time with the real encoder into a 10K store (the agent's write path).</summary>
