@@ -145,7 +145,7 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
         {
             var documents = _slotBySeq.Count;
             if (documents == 0 || k <= 0 || _columns.Compile(filter) is not { } accepts) return [];
-            var scratch = Scratch.For(_slots);
+            var scratch = Scratch.Rent(_slots);
             var scores = scratch.Scores;
             var touched = scratch.Touched;
             var touchedCount = 0;
@@ -179,6 +179,7 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
                 if (top.Count < k) top.Enqueue(slot, score);
                 else if (top.TryPeek(out _, out var worst) && score > worst) top.EnqueueDequeue(slot, score);
             }
+            Scratch.Return(scratch);
             var hits = new List<(long Seq, double Score)>(top.Count);
             while (top.TryDequeue(out var slot, out var score)) hits.Add((_columns.Seq(slot), score));
             hits.Reverse();
@@ -215,16 +216,19 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
         }
     }
 
-    /// <summary>Per-thread score accumulator (zero between searches) and list of touched slots: no allocation per search.</summary>
+    /// <summary>
+    /// A score accumulator (all zero between searches) and a list of touched slots, rented per search from a small
+    /// pool so that a search allocates neither, and memory grows with concurrent searches, not with threads.
+    /// </summary>
     private sealed class Scratch
     {
-        [ThreadStatic] private static Scratch? _current;
+        private static readonly System.Collections.Concurrent.ConcurrentBag<Scratch> Pool = [];
         public double[] Scores = [];
         public int[] Touched = [];
 
-        public static Scratch For(int slots)
+        public static Scratch Rent(int slots)
         {
-            var scratch = _current ??= new Scratch();
+            if (!Pool.TryTake(out var scratch)) scratch = new Scratch();
             if (scratch.Scores.Length < slots)
             {
                 scratch.Scores = new double[Math.Max(slots, scratch.Scores.Length * 2)];
@@ -232,5 +236,7 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
             }
             return scratch;
         }
+
+        public static void Return(Scratch scratch) => Pool.Add(scratch);
     }
 }
