@@ -7,8 +7,8 @@ using McpMemory.Core.Vectors;
 namespace McpMemory.Core.Search;
 
 /// <summary>
-/// The search path: BM25 candidates (in-memory keyword index, or FTS5 while it builds) and vector candidates (quantised scan, re-ranked exactly from the stored
-/// vectors) → fusion (<see cref="RankingOptions.Fusion"/>) → bounded factors for recency, access, importance and
+/// The search path: BM25 candidates (in-memory keyword index, or FTS5 while it builds) and vector candidates
+/// (int8 scan; in vector mode re-ranked exactly from the stored vectors) → fusion (<see cref="RankingOptions.Fusion"/>) → bounded factors for recency, access, importance and
 /// feedback → top-k. Falls back to keywords when the encoder is not ready or fails, and to a substring match when
 /// nothing else answers; the response names the mode used.
 /// </summary>
@@ -51,12 +51,16 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
                 : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter));
 
         var seqs = fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct().ToList();
-        // Keyword-only ranking needs no vectors: the keyword index holds every ranking field.
-        var rows = queryVector is null && keywords.Index?.Ranking(seqs) is { } held && held.Count == seqs.Count
-            ? held : sql.ReadCandidates(seqs, withVectors: queryVector is not null);
-        // Exact cosine for every candidate with a vector; the vector ranking is by exact cosine.
+        // Vector mode ranks by the exact cosine, from the stored vectors. Fusion needs only each candidate's share of
+        // meaning: the int8 cosine (within ~0.002) serves, so keyword and hybrid searches read no candidate row:
+        // the keyword index holds every ranking field (SQLite answers while it builds).
+        var exact = requestedMode == SearchResponse.Vector;
+        var rows = !exact && keywords.Index?.Ranking(seqs) is { } held && held.Count == seqs.Count
+            ? held : sql.ReadCandidates(seqs, withVectors: exact);
         var similarity = new Dictionary<long, double>();
-        if (queryVector is not null)
+        if (queryVector is not null && !exact)
+            similarity = ready!.Value.Index.Similarities(queryVector, rows.Keys);
+        else if (queryVector is not null)
             foreach (var (seq, row) in rows)
                 if (row.Vector is { Length: var length } v && length == queryVector.Length)
                     similarity[seq] = TensorPrimitives.Dot(queryVector, v);

@@ -70,6 +70,28 @@ public sealed class QuantizedVectorIndex(int dimension) : IVectorIndex
         finally { _lock.ExitWriteLock(); }
     }
 
+    /// <summary>
+    /// The quantised cosine of the unit-length query with each of <paramref name="seqs"/> that the index holds
+    /// (within ~0.002 of the exact cosine: <c>QuantizedVectorIndexTests</c>).
+    /// </summary>
+    public Dictionary<long, double> Similarities(ReadOnlySpan<float> query, IEnumerable<long> seqs)
+    {
+        if (query.Length != Dimension)
+            throw new ArgumentException($"query has {query.Length} dimensions; the index holds {Dimension}", nameof(query));
+        var queryCodes = new sbyte[Dimension];
+        var queryScale = VectorCodec.QuantizeQuery(query, queryCodes, out var queryCodeSum);
+        var similarities = new Dictionary<long, double>();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var seq in seqs)
+                if (_slotBySeq.TryGetValue(seq, out var slot))
+                    similarities[seq] = VectorCodec.DotInt8(_codes.AsSpan(slot * Dimension, Dimension), queryCodes, queryCodeSum) * _scales[slot] * queryScale;
+        }
+        finally { _lock.ExitReadLock(); }
+        return similarities;
+    }
+
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, IndexFilter filter)
     {
         if (query.Length != Dimension)
