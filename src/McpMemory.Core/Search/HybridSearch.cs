@@ -135,6 +135,10 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
                 var min = similarity.Values.Min();
                 foreach (var (seq, cosine) in similarity)
                     Add(seq, ranking.VectorWeight * (max > min ? (cosine - min) / (max - min) : 1));
+                // The nearest neighbours stand out even when cosines bunch together (USE-lite's often do): a
+                // reciprocal-rank bonus, +w for the nearest, +w/2 for the next, ...
+                if (mode == SearchResponse.Hybrid)
+                    for (var i = 0; i < vectorRanked.Count; i++) Add(vectorRanked[i], ranking.VectorRankWeight / (i + 1));
             }
         }
         return scores.Select(p => (p.Key, p.Value)).ToList();

@@ -19,6 +19,12 @@ public sealed record RankingOptions
     public FusionMethod Fusion { get; init; } = FusionMethod.Score;
     public double FtsWeight { get; init; } = 1.0;
     public double VectorWeight { get; init; } = 0.7;
+    /// <summary>
+    /// Score fusion only: a bonus of weight / rank for the vector ranking's candidates (1 for the nearest, 1/2 for
+    /// the next, ...), so that the closest in meaning can outrank a memory that merely shares rarer words. LoCoMo dev
+    /// hybrid recall@10: 0.668 without it, 0.666 at 1.0 (see README).
+    /// </summary>
+    public double VectorRankWeight { get; init; } = 1.0;
     public int RrfK { get; init; } = 60;
     /// <summary>Candidates taken from each retriever before fusion.</summary>
     public int CandidatesPerSource { get; init; } = 50;
@@ -42,6 +48,6 @@ public sealed record RankingOptions
     public static RankingOptions Default { get; } = new();
 
     public override string ToString() =>
-        $"bm25_k1={Bm25K1} bm25_b={Bm25B} fusion={Fusion} fts_weight={FtsWeight} vector_weight={VectorWeight} rrf_k={RrfK} candidates={CandidatesPerSource} " +
+        $"bm25_k1={Bm25K1} bm25_b={Bm25B} fusion={Fusion} fts_weight={FtsWeight} vector_weight={VectorWeight} vector_rank_weight={VectorRankWeight} rrf_k={RrfK} candidates={CandidatesPerSource} " +
         $"half_life_days={HalfLifeDays} recency_weight={RecencyWeight} access_weight={AccessWeight} importance_weight={ImportanceWeight} feedback_weight={FeedbackWeight}";
 }

@@ -15,6 +15,7 @@ internal static class EvalCommand
         var fusion = new Option<FusionMethod?>("--fusion") { Description = $"Fusion method: rrf or score (default {RankingOptions.Default.Fusion})" };
         var ftsWeight = new Option<double?>("--fts-weight") { Description = $"Weight of the keyword ranking (default {RankingOptions.Default.FtsWeight})" };
         var vectorWeight = new Option<double?>("--vector-weight") { Description = $"Weight of the vector ranking (default {RankingOptions.Default.VectorWeight})" };
+        var vectorRankWeight = new Option<double?>("--vector-rank-weight") { Description = $"Score fusion: bonus weight/rank for the vector ranking (default {RankingOptions.Default.VectorRankWeight}); 0 turns it off" };
         var rrfK = new Option<int?>("--rrf-k") { Description = $"RRF constant k (default {RankingOptions.Default.RrfK})" };
         var candidates = new Option<int?>("--candidates") { Description = $"Candidates per retriever (default {RankingOptions.Default.CandidatesPerSource})" };
         var bm25K1 = new Option<double?>("--bm25-k1") { Description = $"BM25 k1 of the keyword index (default {RankingOptions.Default.Bm25K1})" };
@@ -22,7 +23,7 @@ internal static class EvalCommand
         var dedup = new Option<double?>("--duplicate-threshold") { Description = $"Near-duplicate merge threshold (default {MemoryOptions.Default.DuplicateThreshold}); 0 disables" };
         var locomo = new Command("locomo", "Store every turn, ask every question of categories 1-4, report evidence recall@5/10/20 and hit@10 per mode")
         {
-            directory, fusion, ftsWeight, vectorWeight, rrfK, candidates, bm25K1, bm25B, dedup,
+            directory, fusion, ftsWeight, vectorWeight, vectorRankWeight, rrfK, candidates, bm25K1, bm25B, dedup,
         };
         locomo.SetAction(parse =>
         {
@@ -33,6 +34,7 @@ internal static class EvalCommand
                 Fusion = parse.GetValue(fusion) ?? defaults.Fusion,
                 FtsWeight = parse.GetValue(ftsWeight) ?? defaults.FtsWeight,
                 VectorWeight = parse.GetValue(vectorWeight) ?? defaults.VectorWeight,
+                VectorRankWeight = parse.GetValue(vectorRankWeight) ?? defaults.VectorRankWeight,
                 RrfK = parse.GetValue(rrfK) ?? defaults.RrfK,
                 CandidatesPerSource = parse.GetValue(candidates) ?? defaults.CandidatesPerSource,
                 Bm25K1 = parse.GetValue(bm25K1) ?? defaults.Bm25K1,

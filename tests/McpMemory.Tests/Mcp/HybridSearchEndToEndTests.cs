@@ -69,7 +69,7 @@ public class HybridSearchEndToEndTests
     ];
 
     [Fact]
-    public async Task Deployment_memory_is_first_by_meaning_and_top_two_in_hybrid_among_50_distractors()
+    public async Task Deployment_memory_is_first_in_hybrid_and_by_meaning_among_50_distractors()
     {
         Distractors.Should().HaveCount(50);
         using var dir = new TempDirectory();
@@ -96,14 +96,13 @@ public class HybridSearchEndToEndTests
         answer.GetProperty("mode").GetString().Should().Be("hybrid");
         var results = answer.GetProperty("results").EnumerateArray().ToList();
         var ids = results.Select(r => r.GetProperty("memory_id").GetString()).ToList();
-        // Known gap (issue 4 stays open): with the fusion weights measured best on LoCoMo, the one distractor that
-        // shares two rarer query words ("portfolio site") can still outrank it; everything else ranks below it.
-        ids.Take(2).Should().Contain(deploymentId, $"results: {answer.GetProperty("results")}");
+        // The distractor sharing the two rarer query words ("portfolio site") leads on keywords (BM25 rank 1 against
+        // 6); the deployment memory leads on meaning, and the vector ranking's bonus puts it first.
+        ids[0].Should().Be(deploymentId, $"results: {answer.GetProperty("results")}");
         var deployment = results[ids.IndexOf(deploymentId)];
         deployment.GetProperty("explain").GetProperty("vector_rank").GetInt32().Should().Be(1, "it is the closest in meaning");
         deployment.GetProperty("similarity_score").GetDouble().Should().BeGreaterThan(0);
         deployment.GetProperty("explain").GetProperty("final").GetDouble().Should().BeApproximately(deployment.GetProperty("score").GetDouble(), 1e-5);
-        if (ids[0] != deploymentId) results[0].GetProperty("content").GetString().Should().Contain("portfolio site");
 
         // Meaning alone puts it first as well.
         var vector = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 3, ["mode"] = "vector" });

@@ -50,7 +50,9 @@ public class BackupRestoreTests
             backed.ExitCode.Should().Be(0, backed.Stderr);
             backed.Stdout.Should().Contain("25 memories").And.Contain("verified");
             await writing;
-            atBackupTime = await ExportAsync(db);
+            // What the backup holds: the live file can change meanwhile (the server writes access counts in batches).
+            atBackupTime = await ExportAsync(backup);
+            atBackupTime.Should().Contain("before the backup 24");
 
             for (var i = 0; i < 10; i++)
                 ToolResult(await server.CallToolAsync("store_memory", Args(("content", $"after the backup {i}"))));
