@@ -10,7 +10,7 @@ namespace McpMemory.Tests.Search;
 
 /// <summary>
 /// The in-memory keyword index answers what FTS5 answers: the same memories with the same BM25 scores, under
-/// every filter, and it follows writes, merges and deletes made through another service on the same file.
+/// every filter, and it follows writes and deletes made through another service on the same file.
 /// </summary>
 public class KeywordIndexTests
 {
@@ -67,29 +67,33 @@ public class KeywordIndexTests
         compared.Should().BeGreaterThan(1_000, "the comparison must cover real matches");
     }
 
+    /// <summary>A keyword index over the store's file, built apart from the store's own service, and the store's "now".</summary>
+    private static async Task<(KeywordIndexHost Host, long Now)> BuildAsync(TestStore store, MemoryDatabase database)
+    {
+        var host = new KeywordIndexHost(database, build: true, FtsParameters);
+        await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
+        return (host, store.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+
     [Fact]
     public async Task Ranks_exactly_as_fts5_bm25_under_every_filter()
     {
         using var store = new TestStore();
         Fill(store, 600);
         using var database = MemoryDatabase.Open(store.DatabasePath);
-        var host = new KeywordIndexHost(database, build: true, FtsParameters);
-        await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
+        var (host, now) = await BuildAsync(store, database);
         host.Index!.Count.Should().Be(600);
-        var now = store.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         AssertSameAsFts5(database, host.Index, now, Texts().Take(80).Append("nginx deploy").Append("Café DÉJÀ vu"));
     }
 
     [Fact]
-    public async Task Follows_writes_merges_and_deletes_made_elsewhere()
+    public async Task Follows_writes_and_deletes_made_through_another_service()
     {
         using var store = new TestStore();
         Fill(store, 200);
         using var database = MemoryDatabase.Open(store.DatabasePath);
-        var host = new KeywordIndexHost(database, build: true, FtsParameters);
-        await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
+        var (host, now) = await BuildAsync(store, database);
         var index = host.Index!;
-        var now = store.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var all = Filters(now).First().ForIndex();
 
         var added = store.Store("the zanzibar deployment runbook lives in ops/zanzibar.md", tags: ["runbook"]);
