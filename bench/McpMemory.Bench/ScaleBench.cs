@@ -56,8 +56,8 @@ internal static class ScaleBench
                     Console.WriteLine($"  {mode,-10} {Measure.Calls(calls, i => reopened.Search(caller, new SearchRequest { Query = queries[i % queries.Length], Mode = mode }, trackAccess: false), warmup: calls)}");
                 using (var sqlOnly = MemoryService.Open(path, options with { KeywordIndex = false }))
                     Console.WriteLine($"  baseline: the same keyword search in FTS5 (no keyword index) {Measure.Calls(calls, i => sqlOnly.Search(caller, new SearchRequest { Query = queries[i % queries.Length], Mode = "fts" }, trackAccess: false), warmup: calls)}");
-                var exact = ExactScan(path, embedder, queries, calls);
-                Console.WriteLine($"  baseline: exact float32 brute-force scan of every stored vector {exact}");
+                var (exact, recall) = ExactScan(path, embedder, queries, calls, reopened, caller);
+                Console.WriteLine($"  baseline: exact float32 brute-force scan of every stored vector {exact}\n  vector search recall@10 against that exact top-10 ({queries.Length} queries): {recall:0.000}   (issue 4: ≥ 0.99)");
             }
             finally { dir.Delete(recursive: true); }
         }
@@ -105,21 +105,40 @@ internal static class ScaleBench
         finally { dir.Delete(recursive: true); }
     }
 
-    private static Measure.Latency ExactScan(string path, IEmbedder embedder, string[] queries, int calls)
+    /// <summary>
+    /// The baseline: an exact float32 scan of every stored vector (latency), and the recall@10 of the engine's vector
+    /// search (int8 scan, exact re-rank) against that exact top-10 over the same queries.
+    /// </summary>
+    private static (Measure.Latency Latency, double Recall) ExactScan(string path, IEmbedder embedder, string[] queries, int calls,
+        MemoryService service, Caller caller)
     {
+        var seqs = new List<long>();
         var vectors = new List<float[]>();
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT vector FROM memory_vectors";
+            command.CommandText = "SELECT seq, vector FROM memory_vectors";
             using var reader = command.ExecuteReader();
-            while (reader.Read()) vectors.Add(Core.Vectors.VectorCodec.FromBlob((byte[])reader[0]));
+            while (reader.Read())
+            {
+                seqs.Add(reader.GetInt64(0));
+                vectors.Add(Core.Vectors.VectorCodec.FromBlob((byte[])reader[1]));
+            }
         }
         var embedded = queries.Select(embedder.Embed).ToArray();
-        return Measure.Calls(Math.Min(calls, 100), i =>
+        var latency = Measure.Calls(Math.Min(calls, 100), i => Top10(embedded[i % embedded.Length]), warmup: 3);
+        var found = 0;
+        for (var i = 0; i < queries.Length; i++)
         {
-            var q = embedded[i % embedded.Length];
+            var exact = Top10(embedded[i]).Select(j => seqs[j]).ToHashSet();
+            var engine = service.Search(caller, new SearchRequest { Query = queries[i], Mode = "vector", TopK = 10 }, trackAccess: false);
+            found += engine.Results.Count(r => exact.Contains(r.Memory.Seq));
+        }
+        return (latency, found / (10.0 * queries.Length));
+
+        List<int> Top10(float[] q)
+        {
             var best = new PriorityQueue<int, float>();
             for (var j = 0; j < vectors.Count; j++)
             {
@@ -127,7 +146,8 @@ internal static class ScaleBench
                 if (best.Count < 10) best.Enqueue(j, score);
                 else if (best.TryPeek(out _, out var worst) && score > worst) best.EnqueueDequeue(j, score);
             }
-        }, warmup: 3);
+            return [.. best.UnorderedItems.Select(x => x.Element)];
+        }
     }
 
     /// <summary>Cheap deterministic unit vectors from the text's words (similar texts share components), for big stores.</summary>
