@@ -50,6 +50,7 @@ internal static partial class LoadBench
             if (_stateOnly) await SeedStateAsync(http);
 
             await RoundAsync(http, 4, 250, "warm-up (not counted)", server);
+            if (!_stateOnly) await WaitForHybridAsync(http);
             var rssBefore = ToolUnderTest.RssMiB(server);
             Console.WriteLine($"server RSS after warm-up: {rssBefore:F1} MiB");
 
@@ -153,6 +154,31 @@ internal static partial class LoadBench
     }
 
     /// <summary>True when the call got a result that is not a tool error.</summary>
+    /// <summary>
+    /// The server loads its encoder in the background after its first answer, then embeds what was stored meanwhile.
+    /// The rounds measure the steady state, so wait until search answers in hybrid mode, and give the catch-up
+    /// embedding a few seconds; print how long that took (the cost of a cold server under immediate load).
+    /// </summary>
+    private static async Task WaitForHybridAsync(HttpClient http)
+    {
+        var watch = Stopwatch.StartNew();
+        var session = await OpenSessionAsync(http);
+        for (var id = 2; watch.Elapsed < TimeSpan.FromSeconds(120); id++)
+        {
+            var body = JsonSerializer.Serialize(new { jsonrpc = "2.0", id, method = "tools/call", @params = new { name = "search_memory", arguments = new { query = "warm up" } } });
+            using var response = await http.SendAsync(Post(body, session));
+            var text = await response.Content.ReadAsStringAsync();
+            if (text.Contains("\"mode\":\"hybrid\"", StringComparison.Ordinal) || text.Contains("\\\"mode\\\":\\\"hybrid\\\"", StringComparison.Ordinal))
+            {
+                Console.WriteLine($"encoder ready {watch.Elapsed.TotalSeconds:F1} s after the warm-up; waiting 5 s for the catch-up embedding");
+                await Task.Delay(TimeSpan.FromSeconds(5));
+                return;
+            }
+            await Task.Delay(100);
+        }
+        Console.WriteLine("encoder not ready 120 s after the warm-up: the rounds run keyword-only");
+    }
+
     private static async Task<bool> CallAsync(HttpClient http, string session, int id, string tool, object arguments)
     {
         var body = JsonSerializer.Serialize(new { jsonrpc = "2.0", id, method = "tools/call", @params = new { name = tool, arguments } });

@@ -20,10 +20,11 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
     {
         var n = Math.Max(ranking.CandidatesPerSource, topK);
         var useFts = requestedMode != SearchResponse.Vector;
-        // The two retrievers are independent: keywords run on another core while this one embeds and scans.
+        // The keyword index answers in micro- to milliseconds, so it runs inline: waiting here for a pool thread would
+        // stall under load until the pool grows. Only FTS5 (while the index builds) runs beside the embedding.
         var ready = requestedMode != SearchResponse.Fts ? vectors.Ready : null;
         var ftsTask = !useFts ? Task.FromResult(new List<(long Seq, double Score)>())
-            : ready is not null ? Task.Run(() => KeywordCandidates(query, n, filter)) : Task.FromResult(KeywordCandidates(query, n, filter));
+            : ready is not null && keywords.Index is null ? Task.Run(() => KeywordCandidates(query, n, filter)) : Task.FromResult(KeywordCandidates(query, n, filter));
         float[]? queryVector = null;
         List<VectorHit> approximate = [];
         try
