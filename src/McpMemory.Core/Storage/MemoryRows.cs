@@ -35,6 +35,14 @@ internal static class MemoryRows
         Source = r.IsDBNull(16) ? null : r.GetString(16),
     };
 
+    /// <summary>The fields an in-memory index keeps of a memory, in the order <see cref="ReadIndexEntry"/> reads them.</summary>
+    public const string IndexEntryColumns = "m.seq, m.namespace, m.memory_type, m.importance, m.created_at, m.expires_at, m.session_id, m.tags";
+
+    public static Search.IndexEntry ReadIndexEntry(SqliteDataReader r) => new(
+        Seq: r.GetInt64(0), Namespace: r.GetString(1), MemoryType: r.GetString(2), Importance: r.GetDouble(3),
+        CreatedAt: r.GetInt64(4), ExpiresAt: r.IsDBNull(5) ? null : r.GetInt64(5), SessionId: r.IsDBNull(6) ? null : r.GetString(6),
+        Tags: SplitTags(r.GetString(7)));
+
     public static string JoinTags(IReadOnlyList<string> tags) => string.Join(' ', tags);
 
     public static IReadOnlyList<string> SplitTags(string tags) =>

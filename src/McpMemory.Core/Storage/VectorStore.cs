@@ -24,36 +24,28 @@ internal static class VectorStore
     public static IEnumerable<(IndexEntry Entry, float[] Vector)> ReadAll(SqliteSession session, string model, long afterSeq = 0)
     {
         var command = session.Command($"""
-            SELECT {EntryColumns}, v.vector
+            SELECT {MemoryRows.IndexEntryColumns}, v.vector
             FROM memory_vectors v JOIN memories m ON m.seq = v.seq WHERE v.model = @model AND v.seq > @after ORDER BY v.seq
             """);
         command.Parameters.AddWithValue("@model", model);
         command.Parameters.AddWithValue("@after", afterSeq);
         using var reader = command.ExecuteReader();
         while (reader.Read())
-            yield return (Entry(reader), VectorCodec.FromBlob((byte[])reader[8]));
+            yield return (MemoryRows.ReadIndexEntry(reader), VectorCodec.FromBlob((byte[])reader[8]));
     }
 
     /// <summary>The index entry for one memory, or null if it has no vector of <paramref name="model"/>.</summary>
     public static (IndexEntry Entry, float[] Vector)? ReadOne(SqliteSession session, string model, string memoryId)
     {
         var command = session.Command($"""
-            SELECT {EntryColumns}, v.vector
+            SELECT {MemoryRows.IndexEntryColumns}, v.vector
             FROM memories m JOIN memory_vectors v ON v.seq = m.seq WHERE m.id = @id AND v.model = @model
             """);
         command.Parameters.AddWithValue("@id", memoryId);
         command.Parameters.AddWithValue("@model", model);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? (Entry(reader), VectorCodec.FromBlob((byte[])reader[8])) : null;
+        return reader.Read() ? (MemoryRows.ReadIndexEntry(reader), VectorCodec.FromBlob((byte[])reader[8])) : null;
     }
-
-    /// <summary>The columns <see cref="Entry"/> reads, in order, from a query over <c>memories m</c>.</summary>
-    internal const string EntryColumns = "m.seq, m.namespace, m.memory_type, m.importance, m.created_at, m.expires_at, m.session_id, m.tags";
-
-    internal static IndexEntry Entry(SqliteDataReader r) => new(
-        Seq: r.GetInt64(0), Namespace: r.GetString(1), MemoryType: r.GetString(2), Importance: r.GetDouble(3),
-        CreatedAt: r.GetInt64(4), ExpiresAt: r.IsDBNull(5) ? null : r.GetInt64(5), SessionId: r.IsDBNull(6) ? null : r.GetString(6),
-        Tags: MemoryRows.SplitTags(r.GetString(7)));
 
     /// <summary>Vectors of another encoder are never mixed with ours: drop them so the rows get re-embedded.</summary>
     public static int DropOtherModels(SqliteSession session, SqliteTransaction tx, string model)

@@ -63,10 +63,10 @@ internal sealed class KeywordIndexHost
     }
 
     /// <summary>The index entry, content, access count and net feedback of a memory.</summary>
-    private const string Columns = $"{VectorStore.EntryColumns}, m.content, m.access_count, {MemorySearch.NetFeedback}";
+    private const string Columns = $"{MemoryRows.IndexEntryColumns}, m.content, m.access_count, {MemorySearch.NetFeedback}";
 
     private static void Upsert(KeywordIndex index, Microsoft.Data.Sqlite.SqliteDataReader reader) =>
-        index.Upsert(VectorStore.Entry(reader), reader.GetString(8), reader.GetInt64(9), reader.GetInt64(10));
+        index.Upsert(MemoryRows.ReadIndexEntry(reader), reader.GetString(8), reader.GetInt64(9), reader.GetInt64(10));
 
     /// <summary>Records that this process already applied its own events [first, last] to the index.</summary>
     public void Applied(long firstEventSeq, long lastEventSeq) => _events.Applied(firstEventSeq, lastEventSeq);
