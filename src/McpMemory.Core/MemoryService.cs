@@ -392,7 +392,8 @@ public sealed class MemoryService : IDisposable
     /// <summary>Background work: embed rows stored without vectors; write access counts.</summary>
     private async Task BackgroundLoop(CancellationToken stopping)
     {
-        try { await _vectors.Loading.WaitAsync(stopping); } catch (Exception) when (!stopping.IsCancellationRequested) { }
+        // Access counts are flushed from the start; embedding begins once the encoder is ready (EmbedPending does
+        // nothing before).
         var lastAccessFlush = DateTime.UtcNow;
         while (!stopping.IsCancellationRequested)
         {
@@ -411,7 +412,14 @@ public sealed class MemoryService : IDisposable
             }
             var wait = _options.EmbeddingInterval > TimeSpan.Zero && _options.EmbeddingInterval < _options.AccessFlushInterval
                 ? _options.EmbeddingInterval : _options.AccessFlushInterval;
-            try { await _embedSignal.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1), stopping); }
+            if (wait <= TimeSpan.Zero) wait = TimeSpan.FromSeconds(1);
+            if (!_vectors.Loading.IsCompleted)
+            {
+                // Nothing to embed yet: sleep until the encoder is ready (then embed at once) or the next flush is due.
+                await Task.WhenAny(_vectors.Loading, Task.Delay(wait, stopping));
+                continue;
+            }
+            try { await _embedSignal.WaitAsync(wait, stopping); }
             catch (OperationCanceledException) { break; }
         }
     }
