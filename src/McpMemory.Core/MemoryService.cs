@@ -155,7 +155,7 @@ public sealed class MemoryService : IDisposable
             long? seqTarget = null;
             var filter = new IndexFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
             // Only candidates whose quantised cosine comes near the threshold are worth reading back exactly
-            // (int8 scores stay within ~0.01 of the exact cosine); usually none is, and nothing is read.
+            // (int8 scores stay within ~0.002 of the exact cosine); usually none is, and nothing is read.
             var candidates = ready.Index.Search(vector, 4, filter).Where(c => c.Score >= best - QuantisationMargin).ToList();
             if (candidates.Count > 0)
                 foreach (var (seq, candidate) in _sql.ReadCandidates(candidates.Select(c => c.Seq), withVectors: true))

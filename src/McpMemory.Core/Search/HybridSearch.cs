@@ -8,9 +8,9 @@ namespace McpMemory.Core.Search;
 
 /// <summary>
 /// The search path: BM25 candidates (in-memory keyword index, or FTS5 while it builds) and vector candidates
-/// (int8 scan; in vector mode re-ranked exactly from the stored vectors) → fusion (<see cref="RankingOptions.Fusion"/>) → bounded factors for recency, access, importance and
-/// feedback → top-k. Falls back to keywords when the encoder is not ready or fails, and to a substring match when
-/// nothing else answers; the response names the mode used.
+/// (int8 scan; in vector mode re-ranked exactly from the stored vectors) → fusion (<see cref="RankingOptions.Fusion"/>)
+/// → bounded factors for recency, access, importance and feedback → top-k. Falls back to keywords when the encoder
+/// is not ready or fails, and to a substring match when nothing else answers; the response names the mode used.
 /// </summary>
 internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, VectorIndexHost vectors, RankingOptions ranking)
 {
@@ -60,7 +60,12 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
             ? held : sql.ReadCandidates(seqs, withVectors: exact);
         var similarity = new Dictionary<long, double>();
         if (queryVector is not null && !exact)
-            similarity = ready!.Value.Index.Similarities(queryVector, rows.Keys);
+        {
+            // The scan already scored its own candidates; only keyword-only candidates need their int8 cosine.
+            var scanned = approximate.Where(h => rows.ContainsKey(h.Seq)).ToDictionary(h => h.Seq, h => (double)h.Score);
+            similarity = ready!.Value.Index.Similarities(queryVector, rows.Keys.Where(seq => !scanned.ContainsKey(seq)));
+            foreach (var (seq, score) in scanned) similarity[seq] = score;
+        }
         else if (queryVector is not null)
             foreach (var (seq, row) in rows)
                 if (row.Vector is { Length: var length } v && length == queryVector.Length)

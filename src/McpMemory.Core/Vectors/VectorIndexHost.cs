@@ -55,7 +55,7 @@ internal sealed class VectorIndexHost
         _events.CatchUp((session, e) =>
         {
             if (e.Removes) ready.Index.Remove(e.RemovedSeq!.Value);
-            else if (e.Writes && VectorStore.ReadOne(session, ready.Embedder.ModelId, e.MemoryId!) is { } found)
+            else if ((e.Writes || e.Embeds) && VectorStore.ReadOne(session, ready.Embedder.ModelId, e.MemoryId!) is { } found)
                 ready.Index.Upsert(found.Entry, found.Vector);
         });
     }

@@ -50,7 +50,7 @@ internal sealed class KeywordIndexHost
         _events.CatchUp((session, e) =>
         {
             if (e.Removes) index.Remove(e.RemovedSeq!.Value);
-            else if (e.MemoryId is not null && (e.Writes || e.Kind == "feedback") && e.Kind != "embed")
+            else if (e.Writes || e.Feedback)
             {
                 var command = session.Command($"SELECT {Columns} FROM memories m WHERE m.id = @id");
                 command.Parameters.AddWithValue("@id", e.MemoryId);
