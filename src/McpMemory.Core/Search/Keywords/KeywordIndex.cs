@@ -12,7 +12,7 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
 {
     /// <summary>The BM25 parameters built into FTS5's bm25().</summary>
     public const double Fts5K1 = 1.2, Fts5B = 0.75;
-    private const double TagWeight = 2;
+    private const int TagWeight = 2; // bm25 column weight of tags (content: 1)
 
     private readonly ReaderWriterLockSlim _lock = new();
     private readonly EntryColumns _columns = new();
@@ -26,7 +26,6 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
     private long[] _netFeedback = new long[1024];
     private int _slots;
     private long _totalLength;
-    internal long TotalLength => _totalLength;
 
     public int Count { get { _lock.EnterReadLock(); try { return _slotBySeq.Count; } finally { _lock.ExitReadLock(); } } }
 
@@ -47,7 +46,7 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
         for (var i = 0; i < words.Count; i++)
         {
             var term = PorterStemmer.Stem(words[i]);
-            frequency[term] = frequency.GetValueOrDefault(term) + (i < contentWords ? 1 : (int)TagWeight);
+            frequency[term] = frequency.GetValueOrDefault(term) + (i < contentWords ? 1 : TagWeight);
         }
 
         _lock.EnterWriteLock();
