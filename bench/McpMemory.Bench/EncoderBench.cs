@@ -80,6 +80,8 @@ internal static class EncoderBench
         Console.WriteLine($"load: {coldWatch.Elapsed.TotalMilliseconds:F0} ms the first time in this process (includes JIT), " +
                           $"median {loadTimes[2]:F0} ms over 5 more loads (read weights + pack, vocabulary + trie)");
 
+        foreach (int rows in new[] { 40, 256 })
+            Console.WriteLine($"gemm kernel alone, {rows} rows, the model's shapes: {MeasureGemm(rows):F1} GFLOP/s on 1 thread");
         var (peak1, peakAll) = MeasureFmaPeak();
         Console.WriteLine($"FMA peak (measured): {peak1:F1} GFLOP/s on 1 thread, {peakAll:F1} GFLOP/s on {Environment.ProcessorCount} threads");
         Console.WriteLine($"efficiency: single {100 * singleGflops / peak1:F0}% of 1-thread peak, batch {100 * batchGflops / peakAll:F0}% of all-core peak");
@@ -96,6 +98,29 @@ internal static class EncoderBench
             Console.WriteLine($"reference: skipped (no {refDir}/embed.js with node_modules; pass --ref DIR)");
         }
         return 0;
+    }
+
+    /// <summary>The packed GEMM alone on the model's six weight shapes (1 thread), to separate the kernel's efficiency from the rest of the pass.</summary>
+    private static double MeasureGemm(int rows)
+    {
+        (int K, int N)[] shapes = [(256, 512), (256, 768), (256, 512), (512, 1536), (1536, 512), (512, 1536), (512, 512)];
+        var random = new Random(1);
+        var matrices = shapes.Select(s => new PackedMatrix(
+            Enumerable.Range(0, s.K * s.N).Select(_ => (float)random.NextDouble() - 0.5f).ToArray(), s.K, s.N, new float[s.N])).ToList();
+        var a = Enumerable.Range(0, rows * 1536).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var c = new float[rows * 1536];
+        double flopsPerRound = shapes.Sum(s => 2.0 * rows * s.K * s.N);
+        void Round() { foreach (var m in matrices) m.Multiply(a, m.InputSize, rows, c, m.OutputSize, GemmOutput.Store); }
+        for (int i = 0; i < 200; i++) Round();
+        double best = double.MaxValue;
+        for (int run = 0; run < 5; run++)
+        {
+            int rounds = Math.Max(1, 20_000 / rows);
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < rounds; i++) Round();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds / rounds);
+        }
+        return flopsPerRound / best / 1e9;
     }
 
     /// <summary>FLOPs of one text of n tokens (multiply-add = 2), from the reference's ARCHITECTURE.md §7.</summary>

@@ -11,20 +11,31 @@ namespace McpMemory.Core.Embeddings;
 /// <remarks>
 /// K is transposed into a scratch buffer first so that the scores of one query against 16 keys are one register of
 /// FMAs over the head dimension, and the weighted sum of V keeps 16 output channels in one register over the keys.
-/// A text has at most <see cref="UseLiteEncoder.MaxTokens"/> tokens, so scratch sizes are fixed.
+/// Queries go in pairs: with four key (or channel) registers per query, eight independent FMA chains hide the FMA
+/// latency, and each load of K or V serves both queries. Every score and output is the same chain of FMAs, in the
+/// same order, as one query alone would compute. A text has at most <see cref="UseLiteEncoder.MaxTokens"/> tokens,
+/// so scratch sizes are fixed.
 /// </remarks>
 internal static unsafe class AttentionKernel
 {
     /// <summary>Floats of scratch the caller provides for the transposed keys.</summary>
-    public const int KeysScratchSize = UseLiteEncoder.MaxTokens * 128;
+    public const int KeysScratchSize = UseLiteEncoder.MaxTokens * MaxHeadSize;
+
+    /// <summary>Floats of scratch the caller provides for two queries' scores, scaled queries and a discarded output row.</summary>
+    public const int PairScratchSize = 2 * UseLiteEncoder.MaxTokens + 3 * MaxHeadSize;
+
+    private const int MaxHeadSize = 128;
 
     /// <param name="qkv">Row-major [n, qkvWidth] projections; Q, K, V of this head start at the given offsets.</param>
     /// <param name="output">Row-major [n, outputStride]; this head's channels start at <paramref name="outputOffset"/>.</param>
     public static void Run(float* qkv, int qkvWidth, int length, int headSize, int queryOffset, int keyOffset, int valueOffset,
-        float queryScale, float* output, int outputStride, int outputOffset, float* keysT, float* scores, float* query)
+        float queryScale, float* output, int outputStride, int outputOffset, float* keysT, float* pairScratch)
     {
         int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count;
-        int paddedLength = (length + lanes - 1) / lanes * lanes;
+        int keyBlock = 4 * lanes; // four registers of keys (or output channels) per query
+        if (headSize > MaxHeadSize || headSize % keyBlock != 0 || length > UseLiteEncoder.MaxTokens)
+            throw new ArgumentException($"Head size {headSize} or length {length} is outside the kernel's range.");
+        int paddedLength = (length + keyBlock - 1) / keyBlock * keyBlock;
 
         // keysT[d, j] = K[j, d]; columns past the text are zero and never read back as weights.
         for (int j = 0; j < length; j++)
@@ -33,125 +44,139 @@ internal static unsafe class AttentionKernel
             for (int d = 0; d < headSize; d++) keysT[d * paddedLength + j] = key[d];
         }
         for (int d = 0; d < headSize; d++)
-            for (int j = length; j < paddedLength; j++) keysT[d * paddedLength + j] = 0f;
+            new Span<float>(keysT + d * paddedLength + length, paddedLength - length).Clear();
 
-        var scoreSpan = new Span<float>(scores, length);
-        for (int i = 0; i < length; i++)
+        float* scores0 = pairScratch, scores1 = pairScratch + UseLiteEncoder.MaxTokens;
+        float* query0 = scores1 + UseLiteEncoder.MaxTokens, query1 = query0 + MaxHeadSize, discarded = query1 + MaxHeadSize;
+        float* values = qkv + valueOffset;
+        for (int i = 0; i < length; i += 2)
         {
+            // An odd last query is paired with itself; the duplicate's output goes to scratch.
+            bool pair = i + 1 < length;
+            int i1 = pair ? i + 1 : i;
             // The graph scales Q before the product.
             TensorPrimitives.Multiply(new ReadOnlySpan<float>(qkv + (long)i * qkvWidth + queryOffset, headSize), queryScale,
-                new Span<float>(query, headSize));
-            if (Vector512.IsHardwareAccelerated) Scores512(query, headSize, keysT, paddedLength, scores);
-            else Scores256(query, headSize, keysT, paddedLength, scores);
+                new Span<float>(query0, headSize));
+            TensorPrimitives.Multiply(new ReadOnlySpan<float>(qkv + (long)i1 * qkvWidth + queryOffset, headSize), queryScale,
+                new Span<float>(query1, headSize));
+            if (Vector512.IsHardwareAccelerated) Scores512(query0, query1, headSize, keysT, paddedLength, scores0, scores1);
+            else Scores256(query0, query1, headSize, keysT, paddedLength, scores0, scores1);
+            Softmax(new Span<float>(scores0, length));
+            Softmax(new Span<float>(scores1, length));
 
-            float max = TensorPrimitives.Max(scoreSpan);
-            TensorPrimitives.Subtract(scoreSpan, max, scoreSpan);
-            TensorPrimitives.Exp(scoreSpan, scoreSpan);
-            TensorPrimitives.Divide(scoreSpan, TensorPrimitives.Sum(scoreSpan), scoreSpan);
-
-            float* o = output + (long)i * outputStride + outputOffset;
-            float* values = qkv + valueOffset;
-            if (Vector512.IsHardwareAccelerated) WeightedSum512(scores, length, values, qkvWidth, headSize, o);
-            else WeightedSum256(scores, length, values, qkvWidth, headSize, o);
+            float* o0 = output + (long)i * outputStride + outputOffset;
+            float* o1 = pair ? o0 + outputStride : discarded;
+            if (Vector512.IsHardwareAccelerated) WeightedSum512(scores0, scores1, length, values, qkvWidth, headSize, o0, o1);
+            else WeightedSum256(scores0, scores1, length, values, qkvWidth, headSize, o0, o1);
         }
     }
 
-    // Four independent accumulators (64 keys at a time) hide the FMA latency; the remaining keys go 16 at a time.
+    private static void Softmax(Span<float> scores)
+    {
+        float max = TensorPrimitives.Max(scores);
+        TensorPrimitives.Subtract(scores, max, scores);
+        TensorPrimitives.Exp(scores, scores);
+        TensorPrimitives.Divide(scores, TensorPrimitives.Sum(scores), scores);
+    }
+
+    // Two queries × 64 keys: eight accumulators over the head dimension.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores512(float* query, int headSize, float* keysT, int paddedLength, float* scores)
+    private static void Scores512(float* query0, float* query1, int headSize, float* keysT, int paddedLength, float* scores0, float* scores1)
     {
         const int lanes = 16;
-        int j = 0;
-        for (; j + 4 * lanes <= paddedLength; j += 4 * lanes)
+        for (int j = 0; j < paddedLength; j += 4 * lanes)
         {
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
             float* column = keysT + j;
             for (int d = 0; d < headSize; d++, column += paddedLength)
             {
-                var q = Vector512.Create(query[d]);
-                a0 = Vector512.FusedMultiplyAdd(q, Vector512.Load(column), a0);
-                a1 = Vector512.FusedMultiplyAdd(q, Vector512.Load(column + lanes), a1);
-                a2 = Vector512.FusedMultiplyAdd(q, Vector512.Load(column + 2 * lanes), a2);
-                a3 = Vector512.FusedMultiplyAdd(q, Vector512.Load(column + 3 * lanes), a3);
+                Vector512<float> k0 = Vector512.Load(column), k1 = Vector512.Load(column + lanes),
+                    k2 = Vector512.Load(column + 2 * lanes), k3 = Vector512.Load(column + 3 * lanes);
+                var q = Vector512.Create(query0[d]);
+                a0 = Vector512.FusedMultiplyAdd(q, k0, a0); a1 = Vector512.FusedMultiplyAdd(q, k1, a1);
+                a2 = Vector512.FusedMultiplyAdd(q, k2, a2); a3 = Vector512.FusedMultiplyAdd(q, k3, a3);
+                q = Vector512.Create(query1[d]);
+                b0 = Vector512.FusedMultiplyAdd(q, k0, b0); b1 = Vector512.FusedMultiplyAdd(q, k1, b1);
+                b2 = Vector512.FusedMultiplyAdd(q, k2, b2); b3 = Vector512.FusedMultiplyAdd(q, k3, b3);
             }
-            a0.Store(scores + j); a1.Store(scores + j + lanes); a2.Store(scores + j + 2 * lanes); a3.Store(scores + j + 3 * lanes);
-        }
-        for (; j < paddedLength; j += lanes)
-        {
-            Vector512<float> acc = default;
-            float* column = keysT + j;
-            for (int d = 0; d < headSize; d++, column += paddedLength)
-                acc = Vector512.FusedMultiplyAdd(Vector512.Create(query[d]), Vector512.Load(column), acc);
-            acc.Store(scores + j);
+            a0.Store(scores0 + j); a1.Store(scores0 + j + lanes); a2.Store(scores0 + j + 2 * lanes); a3.Store(scores0 + j + 3 * lanes);
+            b0.Store(scores1 + j); b1.Store(scores1 + j + lanes); b2.Store(scores1 + j + 2 * lanes); b3.Store(scores1 + j + 3 * lanes);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores256(float* query, int headSize, float* keysT, int paddedLength, float* scores)
+    private static void Scores256(float* query0, float* query1, int headSize, float* keysT, int paddedLength, float* scores0, float* scores1)
     {
         const int lanes = 8;
-        int j = 0;
-        for (; j + 4 * lanes <= paddedLength; j += 4 * lanes)
+        for (int j = 0; j < paddedLength; j += 4 * lanes)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
             float* column = keysT + j;
             for (int d = 0; d < headSize; d++, column += paddedLength)
             {
-                var q = Vector256.Create(query[d]);
-                a0 = Vector256.FusedMultiplyAdd(q, Vector256.Load(column), a0);
-                a1 = Vector256.FusedMultiplyAdd(q, Vector256.Load(column + lanes), a1);
-                a2 = Vector256.FusedMultiplyAdd(q, Vector256.Load(column + 2 * lanes), a2);
-                a3 = Vector256.FusedMultiplyAdd(q, Vector256.Load(column + 3 * lanes), a3);
+                Vector256<float> k0 = Vector256.Load(column), k1 = Vector256.Load(column + lanes),
+                    k2 = Vector256.Load(column + 2 * lanes), k3 = Vector256.Load(column + 3 * lanes);
+                var q = Vector256.Create(query0[d]);
+                a0 = Vector256.FusedMultiplyAdd(q, k0, a0); a1 = Vector256.FusedMultiplyAdd(q, k1, a1);
+                a2 = Vector256.FusedMultiplyAdd(q, k2, a2); a3 = Vector256.FusedMultiplyAdd(q, k3, a3);
+                q = Vector256.Create(query1[d]);
+                b0 = Vector256.FusedMultiplyAdd(q, k0, b0); b1 = Vector256.FusedMultiplyAdd(q, k1, b1);
+                b2 = Vector256.FusedMultiplyAdd(q, k2, b2); b3 = Vector256.FusedMultiplyAdd(q, k3, b3);
             }
-            a0.Store(scores + j); a1.Store(scores + j + lanes); a2.Store(scores + j + 2 * lanes); a3.Store(scores + j + 3 * lanes);
-        }
-        for (; j < paddedLength; j += lanes)
-        {
-            Vector256<float> acc = default;
-            float* column = keysT + j;
-            for (int d = 0; d < headSize; d++, column += paddedLength)
-                acc = Vector256.FusedMultiplyAdd(Vector256.Create(query[d]), Vector256.Load(column), acc);
-            acc.Store(scores + j);
+            a0.Store(scores0 + j); a1.Store(scores0 + j + lanes); a2.Store(scores0 + j + 2 * lanes); a3.Store(scores0 + j + 3 * lanes);
+            b0.Store(scores1 + j); b1.Store(scores1 + j + lanes); b2.Store(scores1 + j + 2 * lanes); b3.Store(scores1 + j + 3 * lanes);
         }
     }
 
-    // 64 output channels (four accumulators) per pass over the keys; head sizes are 64 and 128.
+    // Two queries × 64 output channels: eight accumulators over the keys; head sizes are 64 and 128.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSum512(float* weights, int length, float* values, int stride, int headSize, float* output)
+    private static void WeightedSum512(float* weights0, float* weights1, int length, float* values, int stride, int headSize,
+        float* output0, float* output1)
     {
         for (int c = 0; c < headSize; c += 64)
         {
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
             float* v = values + c;
             for (int j = 0; j < length; j++, v += stride)
             {
-                var w = Vector512.Create(weights[j]);
-                a0 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v), a0);
-                a1 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 48), a3);
+                Vector512<float> v0 = Vector512.Load(v), v1 = Vector512.Load(v + 16), v2 = Vector512.Load(v + 32), v3 = Vector512.Load(v + 48);
+                var w = Vector512.Create(weights0[j]);
+                a0 = Vector512.FusedMultiplyAdd(w, v0, a0); a1 = Vector512.FusedMultiplyAdd(w, v1, a1);
+                a2 = Vector512.FusedMultiplyAdd(w, v2, a2); a3 = Vector512.FusedMultiplyAdd(w, v3, a3);
+                w = Vector512.Create(weights1[j]);
+                b0 = Vector512.FusedMultiplyAdd(w, v0, b0); b1 = Vector512.FusedMultiplyAdd(w, v1, b1);
+                b2 = Vector512.FusedMultiplyAdd(w, v2, b2); b3 = Vector512.FusedMultiplyAdd(w, v3, b3);
             }
-            a0.Store(output + c); a1.Store(output + c + 16); a2.Store(output + c + 32); a3.Store(output + c + 48);
+            a0.Store(output0 + c); a1.Store(output0 + c + 16); a2.Store(output0 + c + 32); a3.Store(output0 + c + 48);
+            b0.Store(output1 + c); b1.Store(output1 + c + 16); b2.Store(output1 + c + 32); b3.Store(output1 + c + 48);
         }
     }
 
-    // 32 output channels (four accumulators) per pass over the keys.
+    // Two queries × 32 output channels per pass over the keys.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSum256(float* weights, int length, float* values, int stride, int headSize, float* output)
+    private static void WeightedSum256(float* weights0, float* weights1, int length, float* values, int stride, int headSize,
+        float* output0, float* output1)
     {
         for (int c = 0; c < headSize; c += 32)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
             float* v = values + c;
             for (int j = 0; j < length; j++, v += stride)
             {
-                var w = Vector256.Create(weights[j]);
-                a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v), a0);
-                a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 24), a3);
+                Vector256<float> v0 = Vector256.Load(v), v1 = Vector256.Load(v + 8), v2 = Vector256.Load(v + 16), v3 = Vector256.Load(v + 24);
+                var w = Vector256.Create(weights0[j]);
+                a0 = Vector256.FusedMultiplyAdd(w, v0, a0); a1 = Vector256.FusedMultiplyAdd(w, v1, a1);
+                a2 = Vector256.FusedMultiplyAdd(w, v2, a2); a3 = Vector256.FusedMultiplyAdd(w, v3, a3);
+                w = Vector256.Create(weights1[j]);
+                b0 = Vector256.FusedMultiplyAdd(w, v0, b0); b1 = Vector256.FusedMultiplyAdd(w, v1, b1);
+                b2 = Vector256.FusedMultiplyAdd(w, v2, b2); b3 = Vector256.FusedMultiplyAdd(w, v3, b3);
             }
-            a0.Store(output + c); a1.Store(output + c + 8); a2.Store(output + c + 16); a3.Store(output + c + 24);
+            a0.Store(output0 + c); a1.Store(output0 + c + 8); a2.Store(output0 + c + 16); a3.Store(output0 + c + 24);
+            b0.Store(output1 + c); b1.Store(output1 + c + 8); b2.Store(output1 + c + 16); b3.Store(output1 + c + 24);
         }
     }
 }

@@ -21,8 +21,9 @@ internal enum GemmOutput
 /// </summary>
 /// <remarks>
 /// Layout: panel p holds columns [64p, 64p+64); inside it, row k is 64 consecutive floats. The product walks the
-/// panels in depth blocks of 128 rows (32 KB, resident in L1) and sweeps every 4-row block of the input over each
-/// depth block with a 4 × 64 register tile (16 FMA accumulators), prefetching the next depth block meanwhile.
+/// panels in depth blocks of 128 rows (32 KB, resident in L1) and sweeps the input's rows over each depth block in
+/// 6 × 64 register tiles (24 FMA accumulators; 4 × 64 for a remainder and on AVX2), prefetching the next depth
+/// block meanwhile.
 /// The kernel computes each output row with the same instruction sequence whatever the other rows are, so a text
 /// gets bit-identical results alone or inside a batch.
 /// </remarks>
@@ -99,14 +100,24 @@ internal sealed unsafe class PackedMatrix
                         // block there does not wait for memory.
                         float* next = panel + depth * PanelWidth;
                         long nextLines = Math.Min(DepthBlock * PanelWidth, _panels.Length - (next - pw)) / FloatsPerLine;
-                        int rowBlocks = (chunkEnd - chunk) / RowBlock;
+                        int rowBlocks = (chunkEnd - chunk + 5) / 6; // kernel calls, most of them 6-row
                         int linesPerStep = nextLines <= 0 ? 0 : (int)Math.Min(4, (nextLines + (long)rowBlocks * depth - 1) / ((long)rowBlocks * depth));
-                        for (int i = chunk, block = 0; i < chunkEnd; i += RowBlock, block++)
+                        for (int i = chunk, block = 0; i < chunkEnd; block++)
                         {
                             float* aRows = pa + (long)i * lda + k0;
                             float* cRows = pc + (long)i * ldc + p * PanelWidth;
                             long firstLine = (long)block * depth * linesPerStep;
                             var prefetch = new Prefetch(next + firstLine * FloatsPerLine, firstLine < nextLines ? linesPerStep : 0);
+                            int left = chunkEnd - i;
+                            // 6-row blocks keep more accumulators busy per weight load; rows come padded to a
+                            // multiple of 4, so a remainder of 4 or 8 goes to the 4-row kernel.
+                            if (Vector512.IsHardwareAccelerated && left != 4 && left != 8)
+                            {
+                                Kernel512x6(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
+                                i += 6;
+                                continue;
+                            }
+                            i += RowBlock;
                             if (Vector512.IsHardwareAccelerated)
                                 Kernel512(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
                             else
@@ -169,6 +180,51 @@ internal sealed unsafe class PackedMatrix
         Store512(c + ldc, c10, c11, c12, c13, step);
         Store512(c + 2 * ldc, c20, c21, c22, c23, step);
         Store512(c + 3 * ldc, c30, c31, c32, c33, step);
+    }
+
+    // 6 rows × 64 columns: 24 zmm accumulators, 4 panel loads and 6 broadcasts per k.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x6(float* a, int lda, float* panel, int depth, float* bias, float* c, int ldc, Step step, Prefetch prefetch)
+    {
+        Load512(c, bias, step, out var c00, out var c01, out var c02, out var c03);
+        Load512(c + ldc, bias, step, out var c10, out var c11, out var c12, out var c13);
+        Load512(c + 2 * ldc, bias, step, out var c20, out var c21, out var c22, out var c23);
+        Load512(c + 3 * ldc, bias, step, out var c30, out var c31, out var c32, out var c33);
+        Load512(c + 4 * ldc, bias, step, out var c40, out var c41, out var c42, out var c43);
+        Load512(c + 5 * ldc, bias, step, out var c50, out var c51, out var c52, out var c53);
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
+        float* w = panel;
+        float* pf = prefetch.Address;
+        int pfLines = prefetch.LinesPerStep;
+        for (int kk = 0; kk < depth; kk++, w += PanelWidth)
+        {
+            for (int l = 0; l < pfLines; l++, pf += FloatsPerLine) if (Sse.IsSupported) Sse.Prefetch1(pf);
+            Vector512<float> w0 = Vector512.Load(w), w1 = Vector512.Load(w + 16), w2 = Vector512.Load(w + 32), w3 = Vector512.Load(w + 48);
+            Vector512<float> x = Vector512.Create(a0[kk]);
+            c00 = Vector512.FusedMultiplyAdd(x, w0, c00); c01 = Vector512.FusedMultiplyAdd(x, w1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x, w2, c02); c03 = Vector512.FusedMultiplyAdd(x, w3, c03);
+            x = Vector512.Create(a1[kk]);
+            c10 = Vector512.FusedMultiplyAdd(x, w0, c10); c11 = Vector512.FusedMultiplyAdd(x, w1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x, w2, c12); c13 = Vector512.FusedMultiplyAdd(x, w3, c13);
+            x = Vector512.Create(a2[kk]);
+            c20 = Vector512.FusedMultiplyAdd(x, w0, c20); c21 = Vector512.FusedMultiplyAdd(x, w1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x, w2, c22); c23 = Vector512.FusedMultiplyAdd(x, w3, c23);
+            x = Vector512.Create(a3[kk]);
+            c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x, w2, c32); c33 = Vector512.FusedMultiplyAdd(x, w3, c33);
+            x = Vector512.Create(a4[kk]);
+            c40 = Vector512.FusedMultiplyAdd(x, w0, c40); c41 = Vector512.FusedMultiplyAdd(x, w1, c41);
+            c42 = Vector512.FusedMultiplyAdd(x, w2, c42); c43 = Vector512.FusedMultiplyAdd(x, w3, c43);
+            x = Vector512.Create(a5[kk]);
+            c50 = Vector512.FusedMultiplyAdd(x, w0, c50); c51 = Vector512.FusedMultiplyAdd(x, w1, c51);
+            c52 = Vector512.FusedMultiplyAdd(x, w2, c52); c53 = Vector512.FusedMultiplyAdd(x, w3, c53);
+        }
+        Store512(c, c00, c01, c02, c03, step);
+        Store512(c + ldc, c10, c11, c12, c13, step);
+        Store512(c + 2 * ldc, c20, c21, c22, c23, step);
+        Store512(c + 3 * ldc, c30, c31, c32, c33, step);
+        Store512(c + 4 * ldc, c40, c41, c42, c43, step);
+        Store512(c + 5 * ldc, c50, c51, c52, c53, step);
     }
 
     // First depth block: bias (plus the existing c when accumulating into the residual stream); later: the partial sum.

@@ -261,8 +261,7 @@ public sealed class UseLiteEncoder : IEmbedder
         fixed (float* pQkv = qkv)
         fixed (float* pHeads = heads)
         fixed (float* keysT = ws.KeysTransposed)
-        fixed (float* scores = ws.Scores)
-        fixed (float* query = ws.Query)
+        fixed (float* pairScratch = ws.AttentionScratch)
         {
             for (int t = start; t < end; t++)
             {
@@ -271,7 +270,7 @@ public sealed class UseLiteEncoder : IEmbedder
                 {
                     AttentionKernel.Run(pQkv + (long)first * qkvWidth, qkvWidth, length, headSize,
                         queryOffset: h * headSize, keyOffset: projected + h * headSize, valueOffset: 2 * projected + h * headSize,
-                        layer.QueryScale, pHeads + (long)first * projected, projected, h * headSize, keysT, scores, query);
+                        layer.QueryScale, pHeads + (long)first * projected, projected, h * headSize, keysT, pairScratch);
                 }
                 first += length;
             }
@@ -310,9 +309,8 @@ public sealed class UseLiteEncoder : IEmbedder
     private sealed class Workspace
     {
         public float[] Input = [], Stream = [], Normed = [], Qkv = [], Heads = [], Ffn = [], Pooled = [], Output = [];
-        public readonly float[] Scores = new float[MaxTokens];
         public readonly float[] KeysTransposed = new float[AttentionKernel.KeysScratchSize];
-        public readonly float[] Query = new float[Width];
+        public readonly float[] AttentionScratch = new float[AttentionKernel.PairScratchSize];
         private int _rows, _texts;
 
         public void EnsureCapacity(int rows, int texts)
