@@ -56,12 +56,12 @@ internal static class EncoderBench
         // Batch throughput on conversation turns: all of them, and the ones of 140-180 characters (~160).
         var (allTurns, source) = LoadTurns(locomoDir, turnCount, 0, int.MaxValue);
         var (longTurns, _) = LoadTurns(locomoDir, turnCount, 140, 180);
-        double turnsPerSecond = 0, batchGflops = 0;
+        double turnsPerSecond = 0, batchGflopsPerCpuSecond = 0;
         foreach (var turns in new[] { allTurns, longTurns })
         {
             var (rate, gflops, line) = MeasureBatch(encoder, turns, source);
             Console.WriteLine(line);
-            if (ReferenceEquals(turns, allTurns)) (turnsPerSecond, batchGflops) = (rate, gflops);
+            if (ReferenceEquals(turns, allTurns)) (turnsPerSecond, batchGflopsPerCpuSecond) = (rate, gflops);
         }
 
         GC.Collect();
@@ -84,7 +84,9 @@ internal static class EncoderBench
             Console.WriteLine($"gemm kernel alone, {rows} rows, the model's shapes: {MeasureGemm(rows):F1} GFLOP/s on 1 thread");
         var (peak1, peakAll) = MeasureFmaPeak();
         Console.WriteLine($"FMA peak (measured): {peak1:F1} GFLOP/s on 1 thread, {peakAll:F1} GFLOP/s on {Environment.ProcessorCount} threads");
-        Console.WriteLine($"efficiency: single {100 * singleGflops / peak1:F0}% of 1-thread peak, batch {100 * batchGflops / peakAll:F0}% of all-core peak");
+        // Per CPU-second, because the second vCPU of a shared VM is not always there (the all-thread peak shows when).
+        Console.WriteLine($"efficiency: single {100 * singleGflops / peak1:F0}% of 1-thread peak, batch {100 * batchGflopsPerCpuSecond / peak1:F0}% " +
+                          "of 1-thread peak per CPU-second");
 
         var reference = refTurnCount > 0 ? await RunReferenceAsync(refDir, ThirtyTokenText, allTurns.Take(refTurnCount).ToList()) : null;
         if (reference is { } r)
@@ -132,7 +134,7 @@ internal static class EncoderBench
 
     private const double FfnOutFlops = 2.0 * 1536 * 512;
 
-    private static (double TurnsPerSecond, double Gflops, string Line) MeasureBatch(UseLiteEncoder encoder, List<string> turns, string source)
+    private static (double TurnsPerSecond, double GflopsPerCpuSecond, string Line) MeasureBatch(UseLiteEncoder encoder, List<string> turns, string source)
     {
         var tokenCounts = turns.Select(t => encoder.TokenIds(t).Length).ToList();
         double totalFlops = tokenCounts.Sum(n => Flops(n));
@@ -152,7 +154,7 @@ internal static class EncoderBench
                       $"{tokenCounts.Average():F1} tokens, EmbedBatch of 64 on {Environment.ProcessorCount} cores: " +
                       $"{rate:F0} turns/s ({best * 1e3:F0} ms wall, best of 3), {gflops:F1} GFLOP/s; " +
                       $"{turns.Count / bestCpu:F0} turns per CPU-second ({totalFlops / bestCpu / 1e9:F1} GFLOP per CPU-second)";
-        return (rate, gflops, line);
+        return (rate, totalFlops / bestCpu / 1e9, line);
     }
 
     private static (List<string> Turns, string Source) LoadTurns(string locomoDir, int count, int minChars, int maxChars)
