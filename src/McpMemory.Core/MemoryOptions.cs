@@ -32,4 +32,7 @@ public sealed record MemoryOptions
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     public static MemoryOptions Default { get; } = new();
+
+    /// <summary>For commands that open the store for one job and close it (export, import, doctor): no keyword index to build.</summary>
+    public static MemoryOptions OneShot { get; } = new() { KeywordIndex = false };
 }

@@ -89,7 +89,7 @@ internal static class DataCommands
         command.SetAction(parse => Run(parse, settings =>
         {
             RequireDatabase(settings);
-            using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.Default with { KeywordIndex = false });
+            using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
             var target = parse.GetValue(output);
             if (parse.GetValue(format) == "markdown") ExportMarkdown(service, target);
             else ExportJsonl(service, target);
@@ -140,7 +140,7 @@ internal static class DataCommands
             "so importing twice adds nothing. Events are added only for the memories and state keys this import adds") { path };
         command.SetAction(parse => Run(parse, settings =>
         {
-            using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.Default with { KeywordIndex = false });
+            using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
             // Quiet for small files; for big ones, one line a second on stderr (stdout keeps only the result).
             var lastReport = DateTime.UtcNow;
             var progress = new SyncProgress(step =>
