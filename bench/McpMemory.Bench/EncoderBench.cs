@@ -80,7 +80,7 @@ internal static class EncoderBench
         Console.WriteLine($"load: {coldWatch.Elapsed.TotalMilliseconds:F0} ms the first time in this process (includes JIT), " +
                           $"median {loadTimes[2]:F0} ms over 5 more loads (read weights + pack, vocabulary + trie)");
 
-        foreach (int rows in new[] { 40, 256 })
+        foreach (int rows in new[] { 8, 40, 256 })
             Console.WriteLine($"gemm kernel alone, {rows} rows, the model's shapes: {MeasureGemm(rows):F1} GFLOP/s on 1 thread");
         var (peak1, peakAll) = MeasureFmaPeak();
         Console.WriteLine($"FMA peak (measured): {peak1:F1} GFLOP/s on 1 thread, {peakAll:F1} GFLOP/s on {Environment.ProcessorCount} threads");
