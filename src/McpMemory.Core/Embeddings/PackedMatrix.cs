@@ -32,8 +32,16 @@ internal sealed unsafe class PackedMatrix
     /// <summary>Columns per packed panel: four Vector512 or eight Vector256 registers.</summary>
     public const int PanelWidth = 64;
 
-    /// <summary>Rows per micro-kernel block; callers size activation buffers to a multiple of this.</summary>
-    public const int RowBlock = 4;
+    /// <summary>
+    /// The row count <see cref="Multiply"/> takes for <paramref name="rows"/> rows of input: at least 4, even with the
+    /// 512-bit kernels (tiles of 6 and 4 rows cover every even count from 4) and a multiple of 4 with the 256-bit one.
+    /// Callers pad their activation buffers to it; padding rows must hold finite values and their results are discarded.
+    /// </summary>
+    public static int PaddedRows(int rows)
+    {
+        int block = Vector512.IsHardwareAccelerated ? 2 : 4;
+        return Math.Max(4, (rows + block - 1) / block * block);
+    }
 
     // Rows of the input processed against one panel before moving to the next panel; bounds the working set of
     // A to 128 * K floats (768 KB at K = 1536) so that it and the output rows stay in a 2 MB L2.
@@ -65,13 +73,13 @@ internal sealed unsafe class PackedMatrix
     public static bool Uses512BitKernel => Vector512.IsHardwareAccelerated;
 
     /// <summary>
-    /// <c>c[i,:] (op)= a[i,:]·W + bias</c> for rows 0..rows-1. <paramref name="rows"/> must be a multiple of
-    /// <see cref="RowBlock"/>; a and c are row-major with leading dimensions lda and ldc (in floats).
+    /// <c>c[i,:] (op)= a[i,:]·W + bias</c> for rows 0..rows-1. <paramref name="rows"/> must be a count that
+    /// <see cref="PaddedRows"/> returns; a and c are row-major with leading dimensions lda and ldc (in floats).
     /// </summary>
     public void Multiply(ReadOnlySpan<float> a, int lda, int rows, Span<float> c, int ldc, GemmOutput output)
     {
-        if (rows % RowBlock != 0) throw new ArgumentException($"Row count {rows} is not a multiple of {RowBlock}.");
         if (rows == 0) return;
+        if (rows != PaddedRows(rows)) throw new ArgumentException($"Row count {rows} is not padded: expected {PaddedRows(rows)}.");
         if (a.Length < (rows - 1) * lda + InputSize || c.Length < (rows - 1) * ldc + OutputSize)
             throw new ArgumentException("Buffers are smaller than the product.");
 
@@ -81,9 +89,10 @@ internal sealed unsafe class PackedMatrix
         fixed (float* pb = _bias)
         {
             int panels = OutputSize / PanelWidth;
-            for (int chunk = 0; chunk < rows; chunk += RowChunk)
+            for (int chunk = 0, chunkEnd; chunk < rows; chunk = chunkEnd)
             {
-                int chunkEnd = Math.Min(rows, chunk + RowChunk);
+                // A last chunk of fewer than 4 rows joins the one before: no tile is smaller than 4 rows.
+                chunkEnd = rows - (chunk + RowChunk) < 4 ? rows : chunk + RowChunk;
                 for (int p = 0; p < panels; p++)
                 {
                     float* bias = pb + p * PanelWidth;
@@ -109,15 +118,15 @@ internal sealed unsafe class PackedMatrix
                             long firstLine = (long)block * depth * linesPerStep;
                             var prefetch = new Prefetch(next + firstLine * FloatsPerLine, firstLine < nextLines ? linesPerStep : 0);
                             int left = chunkEnd - i;
-                            // 6-row blocks keep more accumulators busy per weight load; rows come padded to a
-                            // multiple of 4, so a remainder of 4 or 8 goes to the 4-row kernel.
+                            // 6-row tiles keep more accumulators busy per weight load. The chunk's row count is
+                            // even and at least 4, so a remainder of 4 or 8 goes to 4-row tiles and no 2 is left.
                             if (Vector512.IsHardwareAccelerated && left != 4 && left != 8)
                             {
                                 Kernel512x6(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
                                 i += 6;
                                 continue;
                             }
-                            i += RowBlock;
+                            i += 4;
                             if (Vector512.IsHardwareAccelerated)
                                 Kernel512(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
                             else

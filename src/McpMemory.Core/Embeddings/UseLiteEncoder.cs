@@ -165,13 +165,13 @@ public sealed class UseLiteEncoder : IEmbedder
     {
         int rows = 0;
         for (int i = start; i < end; i++) rows += tokens[i].Length;
-        int paddedRows = RoundUpToBlock(Math.Max(rows, 1));
+        int paddedRows = PackedMatrix.PaddedRows(rows);
         int texts = end - start;
 
         if (!_workspaces.TryTake(out Workspace? workspace)) workspace = new Workspace();
         try
         {
-            workspace.EnsureCapacity(paddedRows, RoundUpToBlock(texts));
+            workspace.EnsureCapacity(paddedRows, PackedMatrix.PaddedRows(texts));
             Forward(tokens, start, end, rows, paddedRows, workspace);
             for (int i = 0; i < texts; i++)
                 vectors[start + i] = workspace.Output.AsSpan(i * Width, Width).ToArray();
@@ -228,7 +228,7 @@ public sealed class UseLiteEncoder : IEmbedder
         LayerNorm(stream, Width, paddedRows, l1.FfnNormScale, l1.FfnNormBias, normed);
         l1.FfnIn.Multiply(normed, Width, paddedRows, ffn, FfnWidth, GemmOutput.StoreRelu);
         int texts = end - start;
-        int paddedTexts = RoundUpToBlock(texts);
+        int paddedTexts = PackedMatrix.PaddedRows(texts);
         Span<float> pooled = ws.Pooled.AsSpan(0, paddedTexts * Width);
         Span<float> pooledFfn = ws.PooledFfn.AsSpan(0, paddedTexts * FfnWidth);
         MeanPool(stream, Width, tokens, start, end, pooled);
@@ -318,8 +318,6 @@ public sealed class UseLiteEncoder : IEmbedder
             TensorPrimitives.FusedMultiplyAdd(target, scale, bias, target);
         }
     }
-
-    private static int RoundUpToBlock(int rows) => (rows + PackedMatrix.RowBlock - 1) / PackedMatrix.RowBlock * PackedMatrix.RowBlock;
 
     /// <summary>Scratch buffers of one forward pass; rented from a pool so calls neither share nor reallocate them.</summary>
     private sealed class Workspace
