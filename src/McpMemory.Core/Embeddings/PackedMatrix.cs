@@ -89,6 +89,7 @@ internal sealed unsafe class PackedMatrix
         fixed (float* pb = _bias)
         {
             int panels = OutputSize / PanelWidth;
+            int tileRows = Vector512.IsHardwareAccelerated ? 6 : 4; // most tiles; a 512-bit remainder uses 4
             for (int chunk = 0, chunkEnd; chunk < rows; chunk = chunkEnd)
             {
                 // A last chunk of fewer than 4 rows joins the one before: no tile is smaller than 4 rows.
@@ -109,7 +110,7 @@ internal sealed unsafe class PackedMatrix
                         // block there does not wait for memory.
                         float* next = panel + depth * PanelWidth;
                         long nextLines = Math.Min(DepthBlock * PanelWidth, _panels.Length - (next - pw)) / FloatsPerLine;
-                        int rowBlocks = (chunkEnd - chunk + 5) / 6; // kernel calls, most of them 6-row
+                        int rowBlocks = (chunkEnd - chunk + tileRows - 1) / tileRows; // kernel calls
                         int linesPerStep = nextLines <= 0 ? 0 : (int)Math.Min(4, (nextLines + (long)rowBlocks * depth - 1) / ((long)rowBlocks * depth));
                         for (int i = chunk, block = 0; i < chunkEnd; block++)
                         {
@@ -117,22 +118,26 @@ internal sealed unsafe class PackedMatrix
                             float* cRows = pc + (long)i * ldc + p * PanelWidth;
                             long firstLine = (long)block * depth * linesPerStep;
                             var prefetch = new Prefetch(next + firstLine * FloatsPerLine, firstLine < nextLines ? linesPerStep : 0);
-                            int left = chunkEnd - i;
                             // 6-row tiles keep more accumulators busy per weight load. The chunk's row count is
                             // even and at least 4, so a remainder of 4 or 8 goes to 4-row tiles and no 2 is left.
-                            if (Vector512.IsHardwareAccelerated && left != 4 && left != 8)
+                            int left = chunkEnd - i;
+                            if (!Vector512.IsHardwareAccelerated)
                             {
-                                Kernel512x6(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
-                                i += 6;
-                                continue;
-                            }
-                            i += 4;
-                            if (Vector512.IsHardwareAccelerated)
-                                Kernel512(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
-                            else
                                 for (int half = 0; half < PanelWidth; half += 32)
                                     Kernel256(aRows, lda, panel + half, depth, bias + half, cRows + half, ldc, step,
                                         half == 0 ? prefetch : default);
+                                i += 4;
+                            }
+                            else if (left == 4 || left == 8)
+                            {
+                                Kernel512(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
+                                i += 4;
+                            }
+                            else
+                            {
+                                Kernel512x6(aRows, lda, panel, depth, bias, cRows, ldc, step, prefetch);
+                                i += 6;
+                            }
                         }
                     }
                 }
