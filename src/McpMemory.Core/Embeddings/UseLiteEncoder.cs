@@ -322,7 +322,7 @@ public sealed class UseLiteEncoder : IEmbedder
         }
     }
 
-    /// <summary>Scratch buffers of one forward pass; rented from a pool so calls neither share nor reallocate them.</summary>
+    /// <summary>Scratch buffers of one forward pass; one per thread (<see cref="t_workspace"/>), so calls neither share nor reallocate them.</summary>
     private sealed class Workspace
     {
         public float[] Input = [], Stream = [], Normed = [], Qkv = [], Heads = [], Ffn = [], Pooled = [], PooledFfn = [], Output = [];
