@@ -9,7 +9,7 @@ namespace McpMemory.Tests.Embeddings;
 /// <summary>
 /// BertTokenizer against Hugging Face's own tokenizer (npm tokenizers 0.23.2): the shared reference set
 /// (../shared/tools/bert-reference: 202 texts, document and query mode) and our own coding-agent texts
-/// (bert-agent-*.json, made by make-bert-agent-data.js), id for id.
+/// and seeded random strings (bert-agent-*.json*, bert-random.jsonl, made by make-bert-agent-data.js), id for id.
 /// </summary>
 public sealed class BertTokenizerTests
 {
@@ -95,6 +95,26 @@ public sealed class BertTokenizerTests
         texts.Should().HaveCountGreaterThanOrEqualTo(20);
         expected.Should().HaveCount(texts.Length * 2);
         Mismatches(texts, expected).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Ids_equal_hugging_face_for_random_strings_over_every_character_kind()
+    {
+        var failures = new List<string>();
+        int count = 0;
+        foreach (string line in File.ReadLines(GoldenData.PathOf("bert-random.jsonl")))
+        {
+            if (line.Length == 0) continue;
+            using var doc = JsonDocument.Parse(line);
+            string text = doc.RootElement.GetProperty("text").GetString()!;
+            long[] expected = doc.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            long[] actual = Tokenizer.Value.Encode(text, MaxTokens);
+            count++;
+            if (!actual.SequenceEqual(expected))
+                failures.Add($"{JsonSerializer.Serialize(text)}: expected [{string.Join(",", expected)}] got [{string.Join(",", actual)}]");
+        }
+        count.Should().BeGreaterThanOrEqualTo(300);
+        failures.Should().BeEmpty();
     }
 
     [Fact]

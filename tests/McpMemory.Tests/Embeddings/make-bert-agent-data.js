@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Writes the coding-agent test data for BertTokenizerTests: bert-agent-texts.json (the texts below) and
-// bert-agent-ids.jsonl (Hugging Face's ids for each text, document and query mode, truncated to 512), produced
+// Writes the test data for BertTokenizerTests: bert-agent-texts.json (the coding-agent texts below),
+// bert-agent-ids.jsonl (Hugging Face's ids for each text, document and query mode, truncated to 512) and
+// bert-random.jsonl ({text, ids}: seeded random strings drawn from every kind of bert-normalization.txt, Hangul,
+// combining marks, any code point, ASCII and special-token fragments, in document mode), produced
 // exactly as /work/shared/tools/bert-reference/tok.js produces ids.jsonl, with the tokenizer.json that
 // make_tokenizer_json.py writes (ported here: python is not needed).
 //
@@ -42,6 +44,46 @@ const texts = [
   "   \t\n  ",
 ];
 
+// Seeded (mulberry32), so a rerun writes the same strings.
+function randomTexts(count) {
+  let seed = 19;
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = (n) => Math.floor(next() * n);
+  const table = fs.readFileSync(path.join(here, "../../../src/McpMemory.Core/Embeddings/Bert/bert-normalization.txt"), "utf8");
+  const pool = [];
+  for (const line of table.split("\n")) {
+    if (!line || line[0] === "#") continue;
+    const f = line.split(" ").slice(1).map((h) => parseInt(h, 16));
+    if ("DSI".includes(line[0])) for (let k = 0; k < 2; k++) pool.push(f[0] + pick(f[1] - f[0] + 1));
+    else pool.push(f[0]);
+  }
+  for (let k = 0; k < 200; k++) pool.push(0xac00 + pick(11172), 0x300 + pick(0x70), pick(0x110000));
+  const ascii = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t\n!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+  const fragments = ["[SEP]", "[CLS]", "[MASK]", "[UNK]", "[PAD]", "[sep]", "[SE", "P]", "ing", "tion", "##", " "];
+  const out = [];
+  for (let t = 0; t < count; t++) {
+    let s = "";
+    for (let i = 0, n = 1 + pick(60); i < n; i++) {
+      const r = pick(10);
+      if (r < 4) s += ascii[pick(ascii.length)];
+      else if (r < 5) s += fragments[pick(fragments.length)];
+      else {
+        const c = pool[pick(pool.length)];
+        if (c < 0xd800 || c > 0xdfff) s += String.fromCodePoint(c);
+      }
+    }
+    out.push(s);
+  }
+  // Words around the 100-character limit, made of characters that normalise ("É" -> "e").
+  for (let t = 0; t < 20; t++) out.push(Array.from({ length: 95 + pick(10) }, () => (pick(2) ? "\u00c9" : "a")).join(""));
+  return out;
+}
+
 function tokenizerJson(vocabPath) {
   const vocab = fs.readFileSync(vocabPath, "utf8").split(/\r?\n/);
   if (vocab[vocab.length - 1] === "") vocab.pop();
@@ -72,7 +114,10 @@ function tokenizerJson(vocabPath) {
       const e = await tok.encode((query ? QUERY_PREFIX : "") + texts[i]);
       rows.push(JSON.stringify({ index: i, query, ids: e.getIds(), tokens: e.getTokens() }));
     }
+  const random = [];
+  for (const text of randomTexts(300)) random.push(JSON.stringify({ text, ids: (await tok.encode(text)).getIds() }));
   fs.writeFileSync(path.join(here, "bert-agent-texts.json"), JSON.stringify(texts, null, 1) + "\n");
   fs.writeFileSync(path.join(here, "bert-agent-ids.jsonl"), rows.join("\n") + "\n");
-  console.log(`${texts.length} texts, ${rows.length} encodings`);
+  fs.writeFileSync(path.join(here, "bert-random.jsonl"), random.join("\n") + "\n");
+  console.log(`${texts.length} texts, ${rows.length} encodings, ${random.length} random strings`);
 })();
