@@ -36,6 +36,26 @@ public sealed class RealClientTests
     }
 
     [Fact]
+    public void Claude_connects_to_a_tool_installed_outside_PATH()
+    {
+        if (OperatingSystem.IsWindows()) return; // the stand-in launcher below is a shell script
+        using var box = new InstallSandbox();
+        // Stands in for the launcher `dotnet tool install -g` puts in ~/.dotnet/tools, a folder not on
+        // this PATH (the sandbox gives the installer none; claude runs with the test process's PATH).
+        var shim = box.HomeFile(".dotnet", "tools", "mcp-memory");
+        box.WriteFile(shim, $"#!/bin/sh\nexec '{box.ServerExecutable}' \"$@\"\n");
+        File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        box.ProcessPath = shim;
+
+        box.Install("--client", "claude-code", "--scope", "user").ExitCode.Should().Be(0);
+
+        var listed = RealClients.Run(box, Claude, box.Project, "mcp", "list");
+        var line = listed.LineFor("mcp-memory:");
+        line.Should().StartWith($"mcp-memory: {shim} serve - ", listed.ToString());
+        AssertHealthChecked(line!);
+    }
+
+    [Fact]
     public void Claude_mcp_list_shows_a_project_install_pending_until_the_folder_is_trusted_then_enabled()
     {
         using var box = new InstallSandbox();
