@@ -74,7 +74,7 @@ public sealed class InstallCommandTests
         result.ExitCode.Should().Be(0, result.ToString());
         JsonNode.Parse(File.ReadAllText(settings))!["enabledMcpjsonServers"]!.AsArray().Select(n => n!.GetValue<string>())
             .Should().Equal("theirs", "mcp-memory");
-        result.Output.Should().Contain("Still up to you:").And.Contain("run `claude` in " + box.Project + " once and accept the trust dialog");
+        result.Output.Should().Contain("Still up to you:").And.Contain("run `claude` in " + box.Project + " once, answer \"Yes, I trust this folder\"");
 
         box.Uninstall("--client", "claude-code").ExitCode.Should().Be(0);
         File.ReadAllText(settings).Should().Be(original);
@@ -91,7 +91,7 @@ public sealed class InstallCommandTests
 
         var result = box.Install("--client", "claude-code", "--command", "mcp-memory");
 
-        result.Output.Should().NotContain("trust dialog");
+        result.Output.Should().NotContain("Yes, I trust this folder");
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class RealClientTests
         using var box = new InstallSandbox();
         var install = box.Install("--client", "claude-code", "--command", box.ServerExecutable);
         install.ExitCode.Should().Be(0);
-        install.Output.Should().Contain("accept the trust dialog");
+        install.Output.Should().Contain("answer \"Yes, I trust this folder\"");
 
         var untrusted = RealClients.Run(box, Claude, box.Project, "mcp", "list");
         untrusted.LineFor("mcp-memory:").Should().Contain("Pending approval", untrusted.ToString());
@@ -76,6 +76,23 @@ public sealed class RealClientTests
 
         box.Uninstall("--client", "claude-code").ExitCode.Should().Be(0);
         RealClients.Run(box, Claude, box.Project, "mcp", "list").LineFor("mcp-memory").Should().BeNull();
+    }
+
+    [Fact]
+    public void The_readmes_quote_what_claude_mcp_list_prints_until_the_folder_is_trusted_and_the_step_that_ends_it()
+    {
+        using var box = new InstallSandbox();
+        // As a newcomer with the tool on PATH would have it: the portable name.
+        box.Install("--client", "claude-code", "--command", "mcp-memory").ExitCode.Should().Be(0);
+
+        var listed = RealClients.Run(box, Claude, box.Project, "mcp", "list");
+        var line = listed.LineFor("mcp-memory:");
+        line.Should().Contain("Pending approval", listed.ToString());
+
+        // "Yes, I trust this folder" is the confirm label of the pinned claude's folder trust dialog.
+        foreach (var readme in new[] { "README.md", Path.Combine("src", "McpMemory", "Install", "README.md") })
+            File.ReadAllText(Path.Combine(RealClients.RepoRoot, readme)).Should()
+                .Contain(line, readme).And.Contain("\"Yes, I trust this folder\"", readme);
     }
 
     [Fact]
