@@ -79,7 +79,7 @@ public sealed class Installer(InstallPaths paths)
     private static void NoteLayoutLoss(string path, JsonConfig json, List<string> notes)
     {
         if (json.HadComments) notes.Add($"{path} has comments; rewriting it drops them (the backup keeps them).");
-        else if (!json.KeepsLayout) notes.Add($"{path} mixes layouts; it is rewritten as {json.Layout} JSON (the backup keeps the original).");
+        else if (!json.KeepsLayout) notes.Add($"{path}: its layout cannot be kept exactly (mixed indentation?); it is rewritten as {json.Layout} JSON (the backup keeps the original).");
     }
 
     /// <summary>Removes our entry; deletes the file when nothing else is left in it.</summary>

@@ -61,7 +61,7 @@ public sealed class LayoutRoundTripTests
         var result = box.Install("--client", "cursor", "--command", "mcp-memory", "--no-instructions");
 
         result.ExitCode.Should().Be(0, result.ToString());
-        result.Output.Should().Contain($"{config} mixes layouts; it is rewritten as 2-space JSON (the backup keeps the original).");
+        result.Output.Should().Contain($"{config}: its layout cannot be kept exactly (mixed indentation?); it is rewritten as 2-space JSON (the backup keeps the original).");
         File.ReadAllText(config).Should().StartWith("{\n  \"theme\": \"dark\",\n  \"font\": 12,\n  \"mcpServers\": {");
     }
 
