@@ -16,8 +16,9 @@ public static class ApprovalGates
         var trusted = state?["projects"]?[paths.ProjectRoot]?["hasTrustDialogAccepted"] is JsonValue v
             && v.TryGetValue<bool>(out var accepted) && accepted;
         if (!trusted)
-            yield return $".mcp.json servers start only in a trusted folder: run `claude` in {paths.ProjectRoot} once " +
-                         "and accept the trust dialog. mcp-memory is already enabled in .claude/settings.local.json, so nothing else asks.";
+            yield return $".mcp.json servers start only in a trusted folder, so until then `claude mcp list` shows mcp-memory as " +
+                         $"\"Pending approval\": run `claude` in {paths.ProjectRoot} once, answer \"Yes, I trust this folder\" to its " +
+                         "safety check, and quit (/exit). mcp-memory is already enabled in .claude/settings.local.json, so nothing else asks.";
     }
 
     public static IEnumerable<string> Codex(InstallPaths paths, InstallScope scope, ChangeSet files)

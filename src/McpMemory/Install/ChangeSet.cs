@@ -5,7 +5,8 @@ namespace McpMemory.Install;
 /// <summary>
 /// The pending edits of one install/uninstall run, keyed by file. Every edit is computed in
 /// memory first, so a malformed file anywhere stops the run before anything is written.
-/// Applying writes atomically (temp file + rename) and backs up each existing file it changes.
+/// Applying writes atomically (temp file + rename) and backs up each existing file it changes
+/// into one folder per run outside the project (so backups never land in the user's repository).
 /// </summary>
 public sealed class ChangeSet
 {
@@ -52,8 +53,10 @@ public sealed class ChangeSet
     public IReadOnlyList<(string Path, FileOutcome Outcome, IReadOnlyList<string> Reasons)> Summary() =>
         Listed.Select(f => (f.Path, OutcomeOf(f), (IReadOnlyList<string>)f.Reasons)).ToList();
 
-    public void PrintDryRun(TextWriter output)
+    public void PrintDryRun(TextWriter output, DateTime utcNow, string backupRoot)
     {
+        if (Listed.Any(f => OutcomeOf(f) == FileOutcome.Updated))
+            output.WriteLine($"Backups would go to {BackupFolder(backupRoot, utcNow)}");
         foreach (var file in Listed)
         {
             var outcome = OutcomeOf(file);
@@ -64,15 +67,20 @@ public sealed class ChangeSet
         }
     }
 
+    /// <param name="backupRoot">This run's backups go into a new &lt;backupRoot&gt;/&lt;UTC stamp&gt; folder.</param>
     /// <param name="pruneBelow">Folders emptied by a deletion are removed up to, not including, these.</param>
-    public void Apply(TextWriter output, DateTime utcNow, IReadOnlyCollection<string> pruneBelow)
+    public void Apply(TextWriter output, DateTime utcNow, string backupRoot, IReadOnlyCollection<string> pruneBelow)
     {
+        string? backupFolder = null;
         foreach (var file in Listed)
         {
             var outcome = OutcomeOf(file);
             string? backup = null;
-            if (outcome != FileOutcome.Unchanged && file.Original is not null && outcome != FileOutcome.Deleted)
-                backup = Backup(file.Path, utcNow);
+            if (outcome == FileOutcome.Updated)
+            {
+                backupFolder ??= BackupFolder(backupRoot, utcNow);
+                backup = Backup(file.Path, backupFolder);
+            }
             switch (outcome)
             {
                 case FileOutcome.Created:
@@ -87,6 +95,7 @@ public sealed class ChangeSet
             if (backup is not null) output.WriteLine($"  backup:   {backup}");
             if (outcome == FileOutcome.Deleted) PruneEmptyFolders(Path.GetDirectoryName(file.Path), pruneBelow, output);
         }
+        if (backupFolder is not null) output.WriteLine($"Backups of the files as they were before this run: {backupFolder}");
     }
 
     /// <summary>
@@ -150,12 +159,26 @@ public sealed class ChangeSet
 
     private static string Because(FileState f) => f.Reasons.Count == 0 ? "" : $"  ({string.Join("; ", f.Reasons)})";
 
-    /// <summary>Copies the file to &lt;file&gt;.bak-&lt;UTC timestamp&gt; (a counter avoids collisions within a second).</summary>
-    private static string Backup(string path, DateTime utcNow)
+    /// <summary>&lt;root&gt;/&lt;UTC timestamp&gt;, not yet used (a counter avoids collisions within a second).</summary>
+    private static string BackupFolder(string backupRoot, DateTime utcNow)
     {
         var stamp = utcNow.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        var backup = $"{path}.bak-{stamp}";
-        for (var n = 2; File.Exists(backup); n++) backup = $"{path}.bak-{stamp}-{n}";
+        var folder = Path.Combine(backupRoot, stamp);
+        for (var n = 2; Directory.Exists(folder); n++) folder = Path.Combine(backupRoot, $"{stamp}-{n}");
+        return folder;
+    }
+
+    /// <summary>
+    /// Copies the file into the run's backup folder under its full path (/home/me/repo/CLAUDE.md
+    /// becomes &lt;folder&gt;/home/me/repo/CLAUDE.md, C:\x\a.json becomes &lt;folder&gt;\C\x\a.json),
+    /// so same-named files of different projects never collide.
+    /// </summary>
+    private static string Backup(string path, string backupFolder)
+    {
+        var root = Path.GetPathRoot(path) ?? "";
+        var drive = root.Trim(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Replace(":", "", StringComparison.Ordinal);
+        var backup = Path.Combine(backupFolder, drive, path[root.Length..]);
+        Directory.CreateDirectory(Path.GetDirectoryName(backup)!);
         File.Copy(path, backup); // File.Copy keeps the Unix mode, so a private config stays private.
         return backup;
     }

@@ -20,7 +20,8 @@ public static class InstallCommands
             install ? "install" : "uninstall",
             install
                 ? "Register the mcp-memory server with agent clients and add the memory instructions to their instruction files. " +
-                  "Merges into existing configs, backs up every file it changes, and changes nothing when run twice. " +
+                  "Merges into existing configs, keeps each file's layout, backs up every file it changes (under <data folder>/backups/install, " +
+                  "next to the default database), and changes nothing when run twice. " +
                   "It never marks a folder as trusted for you: it prints the trust or approval steps each client still needs."
                 : "Remove exactly what `install` added (the server entry, Claude Code's enable-list entry, the instruction block); files that held only that are deleted.");
 
@@ -66,7 +67,7 @@ public static class InstallCommands
         {
             commandOverride = new Option<string?>("--command")
             {
-                Description = "The program clients start instead of the detected one (default: `mcp-memory` when the tool is installed, else this executable).",
+                Description = "The program clients start instead of the detected one (default: `mcp-memory` when it is on PATH, else the absolute path of this executable or of the installed tool).",
                 HelpName = "path",
             };
             args = new Option<string[]>("--arg")
@@ -97,6 +98,7 @@ public static class InstallCommands
             {
                 var paths = InstallPaths.Resolve(host, parse.GetValue(projectDir));
                 var clients = SelectClients(parse.GetValue(client) ?? [], install, paths, host.Out);
+                var launchNotes = new List<string>();
                 var launch = install
                     ? ServerLaunchResolver.Resolve(
                         new ServerLaunchOptions(
@@ -105,7 +107,8 @@ public static class InstallCommands
                             parse.GetValue(db!),
                             parse.GetValue(ns!)),
                         host,
-                        typeof(InstallCommands).Assembly.Location is { Length: > 0 } location ? location : null)
+                        typeof(InstallCommands).Assembly.Location is { Length: > 0 } location ? location : null,
+                        launchNotes)
                     : null;
                 var requestedScope = parse.GetValue(scope) switch
                 {
@@ -115,7 +118,7 @@ public static class InstallCommands
                 };
                 var plan = new Installer(paths).Plan(new InstallRequest(
                     action, clients, requestedScope, !parse.GetValue(noInstructions), launch));
-                Report(host, plan, launch, paths, parse.GetValue(dryRun));
+                Report(host, plan, launch, launchNotes, paths, parse.GetValue(dryRun));
                 return 0;
             }
             catch (InstallException e)
@@ -156,20 +159,21 @@ public static class InstallCommands
         return selected.Distinct().ToList();
     }
 
-    private static void Report(InstallHost host, InstallPlan plan, ServerLaunch? launch, InstallPaths paths, bool dryRun)
+    private static void Report(InstallHost host, InstallPlan plan, ServerLaunch? launch, IReadOnlyList<string> launchNotes, InstallPaths paths, bool dryRun)
     {
         var output = host.Out;
         if (launch is not null) output.WriteLine($"Server command: {launch}");
+        foreach (var note in launchNotes) output.WriteLine($"Warning: {note}");
         output.WriteLine($"Project root:   {paths.ProjectRoot}");
         foreach (var note in plan.Notes) output.WriteLine(note);
         if (dryRun)
         {
             output.WriteLine("Dry run: nothing is written.");
-            plan.Files.PrintDryRun(output);
+            plan.Files.PrintDryRun(output, host.UtcNow(), paths.BackupRoot);
         }
         else
         {
-            plan.Files.Apply(output, host.UtcNow(), [paths.ProjectRoot, paths.Home, paths.UserConfig, paths.AppData, paths.ClaudeConfigDir, paths.CodexHome, paths.GeminiDir]);
+            plan.Files.Apply(output, host.UtcNow(), paths.BackupRoot, [paths.ProjectRoot, paths.Home, paths.UserConfig, paths.AppData, paths.ClaudeConfigDir, paths.CodexHome, paths.GeminiDir]);
         }
         if (plan.Files.Summary().All(f => f.Outcome == FileOutcome.Unchanged))
             output.WriteLine(launch is not null

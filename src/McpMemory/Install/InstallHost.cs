@@ -20,9 +20,6 @@ public sealed class InstallHost
     /// <summary>The running executable; null when unknown. Used to register this very binary.</summary>
     public string? ProcessPath { get; init; }
 
-    /// <summary>Finds an executable by name on PATH; null when absent.</summary>
-    public Func<string, string?>? FindOnPath { get; init; }
-
     public static InstallHost FromCurrentProcess() => new()
     {
         GetEnvironmentVariable = Environment.GetEnvironmentVariable,
@@ -31,9 +28,14 @@ public sealed class InstallHost
         Out = Console.Out,
         Error = Console.Error,
         ProcessPath = Environment.ProcessPath,
-        FindOnPath = name => PathLookup.Find(name, Environment.GetEnvironmentVariable("PATH"),
-            OperatingSystem.IsWindows() ? Environment.GetEnvironmentVariable("PATHEXT") : null),
     };
+
+    /// <summary>Where an executable of that name is on this host's PATH; null when it is not there.</summary>
+    public string? FindOnPath(string name) =>
+        PathLookup.Find(name, Env("PATH"), Os == HostOs.Windows ? Env("PATHEXT") ?? ".COM;.EXE;.BAT;.CMD" : null);
+
+    /// <summary>The user's home folder: USERPROFILE (then HOME) on Windows, HOME elsewhere.</summary>
+    internal string? HomeFolder => Os == HostOs.Windows ? Env("USERPROFILE") ?? Env("HOME") : Env("HOME");
 
     internal string? Env(string name)
     {
@@ -56,9 +58,14 @@ public static class PathLookup
             foreach (var ext in extensions)
             {
                 var candidate = Path.Combine(dir, name + ext);
-                if (File.Exists(candidate)) return candidate;
+                if (File.Exists(candidate) && IsExecutable(candidate)) return candidate;
             }
         }
         return null;
     }
+
+    /// <summary>A shell skips files without an execute bit; so must we.</summary>
+    private static bool IsExecutable(string file) =>
+        OperatingSystem.IsWindows()
+        || (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 }

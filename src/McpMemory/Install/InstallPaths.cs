@@ -28,11 +28,15 @@ public sealed class InstallPaths
     /// <summary>Gemini CLI's folder: $GEMINI_CLI_HOME/.gemini, else ~/.gemini.</summary>
     public required string GeminiDir { get; init; }
 
+    /// <summary>mcp-memory's own data folder: the folder of $MCP_MEMORY_DB, else the default database's folder.</summary>
+    public required string DataFolder { get; init; }
+
+    /// <summary>Where install and uninstall keep copies of the files they change, one folder per run.</summary>
+    public string BackupRoot => Path.Combine(DataFolder, "backups", "install");
+
     public static InstallPaths Resolve(InstallHost host, string? projectDirOption)
     {
-        var home = host.Os == HostOs.Windows
-            ? host.Env("USERPROFILE") ?? host.Env("HOME")
-            : host.Env("HOME");
+        var home = host.HomeFolder;
         home ??= Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (string.IsNullOrEmpty(home))
             throw new InstallException("Cannot find your home folder: set HOME (USERPROFILE on Windows).");
@@ -55,7 +59,25 @@ public sealed class InstallPaths
             ClaudeStateFile = Path.Combine(claudeConfigDir ?? home, ".claude.json"),
             CodexHome = host.Env("CODEX_HOME") ?? Path.Combine(home, ".codex"),
             GeminiDir = Path.Combine(host.Env("GEMINI_CLI_HOME") ?? home, ".gemini"),
+            DataFolder = ResolveDataFolder(host, home),
         };
+    }
+
+    /// <summary>
+    /// The folder Settings.DefaultDatabasePath uses (Environment.GetFolderPath(LocalApplicationData)
+    /// + mcp-memory), computed from the host's environment so tests can point it elsewhere.
+    /// </summary>
+    private static string ResolveDataFolder(InstallHost host, string home)
+    {
+        if (host.Env(Settings.DbVariable) is { } db)
+            return Path.GetDirectoryName(Path.GetFullPath(db, host.CurrentDirectory))!;
+        var localData = host.Os switch
+        {
+            HostOs.Windows => host.Env("LOCALAPPDATA") ?? Path.Combine(home, "AppData", "Local"),
+            HostOs.MacOS => Path.Combine(home, "Library", "Application Support"),
+            _ => host.Env("XDG_DATA_HOME") is { } xdg && Path.IsPathRooted(xdg) ? xdg : Path.Combine(home, ".local", "share"),
+        };
+        return Path.Combine(localData, "mcp-memory");
     }
 
     /// <summary>--project-dir if given, else the enclosing git root, else the current folder.</summary>

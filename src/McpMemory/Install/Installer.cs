@@ -34,10 +34,10 @@ public sealed class Installer(InstallPaths paths)
 
             var config = client.ConfigFile(paths, scope);
             if (install) Register(client, config, request.Launch!, files, notes);
-            else Unregister(client, config, files);
+            else Unregister(client, config, files, notes);
 
             if (scope == InstallScope.Project && client.ProjectApproval is { } approval)
-                EditApprovalList(approval, install, files);
+                EditApprovalList(approval, install, files, notes);
 
             if (request.Instructions && client.Instructions(paths, scope) is { } target)
             {
@@ -71,12 +71,19 @@ public sealed class Installer(InstallPaths paths)
         }
         var json = JsonConfig.Parse(path, text, allowComments: client.Format == ConfigFormat.JsonWithComments);
         if (!json.SetEntry(client.ServersKey, Clients.ServerName, client.JsonEntry(launch))) return;
-        if (json.HadComments) notes.Add($"{path} has comments; rewriting it drops them (the backup keeps them).");
+        NoteLayoutLoss(path, json, notes);
         files.Write(path, json.Render(), reason);
     }
 
+    /// <summary>Says so when a rewrite cannot keep the file exactly as it was laid out.</summary>
+    private static void NoteLayoutLoss(string path, JsonConfig json, List<string> notes)
+    {
+        if (json.HadComments) notes.Add($"{path} has comments; rewriting it drops them (the backup keeps them).");
+        else if (!json.KeepsLayout) notes.Add($"{path}: its layout cannot be kept exactly (mixed indentation?); it is rewritten as {json.Layout} JSON (the backup keeps the original).");
+    }
+
     /// <summary>Removes our entry; deletes the file when nothing else is left in it.</summary>
-    private static void Unregister(ClientDescriptor client, string path, ChangeSet files)
+    private static void Unregister(ClientDescriptor client, string path, ChangeSet files, List<string> notes)
     {
         var text = files.Read(path)?.Text;
         if (text is null) return;
@@ -88,19 +95,27 @@ public sealed class Installer(InstallPaths paths)
             return;
         }
         var json = JsonConfig.Parse(path, text, allowComments: client.Format == ConfigFormat.JsonWithComments);
-        if (json.RemoveEntry(client.ServersKey, Clients.ServerName)) files.Write(path, json.IsEmpty ? null : json.Render(), reason);
+        if (!json.RemoveEntry(client.ServersKey, Clients.ServerName)) return;
+        if (!json.IsEmpty) NoteLayoutLoss(path, json, notes);
+        files.Write(path, json.IsEmpty ? null : json.Render(), reason);
     }
 
-    private void EditApprovalList(ApprovalList approval, bool install, ChangeSet files)
+    private void EditApprovalList(ApprovalList approval, bool install, ChangeSet files, List<string> notes)
     {
         var path = approval.File(paths);
         var text = files.Read(path)?.Text;
         if (!install && text is null) return;
         var json = JsonConfig.Parse(path, text, allowComments: false);
         if (install && json.AddToList(approval.Key, Clients.ServerName))
+        {
+            NoteLayoutLoss(path, json, notes);
             files.Write(path, json.Render(), approval.Why);
+        }
         else if (!install && json.RemoveFromList(approval.Key, Clients.ServerName))
+        {
+            if (!json.IsEmpty) NoteLayoutLoss(path, json, notes);
             files.Write(path, json.IsEmpty ? null : json.Render(), $"undo: {approval.Why}");
+        }
     }
 
     private static void InjectInstructions(InstructionTarget target, ChangeSet files)

@@ -23,10 +23,11 @@ public static class InstructionBlock
         }
         else
         {
-            if (lines.Count > 0 && !string.IsNullOrWhiteSpace(lines[^1])) lines.Add("");
+            // Always one blank line, even after a blank one: uninstall takes exactly one away again.
+            if (lines.Count > 0) lines.Add("");
             lines.AddRange(block);
         }
-        return Join(lines, newLine);
+        return Join(lines, newLine, EndsWithNewLine(text));
     }
 
     /// <summary>The file's text without the block; null when nothing but whitespace would be left.</summary>
@@ -36,7 +37,7 @@ public static class InstructionBlock
         if (FindBlock(path, lines) is not var (begin, end)) return text;
         lines.RemoveRange(begin, end - begin + 1);
         TextLines.DropSeparatorAt(lines, begin);
-        return lines.All(string.IsNullOrWhiteSpace) ? null : Join(lines, TextFile.NewLineOf(text));
+        return lines.All(string.IsNullOrWhiteSpace) ? null : Join(lines, TextFile.NewLineOf(text), EndsWithNewLine(text));
     }
 
     public static bool Contains(string path, string? text) => FindBlock(path, SplitLines(text)) is not null;
@@ -65,5 +66,9 @@ public static class InstructionBlock
         return lines;
     }
 
-    private static string Join(List<string> lines, string newLine) => string.Join(newLine, lines) + newLine;
+    /// <summary>A file without a final newline stays without one; a new file gets one.</summary>
+    private static bool EndsWithNewLine(string? text) => string.IsNullOrEmpty(text) || text.EndsWith('\n');
+
+    private static string Join(List<string> lines, string newLine, bool finalNewLine) =>
+        string.Join(newLine, lines) + (finalNewLine ? newLine : "");
 }

@@ -6,8 +6,10 @@ namespace McpMemory.Install;
 
 /// <summary>
 /// A client's JSON config file, edited as a tree: our keys are set or removed, everything else
-/// is carried over. Rendering keeps the file's indentation and line endings as far as
-/// System.Text.Json can; a file that does not parse is refused, never overwritten.
+/// is carried over. Rendering keeps the file's layout: compact or indented (spaces or tabs, and
+/// how many), its line endings and whether it ends with a newline, so a file in one consistent
+/// style comes back byte for byte once our entry is gone. A file that does not parse is refused,
+/// never overwritten.
 /// </summary>
 public sealed class JsonConfig
 {
@@ -16,11 +18,21 @@ public sealed class JsonConfig
     private readonly int _indentSize;
     private readonly char _indentChar;
     private readonly bool _endsWithNewLine;
+    private readonly bool _compact;
 
     public JsonObject Root { get; }
 
     /// <summary>True when the file had comments, which a rewrite drops (the backup keeps them).</summary>
     public bool HadComments { get; }
+
+    /// <summary>
+    /// False when rendering the file unchanged would not give back its exact text (mixed
+    /// indentation, spaces after colons in a one-line file, ...): a rewrite then normalises it.
+    /// </summary>
+    public bool KeepsLayout { get; }
+
+    /// <summary>How a rewrite lays the file out, for messages: "compact", "2-space", "tab".</summary>
+    public string Layout => _compact ? "compact" : _indentChar == '\t' ? "tab" : $"{_indentSize}-space";
 
     private JsonConfig(string path, JsonObject root, bool hadComments, string? text)
     {
@@ -29,7 +41,10 @@ public sealed class JsonConfig
         HadComments = hadComments;
         _newLine = TextFile.NewLineOf(text);
         (_indentChar, _indentSize) = DetectIndent(text);
-        _endsWithNewLine = string.IsNullOrEmpty(text) || text.EndsWith('\n');
+        _endsWithNewLine = string.IsNullOrWhiteSpace(text) || text.EndsWith('\n');
+        // One line holding members: written compact (`{"a":1}`). An empty `{}` gets the indented default.
+        _compact = root.Count > 0 && text is not null && !text.TrimEnd().Contains('\n');
+        KeepsLayout = string.IsNullOrWhiteSpace(text) || Render() == text;
     }
 
     /// <param name="text">The file's content; null or blank starts an empty object.</param>
@@ -119,7 +134,7 @@ public sealed class JsonConfig
     {
         var options = new JsonSerializerOptions
         {
-            WriteIndented = true,
+            WriteIndented = !_compact,
             IndentCharacter = _indentChar,
             IndentSize = _indentSize,
             NewLine = _newLine,

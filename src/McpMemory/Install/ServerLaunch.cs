@@ -18,14 +18,16 @@ public sealed record ServerLaunchOptions(
 
 /// <summary>
 /// Decides which command to register. Prefers the bare tool name (portable: a committed
-/// .mcp.json works on every machine that installed the tool); falls back to this executable's
-/// absolute path so a build run from source still registers something that starts.
+/// .mcp.json works on every machine that installed the tool), but only when it is on PATH:
+/// after `dotnet tool install -g` without ~/.dotnet/tools on PATH a bare name would not start,
+/// so the launcher's absolute path is registered instead, and the user is told why.
 /// </summary>
 public static class ServerLaunchResolver
 {
     private static readonly string[] WindowsScriptExtensions = [".cmd", ".bat"];
 
-    public static ServerLaunch Resolve(ServerLaunchOptions options, InstallHost host, string? entryAssemblyPath)
+    /// <param name="notes">Receives plain warnings about the choice (a command not on PATH).</param>
+    public static ServerLaunch Resolve(ServerLaunchOptions options, InstallHost host, string? entryAssemblyPath, ICollection<string>? notes = null)
     {
         string command;
         List<string> args;
@@ -33,10 +35,13 @@ public static class ServerLaunchResolver
         {
             command = options.Command;
             args = options.Args?.ToList() ?? [ServerLaunch.ServeVerb];
+            if (!command.Contains('/') && !command.Contains('\\') && host.FindOnPath(command) is null)
+                notes?.Add($"`{command}` is not on PATH here, so a client may fail to start it (\"not found\"); " +
+                           "pass its absolute path with --command if it does.");
         }
         else
         {
-            (command, args) = DefaultLaunch(host, entryAssemblyPath);
+            (command, args) = DefaultLaunch(host, entryAssemblyPath, notes);
             if (options.Args is not null) args = [.. options.Args];
         }
 
@@ -49,33 +54,34 @@ public static class ServerLaunchResolver
         return new ServerLaunch(command, args);
     }
 
-    private static (string Command, List<string> Args) DefaultLaunch(InstallHost host, string? entryAssemblyPath)
+    private static (string Command, List<string> Args) DefaultLaunch(InstallHost host, string? entryAssemblyPath, ICollection<string>? notes)
     {
+        if (host.FindOnPath(ServerLaunch.ToolCommand) is not null)
+            return (ServerLaunch.ToolCommand, [ServerLaunch.ServeVerb]);
+
         var processPath = host.ProcessPath;
         var processName = processPath is null ? null : Path.GetFileNameWithoutExtension(processPath);
-
-        if (string.Equals(processName, ServerLaunch.ToolCommand, StringComparison.OrdinalIgnoreCase)
-            && IsDotnetToolShim(processPath!))
-            return (ServerLaunch.ToolCommand, [ServerLaunch.ServeVerb]);
-        if (host.FindOnPath?.Invoke(ServerLaunch.ToolCommand) is not null)
-            return (ServerLaunch.ToolCommand, [ServerLaunch.ServeVerb]);
-
+        string launcher;
         if (string.Equals(processName, "dotnet", StringComparison.OrdinalIgnoreCase))
         {
-            if (entryAssemblyPath is null)
-                throw new InstallException("Cannot tell which mcp-memory.dll is running; pass --command.");
-            return ("dotnet", [Path.GetFullPath(entryAssemblyPath), ServerLaunch.ServeVerb]);
+            // `dotnet mcp-memory.dll ...`: the installed tool's shim if there is one, else this very dll.
+            if (ToolShim(host) is { } shim && File.Exists(shim)) launcher = shim;
+            else if (entryAssemblyPath is null) throw new InstallException("Cannot tell which mcp-memory.dll is running; pass --command.");
+            else return ("dotnet", [Path.GetFullPath(entryAssemblyPath), ServerLaunch.ServeVerb]);
         }
-        if (processPath is null)
+        else if (processPath is null)
             throw new InstallException("Cannot tell where mcp-memory is installed; pass --command.");
-        return (Path.GetFullPath(processPath), [ServerLaunch.ServeVerb]);
+        else
+            launcher = Path.GetFullPath(processPath);
+
+        notes?.Add($"`{ServerLaunch.ToolCommand}` is not on PATH here, so the clients get its absolute path: {launcher}. " +
+                   $"To register the portable name instead, add {Path.GetDirectoryName(launcher)} to PATH and run install again.");
+        return (launcher, [ServerLaunch.ServeVerb]);
     }
 
-    /// <summary>`dotnet tool install -g` puts the shim in .dotnet/tools, a folder it also adds to PATH.</summary>
-    private static bool IsDotnetToolShim(string processPath)
-    {
-        var tools = Path.GetDirectoryName(Path.GetFullPath(processPath));
-        return string.Equals(Path.GetFileName(tools), "tools", StringComparison.OrdinalIgnoreCase)
-            && string.Equals(Path.GetFileName(Path.GetDirectoryName(tools)), ".dotnet", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>Where `dotnet tool install -g` puts the tool's launcher: $DOTNET_CLI_HOME or HOME, then .dotnet/tools.</summary>
+    private static string? ToolShim(InstallHost host) =>
+        (host.Env("DOTNET_CLI_HOME") ?? host.HomeFolder) is { } home
+            ? Path.Combine(home, ".dotnet", "tools", host.Os == HostOs.Windows ? ServerLaunch.ToolCommand + ".exe" : ServerLaunch.ToolCommand)
+            : null;
 }

@@ -25,6 +25,7 @@ public sealed partial class TomlConfig
     private readonly string _path;
     private readonly List<string> _lines;
     private readonly string _newLine;
+    private readonly bool _endsWithNewLine;
     private readonly List<Header> _headers;
     private readonly List<Entry> _entries;
 
@@ -32,6 +33,7 @@ public sealed partial class TomlConfig
     {
         _path = path;
         _newLine = TextFile.NewLineOf(text);
+        _endsWithNewLine = text.Length == 0 || text.EndsWith('\n');
         _lines = text.Length == 0 ? [] : text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         if (_lines.Count > 0 && _lines[^1].Length == 0) _lines.RemoveAt(_lines.Count - 1); // the final newline
         _headers = headers;
@@ -49,7 +51,8 @@ public sealed partial class TomlConfig
         return new TomlConfig(path, text, scanner.Headers, scanner.Entries);
     }
 
-    public string Render() => _lines.Count == 0 ? "" : string.Join(_newLine, _lines) + _newLine;
+    /// <summary>The file in its own line endings, with a final newline only if it had one (a new file gets one).</summary>
+    public string Render() => _lines.Count == 0 ? "" : string.Join(_newLine, _lines) + (_endsWithNewLine ? _newLine : "");
 
     public bool IsBlank => _lines.All(string.IsNullOrWhiteSpace);
 
@@ -70,7 +73,8 @@ public sealed partial class TomlConfig
         var headerIndex = _headers.FindIndex(h => !h.IsArrayTable && h.Key.SequenceEqual([ServersTable, name]));
         if (headerIndex < 0)
         {
-            if (_lines.Count > 0 && !string.IsNullOrWhiteSpace(_lines[^1])) _lines.Add("");
+            // Always one blank line, even after a blank one: uninstall takes exactly one away again.
+            if (_lines.Count > 0) _lines.Add("");
             _lines.Add($"[{ServersTable}.{RenderKey(name)}]");
             _lines.AddRange(wanted.Select(w => w.Line));
             return true;

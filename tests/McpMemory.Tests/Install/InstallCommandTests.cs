@@ -28,7 +28,8 @@ public sealed class InstallCommandTests
             .And.Contain($"would create {box.ProjectFile(".codex", "config.toml")}")
             .And.Contain("+ [mcp_servers.mcp-memory]")
             .And.Contain($"would create {box.ProjectFile("CLAUDE.md")}")
-            .And.Contain("+ " + InstructionBlock.BeginMarker);
+            .And.Contain("+ " + InstructionBlock.BeginMarker)
+            .And.Contain($"Backups would go to {box.BackupRoot}{Path.DirectorySeparatorChar}2026");
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class InstallCommandTests
         result.ExitCode.Should().Be(0, result.ToString());
         JsonNode.Parse(File.ReadAllText(settings))!["enabledMcpjsonServers"]!.AsArray().Select(n => n!.GetValue<string>())
             .Should().Equal("theirs", "mcp-memory");
-        result.Output.Should().Contain("Still up to you:").And.Contain("run `claude` in " + box.Project + " once and accept the trust dialog");
+        result.Output.Should().Contain("Still up to you:").And.Contain("run `claude` in " + box.Project + " once, answer \"Yes, I trust this folder\"");
 
         box.Uninstall("--client", "claude-code").ExitCode.Should().Be(0);
         File.ReadAllText(settings).Should().Be(original);
@@ -90,7 +91,7 @@ public sealed class InstallCommandTests
 
         var result = box.Install("--client", "claude-code", "--command", "mcp-memory");
 
-        result.Output.Should().NotContain("trust dialog");
+        result.Output.Should().NotContain("Yes, I trust this folder");
     }
 
     [Fact]
@@ -149,7 +150,7 @@ public sealed class InstallCommandTests
     }
 
     [Fact]
-    public void Each_changed_file_gets_one_timestamped_backup_per_changing_run()
+    public void Each_changed_file_gets_one_backup_per_changing_run_in_a_timestamped_folder()
     {
         using var box = new InstallSandbox();
         var config = box.ProjectFile(".cursor", "mcp.json");
@@ -159,9 +160,89 @@ public sealed class InstallCommandTests
         box.Install("--client", "cursor", "--command", "a", "--no-instructions");
         box.Install("--client", "cursor", "--command", "b", "--no-instructions");
 
-        var backups = box.Backups(config).Select(Path.GetFileName).Order().ToList();
-        backups.Should().HaveCount(2).And.AllSatisfy(b => b.Should().MatchRegex(@"^mcp\.json\.bak-\d{8}T\d{6}Z$"));
-        File.ReadAllText(box.Backups(config).Order().First()).Should().Be("{}\n");
+        var backups = box.Backups(config);
+        backups.Should().HaveCount(2).And.AllSatisfy(b =>
+            Path.GetRelativePath(box.BackupRoot, b).Should().MatchRegex(@"^\d{8}T\d{6}Z[/\\]").And.EndWith(Path.Combine("project", ".cursor", "mcp.json")));
+        File.ReadAllText(backups[0]).Should().Be("{}\n");
+    }
+
+    [Fact]
+    public void Backups_go_to_the_data_folder_and_never_into_the_project()
+    {
+        using var box = new InstallSandbox();
+        var claudeMd = box.ProjectFile("CLAUDE.md");
+        var agentsMd = box.ProjectFile("AGENTS.md");
+        box.WriteFile(claudeMd, "# Claude rules\n");
+        box.WriteFile(agentsMd, "# Agent rules\n");
+
+        var install = box.Install("--client", "claude-code,codex", "--command", "mcp-memory");
+        var uninstall = box.Uninstall("--client", "claude-code,codex");
+
+        install.ExitCode.Should().Be(0, install.ToString());
+        uninstall.ExitCode.Should().Be(0, uninstall.ToString());
+        Directory.GetFiles(box.Project).Select(Path.GetFileName).Should().BeEquivalentTo(["CLAUDE.md", "AGENTS.md"], "no .bak files pile up in the repository");
+        var runs = Directory.GetDirectories(box.BackupRoot).Order(StringComparer.Ordinal).ToList();
+        runs.Should().HaveCount(2, "one folder per run that changed existing files");
+        install.Output.Should().Contain($"Backups of the files as they were before this run: {runs[0]}")
+            .And.Contain($"  backup:   {Path.Combine(runs[0], box.Project.TrimStart('/'), "CLAUDE.md")}");
+        uninstall.Output.Should().Contain($"Backups of the files as they were before this run: {runs[1]}");
+        File.ReadAllText(box.Backups(claudeMd)[0]).Should().Be("# Claude rules\n");
+        File.ReadAllText(box.Backups(agentsMd)[0]).Should().Be("# Agent rules\n");
+        File.ReadAllText(box.Backups(claudeMd)[1]).Should().Contain(InstructionBlock.BeginMarker, "uninstall backs up what it changes too");
+    }
+
+    [Theory]
+    [InlineData(HostOs.Linux, null, "home/.local/share/mcp-memory")]
+    [InlineData(HostOs.Linux, "XDG_DATA_HOME", "xdg/mcp-memory")]
+    [InlineData(HostOs.Windows, null, "home/AppData/Local/mcp-memory")]
+    [InlineData(HostOs.Windows, "LOCALAPPDATA", "xdg/mcp-memory")]
+    [InlineData(HostOs.MacOS, null, "home/Library/Application Support/mcp-memory")]
+    public void Without_MCP_MEMORY_DB_backups_go_to_the_default_database_folder(HostOs os, string? variable, string expected)
+    {
+        using var box = new InstallSandbox { Os = os };
+        box.Environment.Remove("MCP_MEMORY_DB");
+        if (variable is not null) box.Environment[variable] = Path.Combine(box.Root, "xdg");
+        box.WriteFile(box.HomeFile(".cursor", "mcp.json"), "{}\n");
+
+        var result = box.Install("--client", "cursor", "--scope", "user", "--command", "mcp-memory");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain($"Backups of the files as they were before this run: {Path.Combine(box.Root, expected, "backups", "install")}{Path.DirectorySeparatorChar}");
+    }
+
+    [Fact]
+    public void The_default_data_folder_is_the_one_the_server_puts_its_database_in()
+    {
+        var paths = InstallPaths.Resolve(InstallHost.FromCurrentProcess(), projectDirOption: null);
+
+        var db = Environment.GetEnvironmentVariable(McpMemory.Settings.DbVariable) is { Length: > 0 } set ? Path.GetFullPath(set) : McpMemory.Settings.DefaultDatabasePath();
+        paths.DataFolder.Should().Be(Path.GetDirectoryName(db));
+    }
+
+    [Fact]
+    public void A_tool_shim_not_on_PATH_is_registered_by_absolute_path_and_the_output_says_so()
+    {
+        using var box = new InstallSandbox();
+        var shim = box.HomeFile(".dotnet", "tools", "mcp-memory");
+        box.WriteFile(shim, "#!/bin/sh\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        box.ProcessPath = shim;
+        box.Environment["PATH"] = Path.Combine(box.Root, "bin"); // a PATH without ~/.dotnet/tools
+
+        var result = box.Install("--client", "cursor", "--no-instructions");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        JsonNode.Parse(File.ReadAllText(box.ProjectFile(".cursor", "mcp.json")))!["mcpServers"]!["mcp-memory"]!["command"]!
+            .GetValue<string>().Should().Be(shim);
+        result.Output.Should().Contain($"Server command: {shim} serve")
+            .And.Contain($"Warning: `mcp-memory` is not on PATH here, so the clients get its absolute path: {shim}.");
+
+        // Once ~/.dotnet/tools is on PATH, the portable name replaces the absolute path.
+        box.Environment["PATH"] = Path.GetDirectoryName(shim)!;
+        var again = box.Install("--client", "cursor", "--no-instructions");
+        again.Output.Should().NotContain("Warning:");
+        JsonNode.Parse(File.ReadAllText(box.ProjectFile(".cursor", "mcp.json")))!["mcpServers"]!["mcp-memory"]!["command"]!
+            .GetValue<string>().Should().Be("mcp-memory");
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public sealed class InstallSandbox : IDisposable
     /// <summary>The registered command: the built tool next to the tests, so real clients can start it.</summary>
     public string ServerExecutable { get; } = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "mcp-memory.exe" : "mcp-memory");
 
+    /// <summary>The executable the installer believes it runs as; the built tool unless a test says otherwise.</summary>
+    public string? ProcessPath { get; set; }
+
     private int _clockTicks;
 
     public InstallSandbox()
@@ -25,11 +28,17 @@ public sealed class InstallSandbox : IDisposable
         Root = Path.Combine(Path.GetTempPath(), "mcpmem-install-" + Guid.NewGuid().ToString("N")[..12]);
         Home = Path.Combine(Root, "home");
         Project = Path.Combine(Root, "project");
+        ProcessPath = ServerExecutable;
         Directory.CreateDirectory(Home);
         Directory.CreateDirectory(Path.Combine(Project, ".git"));
         Environment["HOME"] = Home;
         Environment["USERPROFILE"] = Home;
+        // mcp-memory's data folder (and so the installer's backups) inside the sandbox too.
+        Environment["MCP_MEMORY_DB"] = Path.Combine(DataFolder, "memory.db");
     }
+
+    public string DataFolder => Path.Combine(Root, "data");
+    public string BackupRoot => Path.Combine(DataFolder, "backups", "install");
 
     public string ProjectFile(params string[] parts) => Path.Combine([Project, .. parts]);
     public string HomeFile(params string[] parts) => Path.Combine([Home, .. parts]);
@@ -43,8 +52,7 @@ public sealed class InstallSandbox : IDisposable
         Error = error,
         // Each run gets a later second, as real runs would, so backups get distinct names.
         UtcNow = () => new DateTime(2026, 11, 22, 3, 0, 0, DateTimeKind.Utc).AddSeconds(Interlocked.Increment(ref _clockTicks)),
-        ProcessPath = ServerExecutable,
-        FindOnPath = _ => null,
+        ProcessPath = ProcessPath,
     };
 
     /// <summary>Runs `mcp-memory install|uninstall ...` in-process; --command defaults to the built tool.</summary>
@@ -72,8 +80,12 @@ public sealed class InstallSandbox : IDisposable
         Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
             .ToDictionary(p => Path.GetRelativePath(Root, p), p => Convert.ToBase64String(File.ReadAllBytes(p)));
 
+    /// <summary>The backups of one file: &lt;BackupRoot&gt;/&lt;run stamp&gt;/&lt;its full path&gt;, oldest run first.</summary>
     public string[] Backups(string path) =>
-        Directory.GetFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + ".bak-*");
+        !Directory.Exists(BackupRoot) ? [] :
+        Directory.GetDirectories(BackupRoot).Order(StringComparer.Ordinal)
+            .Select(run => Path.Combine(run, Path.GetFullPath(path).TrimStart(Path.DirectorySeparatorChar)))
+            .Where(File.Exists).ToArray();
 
     public void Dispose()
     {

@@ -36,12 +36,32 @@ public sealed class RealClientTests
     }
 
     [Fact]
+    public void Claude_connects_to_a_tool_installed_outside_PATH()
+    {
+        if (OperatingSystem.IsWindows()) return; // the stand-in launcher below is a shell script
+        using var box = new InstallSandbox();
+        // Stands in for the launcher `dotnet tool install -g` puts in ~/.dotnet/tools, a folder not on
+        // this PATH (the sandbox gives the installer none; claude runs with the test process's PATH).
+        var shim = box.HomeFile(".dotnet", "tools", "mcp-memory");
+        box.WriteFile(shim, $"#!/bin/sh\nexec '{box.ServerExecutable}' \"$@\"\n");
+        File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        box.ProcessPath = shim;
+
+        box.Install("--client", "claude-code", "--scope", "user").ExitCode.Should().Be(0);
+
+        var listed = RealClients.Run(box, Claude, box.Project, "mcp", "list");
+        var line = listed.LineFor("mcp-memory:");
+        line.Should().StartWith($"mcp-memory: {shim} serve - ", listed.ToString());
+        AssertHealthChecked(line!);
+    }
+
+    [Fact]
     public void Claude_mcp_list_shows_a_project_install_pending_until_the_folder_is_trusted_then_enabled()
     {
         using var box = new InstallSandbox();
         var install = box.Install("--client", "claude-code", "--command", box.ServerExecutable);
         install.ExitCode.Should().Be(0);
-        install.Output.Should().Contain("accept the trust dialog");
+        install.Output.Should().Contain("answer \"Yes, I trust this folder\"");
 
         var untrusted = RealClients.Run(box, Claude, box.Project, "mcp", "list");
         untrusted.LineFor("mcp-memory:").Should().Contain("Pending approval", untrusted.ToString());
@@ -56,6 +76,23 @@ public sealed class RealClientTests
 
         box.Uninstall("--client", "claude-code").ExitCode.Should().Be(0);
         RealClients.Run(box, Claude, box.Project, "mcp", "list").LineFor("mcp-memory").Should().BeNull();
+    }
+
+    [Fact]
+    public void The_readmes_quote_what_claude_mcp_list_prints_until_the_folder_is_trusted_and_the_step_that_ends_it()
+    {
+        using var box = new InstallSandbox();
+        // As a newcomer with the tool on PATH would have it: the portable name.
+        box.Install("--client", "claude-code", "--command", "mcp-memory").ExitCode.Should().Be(0);
+
+        var listed = RealClients.Run(box, Claude, box.Project, "mcp", "list");
+        var line = listed.LineFor("mcp-memory:");
+        line.Should().Contain("Pending approval", listed.ToString());
+
+        // "Yes, I trust this folder" is the confirm label of the pinned claude's folder trust dialog.
+        foreach (var readme in new[] { "README.md", Path.Combine("src", "McpMemory", "Install", "README.md") })
+            File.ReadAllText(Path.Combine(RealClients.RepoRoot, readme)).Should()
+                .Contain(line, readme).And.Contain("\"Yes, I trust this folder\"", readme);
     }
 
     [Fact]
