@@ -15,7 +15,12 @@ public static class StdioMcpClient
             Command = "dotnet",
             Arguments = ns is null ? [ToolProcess.Dll, "--db", db] : [ToolProcess.Dll, "--db", db, "--namespace", ns],
             ShutdownTimeout = TimeSpan.FromSeconds(10),
-        }), cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        }),
+        // The client probes with server/discover (protocol 2026-07-28) and, after 5 s by default, falls back to
+        // initialize. On a loaded machine the server can answer the probe after that: it then speaks 2026-07-28 and
+        // refuses the late initialize. Waiting for the probe's answer (bounded by the 60 s connect budget) avoids the race.
+        new McpClientOptions { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan },
+        cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
 
     /// <summary>Calls a tool that must succeed and returns its structured result.</summary>
     public static async Task<JsonElement> CallAsync(McpClient client, string tool, Dictionary<string, object?> args)
