@@ -63,6 +63,7 @@ public static class StdioServer
                 o.ServerInfo = new() { Name = "mcp-memory", Version = typeof(StdioServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
                 o.ServerInstructions = ServerInstructions;
             })
+            .WithMessageFilters(filters => filters.AddIncomingFilter(RequestParamsErrors.Filter))
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArgumentErrors.Filter))
             .WithTools<MemoryTools>(ToolCall.Json)
             .WithTools<StateTools>(ToolCall.Json);

@@ -136,6 +136,64 @@ public class HttpProtocolTests
     }
 
     [Fact]
+    public async Task A_message_the_sdk_cannot_take_gets_one_json_rpc_error_naming_the_problem()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("m.db");
+        await using var server = await HttpServerProcess.StartAsync(db);
+        using var client = server.Client();
+        var session = await OpenSessionAsync(client);
+
+        // The id sent, and the id the answer must carry: the exact token while it is a finite number, else null.
+        foreach (var (sent, answered) in new[] { ("1.5", "1.5"), ("1e20", "1e20"), ("1e400", "null"), ("12345678901234567890123", "12345678901234567890123") })
+        {
+            using var response = await client.SendAsync(Post($"{{\"jsonrpc\":\"2.0\",\"id\":{sent},\"method\":\"ping\"}}", session));
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest, sent);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            body.GetProperty("id").GetRawText().Should().Be(answered, sent);
+            body.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32600, sent);
+            body.GetProperty("error").GetProperty("message").GetString().Should()
+                .Be($"Invalid Request: id must be a string or an integer from -2^63 to 2^63-1 (got {sent})");
+        }
+
+        using (var arrayArguments = await client.SendAsync(Post("""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"store_memory","arguments":[1,2]}}""", session)))
+        {
+            arrayArguments.StatusCode.Should().Be(HttpStatusCode.OK);
+            var answer = await ReadEventAsync(arrayArguments);
+            answer.GetProperty("id").GetInt32().Should().Be(5);
+            answer.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32602);
+            answer.GetProperty("error").GetProperty("message").GetString().Should().Be("Invalid params: arguments: must be an object (got [1,2])");
+        }
+
+        var notUtf8 = System.Text.Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"store_memory","arguments":{"content":"a?b"}}}""");
+        notUtf8[Array.IndexOf(notUtf8, (byte)'?')] = 0xFF;
+        using (var response = await client.SendAsync(Post(notUtf8, session)))
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            body.GetProperty("id").GetInt32().Should().Be(6);
+            body.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32602);
+            body.GetProperty("error").GetProperty("message").GetString().Should()
+                .Be("Invalid params: the string at $.params.arguments.content is not valid UTF-8 (byte 0xFF)");
+        }
+        McpMemory.Tests.Reliability.ReliabilityChecks.Memories(db).Should().BeEmpty("bytes that are not UTF-8 are refused, not stored as U+FFFD");
+
+        // The legacy SSE transport reads its POSTs with the same check.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var sse = await client.GetAsync("/sse", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await sse.Content.ReadAsStreamAsync(cts.Token));
+        (await reader.ReadLineAsync(cts.Token)).Should().Be("event: endpoint");
+        var endpoint = (await reader.ReadLineAsync(cts.Token))!["data: ".Length..];
+        using (var legacy = await client.SendAsync(Post("""{"jsonrpc":"2.0","id":1.5,"method":"ping"}""", path: endpoint), cts.Token))
+        {
+            legacy.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            var body = JsonDocument.Parse(await legacy.Content.ReadAsStringAsync(cts.Token)).RootElement;
+            body.GetProperty("id").GetRawText().Should().Be("1.5");
+            body.GetProperty("error").GetProperty("message").GetString().Should().StartWith("Invalid Request: id must be a string or an integer");
+        }
+    }
+
+    [Fact]
     public async Task The_get_stream_is_one_per_session_and_ends_when_the_session_is_deleted()
     {
         using var dir = new TempDirectory();

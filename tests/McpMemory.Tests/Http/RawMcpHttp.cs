@@ -12,9 +12,14 @@ internal static class RawMcpHttp
         """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
     public const string Initialized = """{"jsonrpc":"2.0","method":"notifications/initialized"}""";
 
-    public static HttpRequestMessage Post(string body, string? sessionId = null, string accept = "application/json, text/event-stream", string path = "/mcp")
+    public static HttpRequestMessage Post(string body, string? sessionId = null, string accept = "application/json, text/event-stream", string path = "/mcp") =>
+        Post(Encoding.UTF8.GetBytes(body), sessionId, accept, path);
+
+    /// <summary>A POST of raw bytes: for bodies a string cannot hold, such as bytes that are not UTF-8.</summary>
+    public static HttpRequestMessage Post(byte[] body, string? sessionId = null, string accept = "application/json, text/event-stream", string path = "/mcp")
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.TryAddWithoutValidation("Accept", accept);
         if (sessionId is not null) request.Headers.Add("Mcp-Session-Id", sessionId);
         return request;

@@ -134,6 +134,47 @@ public class HostileInputTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The scanner that recovers the id of a stdio line too big to keep agrees with a full JSON parser, whatever
+    /// surrounds the id: members in any order, strings full of quotes, backslashes and braces, decoy ids deeper down or
+    /// as values, whitespace, and any split of the line into chunks.
+    /// </summary>
+    [Fact]
+    public void The_oversized_line_id_scanner_finds_the_top_level_id_a_json_parser_finds()
+    {
+        var ids = Gen.Elements("1", "-7", "9223372036854775807", "1.5", "1e400", "\"abc\"", "\"a\\\"}{,b\"", "\"\\u0041\\\\\"", "null", "{\"id\":1}", "[1,[2]]", "\"\"");
+        var members = Gen.Elements(
+            "\"jsonrpc\":\"2.0\"", "\"method\":\"tools/call\"",
+            "\"params\":{\"name\":\"store_memory\",\"arguments\":{\"id\":\"decoy\",\"content\":\"x\\\"}{,\\\\\"}}",
+            "\"idx\":5", "\"i\":\"id\"", "\"\\\"id\":3", "\"nested\":[{\"id\":2},\"id\",{\"a\":[\"}\"]}]", "\"x\" : \"  id  \"", "\"\":{}");
+        var cases =
+            from others in Gen.ArrayOf(members)
+            from id in ids
+            from position in Gen.Choose(0, 100)
+            from chunk in Gen.Choose(1, 64)
+            from space in Gen.Elements("", " ", "\r\n\t ")
+            select (Others: others, Id: id, Position: position, Chunk: chunk, Space: space);
+        var checkedCases = 0;
+
+        bool Agrees((string[] Others, string Id, int Position, int Chunk, string Space) c)
+        {
+            var list = c.Others.ToList();
+            list.Insert(c.Position % (list.Count + 1), $"\"id\"{c.Space}:{c.Space}{c.Id}");
+            var json = "{" + c.Space + string.Join("," + c.Space, list) + c.Space + "}";
+            var expected = JsonDocument.Parse(json).RootElement.GetProperty("id").GetRawText();
+            var scanner = new McpMemory.Transports.TopLevelIdScanner();
+            var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+            for (var i = 0; i < bytes.Length; i += c.Chunk) scanner.Feed(bytes.AsSpan(i, Math.Min(c.Chunk, bytes.Length - i)));
+            checkedCases++;
+            var found = scanner.IdToken is { } token ? System.Text.Encoding.UTF8.GetString(token.Span).Trim() : null;
+            if (found != expected) throw new Exception($"in {json}: found {found ?? "nothing"}, expected {expected}");
+            return true;
+        }
+
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(2_000).WithQuietOnSuccess(true), Prop.ForAll(cases.ToArbitrary(), Agrees));
+        checkedCases.Should().BeGreaterThanOrEqualTo(2_000);
+    }
+
+    /// <summary>
     /// Whatever the hostile calls managed to store (odd Unicode, control characters, deep metadata, odd state values)
     /// survives export → import → export byte for byte, and renders as Markdown inside its folder.
     /// </summary>

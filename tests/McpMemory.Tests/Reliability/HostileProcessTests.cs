@@ -197,6 +197,113 @@ public class HostileProcessTests(ITestOutputHelper output)
         Figures.Record(figures);
     }
 
+    /// <summary>The next line the server writes after the first <paramref name="from"/> lines, parsed.</summary>
+    private static async Task<JsonElement> NextAnswerAsync(RawMcpServer server, int from)
+    {
+        await server.WaitForLinesAsync(from + 1, TimeSpan.FromSeconds(30));
+        server.StdoutLines.Count.Should().BeGreaterThan(from, "every request gets an answer");
+        return JsonDocument.Parse(server.StdoutLines.ElementAt(from)).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task An_oversized_line_is_answered_under_its_id_with_the_limit_wherever_the_id_is()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await RawMcpServer.StartAsync(dir.File("big.db"), "project:big");
+        // 5 MB of content with quotes, backslashes, braces and a nested "id" inside: only the top-level id counts.
+        var content = string.Concat(Enumerable.Repeat("x\\\"}{,\\\\ \\\"id\\\":9, ", 5_000_000 / 20));
+        var parameters = $"{{\"name\":\"store_memory\",\"arguments\":{{\"id\":\"decoy\",\"content\":\"{content}\"}}}}";
+        var lines = new (string Line, string Id)[]
+        {
+            ($"{{\"jsonrpc\":\"2.0\",\"id\":\"big-first\",\"method\":\"tools/call\",\"params\":{parameters}}}", "\"big-first\""),
+            // The TypeScript SDK writes the id last: {...request, jsonrpc, id}.
+            ($"{{\"method\":\"tools/call\",\"params\":{parameters},\"jsonrpc\":\"2.0\",\"id\":\"big-last\"}}", "\"big-last\""),
+            ($"{{\"method\":\"tools/call\",\"params\":{parameters},\"jsonrpc\":\"2.0\",\"id\" : 77 }}", "77"),
+        };
+        foreach (var (line, id) in lines)
+        {
+            Encoding.UTF8.GetByteCount(line).Should().BeGreaterThan(4 * 1024 * 1024);
+            var before = server.StdoutLines.Count;
+            await server.SendLineAsync(line);
+            var answer = await NextAnswerAsync(server, before);
+            answer.GetProperty("id").GetRawText().Should().Be(id);
+            answer.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32600);
+            answer.GetProperty("error").GetProperty("message").GetString().Should().Contain("larger than the limit of 4194304 bytes");
+        }
+        ToolResult(await server.CallToolAsync("store_memory", Args(("content", "still serving after 5 MB lines"))));
+        server.StdoutLines.Should().HaveCount(lines.Length + 2, "initialize, one answer per oversized line, the store");
+    }
+
+    [Fact]
+    public async Task A_request_id_the_sdk_cannot_carry_gets_exactly_one_invalid_request_answer()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await RawMcpServer.StartAsync(dir.File("ids.db"), "project:ids");
+        // The id sent, and the id the answer must carry: the exact token while it is a finite number, else null.
+        var refused = new (string Sent, string Answered)[]
+        {
+            ("1.5", "1.5"), ("1e20", "1e20"), ("12345678901234567890123", "12345678901234567890123"), ("-0.0", "-0.0"),
+            ("1e400", "null"), ("-1e999", "null"), ("null", "null"),
+        };
+        var start = server.StdoutLines.Count;
+        foreach (var (sent, answered) in refused)
+        {
+            var before = server.StdoutLines.Count;
+            await server.SendLineAsync($"{{\"jsonrpc\":\"2.0\",\"id\":{sent},\"method\":\"ping\"}}");
+            var answer = await NextAnswerAsync(server, before);
+            answer.GetProperty("id").GetRawText().Should().Be(answered, sent);
+            var error = answer.GetProperty("error");
+            error.GetProperty("code").GetInt32().Should().Be(-32600, sent);
+            error.GetProperty("message").GetString().Should().StartWith("Invalid Request: id must", sent)
+                .And.Contain(sent == "null" ? "not be null" : $"(got {sent})");
+        }
+        // Ids the SDK can carry are served as before: the 64-bit extremes and a string.
+        foreach (var id in new[] { "9223372036854775807", "-9223372036854775808", "\"s-1.5\"" })
+        {
+            var before = server.StdoutLines.Count;
+            await server.SendLineAsync($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}");
+            var answer = await NextAnswerAsync(server, before);
+            answer.GetProperty("id").GetRawText().Should().Be(id);
+            answer.TryGetProperty("result", out _).Should().BeTrue(id);
+        }
+        (await server.RequestAsync("ping", null)).Should().ContainKey("result");
+        await Task.Delay(300); // room for a stray second answer to show up
+        server.StdoutLines.Should().HaveCount(start + refused.Length + 3 + 1, "exactly one answer per request");
+    }
+
+    [Fact]
+    public async Task Params_of_the_wrong_shape_and_bytes_that_are_not_utf8_are_named_in_the_error()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("params.db");
+        await using var server = await RawMcpServer.StartAsync(db, "project:params");
+
+        var arrayArguments = await server.RequestAsync("tools/call", new JsonObject { ["name"] = "store_memory", ["arguments"] = new JsonArray(1, 2) });
+        arrayArguments["error"]!["code"]!.GetValue<int>().Should().Be(-32602);
+        arrayArguments["error"]!["message"]!.GetValue<string>().Should().Be("Invalid params: arguments: must be an object (got [1,2])");
+        var numberParams = await server.RequestAsync("tools/call", JsonValue.Create(5));
+        numberParams["error"]!["message"]!.GetValue<string>().Should().Be("Invalid params: params: must be an object (got 5)");
+        var noName = await server.RequestAsync("tools/call", new JsonObject { ["arguments"] = new JsonObject() });
+        noName["error"]!["message"]!.GetValue<string>().Should().Be("Invalid params: name: is required");
+
+        var before = server.StdoutLines.Count;
+        var line = Encoding.UTF8.GetBytes("{\"jsonrpc\":\"2.0\",\"id\":\"raw-ff\",\"method\":\"tools/call\",\"params\":{\"name\":\"store_memory\",\"arguments\":{\"content\":\"a\u0001b\"}}}");
+        line[Array.IndexOf(line, (byte)1)] = 0xFF;
+        await server.SendBytesAsync(line);
+        var answer = await NextAnswerAsync(server, before);
+        answer.GetProperty("id").GetString().Should().Be("raw-ff");
+        answer.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32602);
+        answer.GetProperty("error").GetProperty("message").GetString().Should()
+            .Be("Invalid params: the string at $.params.arguments.content is not valid UTF-8 (byte 0xFF)");
+
+        before = server.StdoutLines.Count;
+        await server.SendLineAsync("{\"jsonrpc\":\"2.0\",\"id\":\"lone\",\"method\":\"tools/call\",\"params\":{\"name\":\"store_memory\",\"arguments\":{\"content\":\"a\\ud800b\"}}}");
+        (await NextAnswerAsync(server, before)).GetProperty("error").GetProperty("message").GetString().Should()
+            .Be("Invalid params: the string at $.params.arguments.content holds an unpaired UTF-16 surrogate escape (not valid Unicode text)");
+
+        Memories(db).Should().BeEmpty("a message that is refused stores nothing");
+    }
+
     [Fact]
     public async Task Cli_commands_with_hostile_arguments_exit_with_a_clear_error_never_a_crash()
     {

@@ -81,6 +81,21 @@ public sealed class RawMcpServer : IAsyncDisposable
         finally { _writeLock.Release(); }
     }
 
+    /// <summary>Sends raw bytes and a newline: for input a string cannot hold, such as bytes that are not UTF-8.</summary>
+    public async Task SendBytesAsync(byte[] line)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            await _process.StandardInput.FlushAsync();
+            var stdin = _process.StandardInput.BaseStream;
+            await stdin.WriteAsync(line);
+            await stdin.WriteAsync("\n"u8.ToArray());
+            await stdin.FlushAsync();
+        }
+        finally { _writeLock.Release(); }
+    }
+
     /// <summary>Waits until the server has written at least <paramref name="count"/> stdout lines.</summary>
     public async Task WaitForLinesAsync(int count, TimeSpan timeout)
     {

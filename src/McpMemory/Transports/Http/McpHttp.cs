@@ -44,13 +44,30 @@ internal static class McpHttp
     public static bool Accepts(HttpRequest request, string mediaType) =>
         request.Headers.Accept.Any(value => value is not null && (value.Contains(mediaType, StringComparison.OrdinalIgnoreCase) || value.Contains("*/*", StringComparison.Ordinal)));
 
-    /// <summary>One JSON-RPC message from the body, or null when it is malformed, a batch, or a request with "id": null.</summary>
+    /// <summary>
+    /// One JSON-RPC message from the body, checked as stdio checks each line (<see cref="JsonRpcMessageCheck"/>); when
+    /// it fails, the JSON-RPC error is written with 400 (under the message's id when it has a usable one) and null returned.
+    /// </summary>
     public static async Task<JsonRpcMessage?> ReadMessageAsync(HttpContext context)
     {
-        JsonRpcMessage? message;
-        try { message = await JsonSerializer.DeserializeAsync<JsonRpcMessage>(context.Request.Body, McpJsonUtilities.DefaultOptions, context.RequestAborted); }
-        catch (JsonException) { return null; }
-        if (message is null) return null;
+        // The body is at most MaxRequestBodySize (Kestrel enforces it while this reads).
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (JsonRpcMessageCheck.Check(body.Span, out var id) is { } problem)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcMessageCheck.Error(id, problem.Code, problem.Message));
+            return null;
+        }
+        JsonRpcMessage? message = null;
+        var failure = "the body is not a JSON-RPC message";
+        try { message = JsonSerializer.Deserialize<JsonRpcMessage>(body.Span, McpJsonUtilities.DefaultOptions); }
+        catch (JsonException e) { failure = e.Message.Split(" Path:")[0]; }
+        if (message is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcMessageCheck.Error(id, JsonRpcMessageCheck.InvalidRequest, "Invalid Request: " + failure));
+            return null;
+        }
         message.Context ??= new JsonRpcMessageContext();
         // A stateless-style check in the server reads the version from here (see the hosting guide, pitfall 6).
         var version = context.Request.Headers[ProtocolVersionHeader].ToString();
@@ -73,4 +90,12 @@ internal static class McpHttp
 
     public static Task WriteErrorAsync(HttpContext context, int status, JsonRpcErrorDetail error, RequestId id = default) =>
         Results.Json(new JsonRpcError { Id = id, Error = error }, McpJsonUtilities.DefaultOptions, statusCode: status).ExecuteAsync(context);
+
+    /// <summary>An error response already serialized (its id may be one the SDK's RequestId cannot hold, such as 1.5).</summary>
+    private static async Task WriteErrorAsync(HttpContext context, int status, byte[] response)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(response, context.RequestAborted);
+    }
 }

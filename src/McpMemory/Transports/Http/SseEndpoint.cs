@@ -73,11 +73,7 @@ public sealed class SseEndpoint(SessionServers servers, IHostApplicationLifetime
             return;
         }
         var message = await McpHttp.ReadMessageAsync(context);
-        if (message is null)
-        {
-            await McpHttp.WriteErrorAsync(context, StatusCodes.Status400BadRequest, (int)McpErrorCode.ParseError, "the body must be one JSON-RPC message");
-            return;
-        }
+        if (message is null) return; // answered with the reason
         await session.Transport.OnMessageReceivedAsync(message, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         await context.Response.WriteAsync("Accepted");

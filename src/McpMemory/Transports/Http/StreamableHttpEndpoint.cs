@@ -30,12 +30,7 @@ public sealed class StreamableHttpEndpoint(SessionStore sessions, SessionServers
             return;
         }
         var message = await McpHttp.ReadMessageAsync(context);
-        if (message is null)
-        {
-            await McpHttp.WriteErrorAsync(context, StatusCodes.Status400BadRequest, (int)McpErrorCode.ParseError,
-                "the body must be one JSON-RPC message (batches are not supported)");
-            return;
-        }
+        if (message is null) return; // answered with the reason
 
         var identity = RequestIdentity.Get(context);
         var sessionId = request.Headers[McpHttp.SessionIdHeader].ToString();
