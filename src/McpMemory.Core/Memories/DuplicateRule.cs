@@ -154,7 +154,7 @@ public static class DuplicateRule
         else if (w.Length >= 5 && w.EndsWith("ing", StringComparison.Ordinal)) w = Undouble(w[..^3]);
         else if (w.Length > 4 && w.EndsWith("ed", StringComparison.Ordinal)) w = Undouble(w[..^2]);
         else if (w.Length > 3 && w.EndsWith('s') && !w.EndsWith("ss", StringComparison.Ordinal)) w = w[..^1];
-        if (w.Length > 3 && w.EndsWith('e')) w = w[..^1];
+        if (w.Length > 2 && w.EndsWith('e')) w = w[..^1];
         return w;
     }
 
