@@ -236,13 +236,16 @@ public sealed class MemoryService : IDisposable
                     break;
                 }
             var similar = candidates.Where(c => c.Cosine >= similarFloor && c.Id != mergedInto).Take(3)
-                .Select(c => new SimilarMemory(c.Id, Math.Round(c.Cosine, 4), c.Content)).ToList();
+                .Select(c => new SimilarMemory(c.Id, Math.Round(c.Cosine, 4), c.Content.Length <= SimilarContentChars ? c.Content : c.Content[..SimilarContentChars] + "…")).ToList();
             plans.Add(new Plan(write, similar));
         }
         return plans;
     }
 
     private const double QuantisationMargin = 0.03;
+
+    /// <summary>A similar memory's text is cut here in a store's answer (the whole memory is one search or get away).</summary>
+    private const int SimilarContentChars = 500;
 
     private static IndexEntry IndexEntry(long seq, MemoryRow row) =>
         new(seq, row.Namespace, row.MemoryType, row.Importance, row.CreatedAt, row.ExpiresAt, row.SessionId, row.Tags);
@@ -274,7 +277,7 @@ public sealed class MemoryService : IDisposable
 
     /// <summary>
     /// Every version of a memory, oldest first, from the event log: stored, merged (with the text after the merge),
-    /// superseded, imported, deleted, expired; preceded by the versions of the memories it superseded.
+    /// superseded, imported, deleted, expired; with the versions of the memories it superseded, in the order they happened.
     /// </summary>
     public IReadOnlyList<MemoryVersion> History(Caller caller, Guid id)
     {

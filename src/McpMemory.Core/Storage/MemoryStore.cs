@@ -172,7 +172,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
 
     /// <summary>
     /// Every version of a memory, oldest first, rebuilt from the event log: its own events (stored, merged, superseded,
-    /// imported, deleted, expired) and, before them, those of the memories it superseded (followed back up to
+    /// imported, deleted, expired) and those of the memories it superseded, in the order they happened (followed back up to
     /// <paramref name="maxDepth"/> links). Null when the log has never heard of it.
     /// </summary>
     public List<MemoryVersion>? History(Guid id, int maxDepth = 16) => database.Read(session =>

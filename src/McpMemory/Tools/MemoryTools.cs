@@ -80,7 +80,7 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
 
     [McpServerTool(Name = "memory_history", Title = "History of a memory", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Every version of a memory, oldest first, from the event log: stored, merged (restated or extended), " +
-                 "superseded (and by which memory), deleted; preceded by the memories it superseded. Works for deleted memories too.")]
+                 "superseded (and by which memory), deleted; with the versions of the memories it superseded. Works for deleted memories too.")]
     public MemoryHistoryResult MemoryHistory(
         [Description("The memory_id (a UUID).")] string memory_id)
         => ToolCall.Run(() =>
