@@ -13,7 +13,7 @@ namespace McpMemory.Core;
 
 /// <summary>
 /// The engine's front door, used alike by the MCP tools, the CLI and library callers: validate → embed →
-/// merge near-duplicates → store, and search (hybrid when the encoder is ready, keywords otherwise). Thread-safe.
+/// merge only the same memory (DuplicateRule) → store, and search (hybrid when the encoder is ready, keywords otherwise). Thread-safe.
 /// Every error a caller can cause is a <see cref="MemoryException"/> whose message names the field and the
 /// limit; nothing is half-written. Background work runs until disposal: writing access counts in batches and,
 /// with an encoder, embedding rows stored without a vector.

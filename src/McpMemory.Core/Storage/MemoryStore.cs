@@ -44,7 +44,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
 
     /// <summary>
     /// Writes a batch in one transaction: new rows (with their vector when there is one) and merges of
-    /// near-duplicates into an existing memory, each with its event. Returns what was written, in order.
+    /// duplicates (the same memory, see DuplicateRule) into an existing memory, each with its event. Returns what was written, in order.
     /// </summary>
     public WriteBatchResult Write(IReadOnlyList<PendingWrite> writes, string? model, long now) => database.Write((session, tx) =>
     {
@@ -96,7 +96,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
     }
 
     /// <summary>
-    /// Folds a near-duplicate into memory <paramref name="seq"/>: the newer text wins, tags and metadata are merged,
+    /// Folds the same memory stored again into memory <paramref name="seq"/>: the newer text wins, tags and metadata are merged,
     /// the higher importance is kept, and the old text is recorded in the event log.
     /// </summary>
     private static (long, MemoryRow, long)? Merge(SqliteSession session, SqliteTransaction tx, long seq, PendingWrite write, long now)

@@ -165,7 +165,7 @@ internal static class MemoryCommands
     }
 
     /// <summary>Opens the database, runs the action, and turns engine errors into one clear line on stderr and exit code 1.</summary>
-    /// <param name="vectors">Load the encoder and the vector index first (store merges near-duplicates, search is hybrid).</param>
+    /// <param name="vectors">Load the encoder and the vector index first (store merges duplicates and lists similar memories, search is hybrid).</param>
     internal static int Run(ParseResult parse, Action<MemoryService, Settings> action, bool vectors = false)
     {
         try
