@@ -29,7 +29,7 @@ internal static class ScaleBench
             {
                 var path = Path.Combine(dir.FullName, "scale.db");
                 var embedder = new HashEmbedder();
-                var options = MemoryOptions.Default with { DuplicateThreshold = null, EmbeddingInterval = TimeSpan.Zero };
+                var options = MemoryOptions.Default with { MergeDuplicates = false, EmbeddingInterval = TimeSpan.Zero };
                 var corpus = new CorpusGenerator(seed: size);
                 var writesPerSecond = Fill(path, size, options, embedder, corpus, caller);
                 var bytes = new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);

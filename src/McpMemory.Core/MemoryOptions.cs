@@ -10,10 +10,14 @@ public sealed record MemoryOptions
     public RankingOptions Ranking { get; init; } = RankingOptions.Default;
 
     /// <summary>
-    /// A new memory whose cosine to one in the same namespace and type reaches this updates that memory instead
-    /// of adding another. Null disables merging.
+    /// A new memory that <see cref="DuplicateRule"/> judges the same memory as one of the same namespace and type
+    /// (identical after normalisation, containing it, or a strict restatement) updates it instead of adding another.
+    /// Off: every store adds a memory.
     /// </summary>
-    public double? DuplicateThreshold { get; init; } = 0.92;
+    public bool MergeDuplicates { get; init; } = true;
+
+    /// <summary>The strict test's cosine floor; null: the encoder's calibrated floor (<see cref="DuplicateRule.CosineFloor"/>).</summary>
+    public double? DuplicateThreshold { get; init; }
 
     /// <summary>
     /// Keep an in-memory keyword index (built in the background at open, the same BM25 ranking as FTS5, far faster).

@@ -13,7 +13,7 @@ namespace McpMemory.Core;
 
 /// <summary>
 /// The engine's front door, used alike by the MCP tools, the CLI and library callers: validate → embed →
-/// merge near-duplicates → store, and search (hybrid when the encoder is ready, keywords otherwise). Thread-safe.
+/// merge only the same memory (DuplicateRule) → store, and search (hybrid when the encoder is ready, keywords otherwise). Thread-safe.
 /// Every error a caller can cause is a <see cref="MemoryException"/> whose message names the field and the
 /// limit; nothing is half-written. Background work runs until disposal: writing access counts in batches and,
 /// with an encoder, embedding rows stored without a vector.
@@ -86,15 +86,22 @@ public sealed class MemoryService : IDisposable
     /// <summary>
     /// Stores many memories in one transaction: all are written, or (on any invalid item) none. Each is embedded
     /// (in one batch) when the encoder is ready, and merged into an existing memory of the same namespace and type
-    /// when its cosine reaches <see cref="MemoryOptions.DuplicateThreshold"/> (status "updated").
+    /// only when <see cref="DuplicateRule"/> judges it the same memory (status "updated"); otherwise it is stored and
+    /// the closest other memories come back as <see cref="StoreResult.Similar"/>. Memories named in
+    /// <see cref="NewMemory.Supersedes"/> are marked superseded by it.
     /// </summary>
     public IReadOnlyList<StoreResult> StoreMany(Caller caller, IReadOnlyList<NewMemory> memories)
     {
         var now = Now;
         var rows = new List<MemoryRow>(memories.Count);
+        var supersedes = new List<IReadOnlyList<Guid>>(memories.Count);
         for (var i = 0; i < memories.Count; i++)
         {
-            try { rows.Add(ToRow(caller, memories[i], now)); }
+            try
+            {
+                rows.Add(ToRow(caller, memories[i], now));
+                supersedes.Add(Superseded(caller, memories[i].Supersedes, now));
+            }
             catch (MemoryValidationException e) when (memories.Count > 1)
             {
                 throw new MemoryValidationException($"[{i}].{e.Field}", e.Message[(e.Field.Length + 2)..]);
@@ -108,68 +115,137 @@ public sealed class MemoryService : IDisposable
             try { vectors = r.Embedder.EmbedBatch(rows.Select(row => row.Content).ToList()); }
             catch (Exception) { vectors = null; } // the encoder failed: store without vectors; the queue retries
         }
-        var writes = PlanWrites(rows, vectors, now);
+        var plans = PlanWrites(rows, supersedes, vectors, now);
+        var writes = plans.Select(p => p.Write).ToList();
         var result = _store.Write(writes, ready?.Embedder.ModelId, now);
 
-        if (_keywords.Index is { } keywords)
+        if (writes.Any(w => w.Supersedes.Count > 0))
         {
-            foreach (var w in result.Written) keywords.Upsert(IndexEntry(w.Seq, w.Row), w.Row.Content);
-            _keywords.Applied(result.FirstEventSeq, result.LastEventSeq);
+            // Superseded rows change in both indexes: let them replay this batch's events like another process's.
+            _keywords.Sync();
+            _vectors.Sync();
         }
-        if (ready is { } done)
+        else
         {
-            foreach (var w in result.Written)
-                if (w.Vector is not null) done.Index.Upsert(IndexEntry(w.Seq, w.Row), w.Vector);
-            _vectors.Applied(result.FirstEventSeq, result.LastEventSeq);
+            if (_keywords.Index is { } keywords)
+            {
+                foreach (var w in result.Written) keywords.Upsert(IndexEntry(w.Seq, w.Row), w.Row.Content);
+                _keywords.Applied(result.FirstEventSeq, result.LastEventSeq);
+            }
+            if (ready is { } done)
+            {
+                foreach (var w in result.Written)
+                    if (w.Vector is not null) done.Index.Upsert(IndexEntry(w.Seq, w.Row), w.Vector);
+                _vectors.Applied(result.FirstEventSeq, result.LastEventSeq);
+            }
         }
         // One pending wake-up is enough: the loop embeds everything waiting before it sleeps again.
         if (vectors is null && _options.EmbeddingInterval > TimeSpan.Zero && _embedSignal.CurrentCount == 0) _embedSignal.Release();
-        return result.Written.Select(w => new StoreResult(w.Row.Id, w.Status, w.Vector is not null)).ToList();
+        var similarFloor = DuplicateRule.SimilarFloor(ready?.Embedder.ModelId);
+        return result.Written.Select((w, i) => new StoreResult(w.Row.Id, w.Status, w.Vector is not null)
+        {
+            Similar = plans[i].Similar.Where(s => s.MemoryId != w.Row.Id).ToList(),
+            SimilarThreshold = similarFloor,
+        }).ToList();
     }
 
-    /// <summary>Decides, for each row, insert or merge (into an existing memory or an earlier row of this batch).</summary>
-    private List<PendingWrite> PlanWrites(List<MemoryRow> rows, float[][]? vectors, long now)
+    /// <summary>At most this many memories may be superseded by one store.</summary>
+    public const int MaxSupersedes = 32;
+
+    /// <summary>The ids a new memory supersedes, each one a memory the caller can see and write.</summary>
+    private IReadOnlyList<Guid> Superseded(Caller caller, IReadOnlyList<Guid>? ids, long now)
     {
-        var writes = new List<PendingWrite>(rows.Count);
-        if (vectors is null || _options.DuplicateThreshold is not { } threshold || _vectors.Ready is not { } ready)
+        if (ids is null || ids.Count == 0) return [];
+        if (ids.Count > MaxSupersedes)
+            throw new MemoryValidationException("supersedes", $"has {ids.Count} ids; the limit is {MaxSupersedes}");
+        var distinct = ids.Distinct().ToList();
+        for (var i = 0; i < distinct.Count; i++)
         {
-            for (var i = 0; i < rows.Count; i++) writes.Add(new PendingWrite(rows[i], vectors?[i]));
-            return writes;
+            var old = _store.Get(distinct[i], now);
+            if (old is null || !caller.CanRead(old.Namespace))
+                throw new MemoryValidationException($"supersedes[{i}]", $"no memory with id {distinct[i]} (nothing was stored)");
+            if (!caller.CanWrite(old.Namespace))
+                throw new MemoryValidationException($"supersedes[{i}]", $"this caller may not change memories in \"{old.Namespace}\" (read-only access)");
         }
+        return distinct;
+    }
+
+    /// <summary>A store's plan: the write, and the other memories close to it in meaning.</summary>
+    private sealed record Plan(PendingWrite Write, IReadOnlyList<SimilarMemory> Similar);
+
+    /// <summary>An existing memory, or an earlier new row of the batch, that a new row may merge into or resemble.</summary>
+    private sealed record Candidate(double Cosine, long? Seq, int? BatchItem, Guid Id, string MemoryType, string Content);
+
+    /// <summary>Existing memories read back per new row: the nearest few in its namespace, from this cosine up.</summary>
+    private const int CandidateCount = 8;
+    private const double CandidateFloor = 0.5;
+
+    /// <summary>Decides, for each row, insert or merge (into an existing memory or an earlier row of this batch).</summary>
+    private List<Plan> PlanWrites(List<MemoryRow> rows, List<IReadOnlyList<Guid>> supersedes, float[][]? vectors, long now)
+    {
+        var plans = new List<Plan>(rows.Count);
+        if (vectors is null || _vectors.Ready is not { } ready)
+        {
+            for (var i = 0; i < rows.Count; i++) plans.Add(new Plan(new PendingWrite(rows[i], vectors?[i]) { Supersedes = supersedes[i] }, []));
+            return plans;
+        }
+        var floor = _options.DuplicateThreshold ?? DuplicateRule.CosineFloor(ready.Embedder.ModelId);
+        var similarFloor = DuplicateRule.SimilarFloor(ready.Embedder.ModelId);
         _vectors.Sync();
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
             var vector = vectors[i];
-            // An earlier new row of this batch?
-            int? batchTarget = null;
-            var best = threshold;
+            var candidates = new List<Candidate>();
+            // Earlier new rows of this batch.
             for (var j = 0; j < i; j++)
             {
-                if (writes[j].MergeIntoSeq is not null || writes[j].MergeIntoBatchItem is not null) continue;
-                if (rows[j].Namespace != row.Namespace || rows[j].MemoryType != row.MemoryType) continue;
+                if (plans[j].Write.MergeIntoSeq is not null || plans[j].Write.MergeIntoBatchItem is not null) continue;
+                if (rows[j].Namespace != row.Namespace) continue;
                 var cosine = TensorPrimitives.Dot(vector, vectors[j]);
-                if (cosine >= best) { best = cosine; batchTarget = j; }
+                if (cosine >= CandidateFloor) candidates.Add(new Candidate(cosine, null, j, rows[j].Id, rows[j].MemoryType, rows[j].Content));
             }
-            // An existing memory? (quantised scan, confirmed with the exact stored vectors)
-            long? seqTarget = null;
-            var filter = new IndexFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
-            // Only candidates whose quantised cosine comes near the threshold are worth reading back exactly
-            // (int8 scores stay within ~0.002 of the exact cosine); usually none is, and nothing is read.
-            var candidates = ready.Index.Search(vector, 4, filter).Where(c => c.Score >= best - QuantisationMargin).ToList();
-            if (candidates.Count > 0)
-                foreach (var (seq, candidate) in _sql.ReadCandidates(candidates.Select(c => c.Seq), withVectors: true))
+            // Existing memories (quantised scan, confirmed with the exact stored vectors; int8 scores stay within
+            // ~0.002 of the exact cosine, so only those near the floor are read back).
+            var filter = new IndexFilter([row.Namespace], null, 0, null, null, now, null, []);
+            var hits = ready.Index.Search(vector, CandidateCount, filter).Where(c => c.Score >= CandidateFloor - QuantisationMargin).Select(c => c.Seq).ToList();
+            if (hits.Count > 0)
+            {
+                var stored = _sql.ReadCandidates(hits, withVectors: true);
+                var texts = _sql.ReadMemories(hits);
+                foreach (var seq in hits)
                 {
-                    if (candidate.Vector is null || candidate.Vector.Length != vector.Length) continue;
-                    var cosine = TensorPrimitives.Dot(vector, candidate.Vector);
-                    if (cosine >= best) { best = cosine; seqTarget = seq; batchTarget = null; }
+                    if (!stored.TryGetValue(seq, out var c) || !texts.TryGetValue(seq, out var m)) continue;
+                    if (c.Vector is null || c.Vector.Length != vector.Length) continue;
+                    var cosine = TensorPrimitives.Dot(vector, c.Vector);
+                    if (cosine >= CandidateFloor) candidates.Add(new Candidate(cosine, seq, null, m.Id, m.MemoryType, m.Content));
                 }
-            writes.Add(new PendingWrite(row, vector, seqTarget, batchTarget, best));
+            }
+            candidates.RemoveAll(c => supersedes[i].Contains(c.Id));
+            candidates.Sort((a, b) => b.Cosine.CompareTo(a.Cosine));
+
+            var write = new PendingWrite(row, vector) { Supersedes = supersedes[i] };
+            Guid? mergedInto = null;
+            if (_options.MergeDuplicates)
+                foreach (var c in candidates.Where(c => c.MemoryType == row.MemoryType))
+                {
+                    var verdict = DuplicateRule.Judge(c.Content, row.Content, c.Cosine, floor);
+                    if (verdict == DuplicateVerdict.Distinct) continue;
+                    write = new PendingWrite(row, vector, c.Seq, c.BatchItem, c.Cosine, verdict.ToString().ToLowerInvariant()) { Supersedes = supersedes[i] };
+                    mergedInto = c.Id;
+                    break;
+                }
+            var similar = candidates.Where(c => c.Cosine >= similarFloor && c.Id != mergedInto).Take(3)
+                .Select(c => new SimilarMemory(c.Id, Math.Round(c.Cosine, 4), c.Content.Length <= SimilarContentChars ? c.Content : c.Content[..SimilarContentChars] + "…")).ToList();
+            plans.Add(new Plan(write, similar));
         }
-        return writes;
+        return plans;
     }
 
     private const double QuantisationMargin = 0.03;
+
+    /// <summary>A similar memory's text is cut here in a store's answer (the whole memory is one search or get away).</summary>
+    private const int SimilarContentChars = 500;
 
     private static IndexEntry IndexEntry(long seq, MemoryRow row) =>
         new(seq, row.Namespace, row.MemoryType, row.Importance, row.CreatedAt, row.ExpiresAt, row.SessionId, row.Tags);
@@ -197,6 +273,20 @@ public sealed class MemoryService : IDisposable
             UpdatedAt: Math.Max(created, now),
             ExpiresAt: expires,
             Source: Validate.Source(m.Source));
+    }
+
+    /// <summary>
+    /// Every version of a memory, oldest first, from the event log: stored, merged (with the text after the merge),
+    /// superseded, imported, deleted, expired; with the versions of the memories it superseded, in the order they happened.
+    /// </summary>
+    public IReadOnlyList<MemoryVersion> History(Caller caller, Guid id)
+    {
+        var ns = _store.NamespaceOf(id);
+        var versions = ns is not null && caller.CanRead(ns) ? _store.History(id) : null;
+        if (versions is null) throw new MemoryNotFoundException($"memory_id: no memory with id {id} (nor any trace of one in the event log)");
+        // Predecessors the caller may not read are left out.
+        var readable = versions.Select(v => v.MemoryId).Distinct().Where(m => m == id || (_store.NamespaceOf(m) is { } other && caller.CanRead(other))).ToHashSet();
+        return versions.Where(v => readable.Contains(v.MemoryId)).ToList();
     }
 
     /// <summary>The memory with this id, if it exists, has not expired, and the caller may read its namespace.</summary>
@@ -257,7 +347,8 @@ public sealed class MemoryService : IDisposable
             SessionId: Validate.SessionId(request.SessionId),
             Since: UnixTime.ToMs(request.Since),
             Until: UnixTime.ToMs(request.Until),
-            Now: Now);
+            Now: Now,
+            IncludeSuperseded: request.IncludeSuperseded);
     }
 
     public static readonly IReadOnlyList<string> FeedbackSignals = ["useful", "noted", "wrong"];

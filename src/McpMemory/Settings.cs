@@ -25,8 +25,8 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     public const string DuplicateThresholdVariable = "MCP_MEMORY_DUPLICATE_THRESHOLD";
 
     /// <summary>
-    /// Engine options from the environment: MCP_MEMORY_DUPLICATE_THRESHOLD (cosine 0..1 at which a new memory
-    /// updates a near-duplicate instead; 0 turns merging off; default 0.92).
+    /// Engine options from the environment: MCP_MEMORY_DUPLICATE_THRESHOLD (the cosine floor 0..1 of the merge rule's
+    /// strict test, see DuplicateRule; 0 turns merging off; default: the encoder's calibrated floor).
     /// </summary>
     public static Core.MemoryOptions EngineOptions()
     {
@@ -35,7 +35,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var threshold)
             || double.IsNaN(threshold) || threshold < 0 || threshold > 1)
             throw new MemoryValidationException(DuplicateThresholdVariable, $"\"{Namespaces.Truncate(raw, 40)}\" must be a number from 0 (merging off) to 1");
-        return options with { DuplicateThreshold = threshold == 0 ? null : threshold };
+        return threshold == 0 ? options with { MergeDuplicates = false } : options with { DuplicateThreshold = threshold };
     }
 
     /// <summary>~/.local/share/mcp-memory/memory.db on Linux, %LOCALAPPDATA%\mcp-memory\memory.db on Windows, ~/Library/Application Support on macOS.</summary>

@@ -47,6 +47,7 @@ try {
   const rated = await call(client, "feedback", { memory_id: stored.memory_id, signal: "useful", note: `helped over ${kind}` });
   const deleted = await call(client, "delete_memory", { memory_id: stored.memory_id });
   const after = await call(client, "search_memory", { query: marker, top_k: 5 });
+  const history = await call(client, "memory_history", { memory_id: stored.memory_id });
   console.log(JSON.stringify({
     protocol: transport.protocolVersion ?? null,
     session: transport.sessionId ?? null,
@@ -58,6 +59,7 @@ try {
     feedback: rated,
     deleted,
     after_delete: after.results.length,
+    history_kinds: history.versions.map(v => v.kind),
   }));
   if (kind === "http") await transport.terminateSession();
   await client.close();

@@ -35,6 +35,7 @@ public static class RetrievalEval
             var caller = new Caller(Namespaces.Project("locomo-" + conversation.Name), "eval");
             // Store the turns in batches (one transaction and one encoder batch each).
             var evidence = conversation.Questions.SelectMany(q => q.Evidence).ToHashSet(StringComparer.Ordinal);
+            var turnOf = new Dictionary<Guid, string>(); // memory id → the turn first stored under it
             foreach (var chunk in conversation.Turns.Chunk(64))
             {
                 var results = service.StoreMany(caller, chunk.Select(t => new NewMemory
@@ -47,9 +48,11 @@ public static class RetrievalEval
                 for (var i = 0; i < results.Count; i++)
                     if (results[i].Status == StoreResult.Updated)
                     {
+                        // A merge loses a turn: the incoming one (now under another id) or the one whose text it replaced.
                         merged++;
-                        if (evidence.Contains(chunk[i].DiaId)) mergedEvidence++;
+                        if (evidence.Contains(chunk[i].DiaId) || (turnOf.TryGetValue(results[i].MemoryId, out var old) && evidence.Contains(old))) mergedEvidence++;
                     }
+                    else turnOf[results[i].MemoryId] = chunk[i].DiaId;
                 stored += chunk.Length;
                 progress?.Report((stored, totalTurns, "storing turns"));
             }

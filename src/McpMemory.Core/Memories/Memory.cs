@@ -23,6 +23,8 @@ public sealed record Memory
     public required DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset? ExpiresAt { get; init; }
     public string? Source { get; init; }
+    /// <summary>The memory that replaced this one (store_memory's supersedes); hidden from default search.</summary>
+    public Guid? SupersededBy { get; init; }
 }
 
 /// <summary>What a caller asks to store. Everything but the content is optional.</summary>
@@ -39,11 +41,23 @@ public sealed record NewMemory
     public DateTimeOffset? CreatedAt { get; init; }
     public DateTimeOffset? ExpiresAt { get; init; }
     public string? Source { get; init; }
+    /// <summary>Older memories this one replaces: they are kept, marked superseded and hidden from default search.</summary>
+    public IReadOnlyList<Guid>? Supersedes { get; init; }
 }
 
 /// <summary>The answer to a store: the id, and whether a new memory was added or an existing one updated.</summary>
 public sealed record StoreResult(Guid MemoryId, string Status, bool HasEmbedding)
 {
+    /// <summary>Other memories close in meaning (cosine at or above <see cref="SimilarThreshold"/>), best first, at most 3.</summary>
+    public IReadOnlyList<SimilarMemory> Similar { get; init; } = [];
+    public double SimilarThreshold { get; init; }
+
     public const string Stored = "stored";
     public const string Updated = "updated";
 }
+
+/// <summary>A memory close in meaning to one just stored but not merged with it: the caller decides (supersedes, delete, keep).</summary>
+public sealed record SimilarMemory(Guid MemoryId, double Similarity, string Content);
+
+/// <summary>One version of a memory, from the event log: stored, merged, superseded, imported, deleted or expired.</summary>
+public sealed record MemoryVersion(Guid MemoryId, string Kind, DateTimeOffset At, string? Content, Guid? SupersededBy = null, double? Similarity = null);

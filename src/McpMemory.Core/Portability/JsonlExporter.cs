@@ -43,6 +43,7 @@ internal static class JsonlExporter
                     ["created_at"] = JsonlFormat.Time(reader.GetInt64(13)),
                     ["updated_at"] = JsonlFormat.Time(reader.GetInt64(14)),
                     ["expires_at"] = Time(reader, 15),
+                    ["superseded_by"] = Text(reader, 17),
                 });
                 memories++;
             }

@@ -89,7 +89,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
     private abstract record Record;
     private sealed record MemoryRecord(string Id, string Namespace, string MemoryType, string Content, string? Metadata, string Tags,
         double Importance, string? AgentId, string? SessionId, string? Source, long AccessCount, long? LastAccessed,
-        long CreatedAt, long UpdatedAt, long? ExpiresAt) : Record;
+        long CreatedAt, long UpdatedAt, long? ExpiresAt, string? SupersededBy) : Record;
     private sealed record StateRecord(string Namespace, string AgentId, string Key, string Value, long Version, long UpdatedAt) : Record;
     private sealed record FeedbackRecord(string MemoryId, string Namespace, string Signal, string? Note, long CreatedAt) : Record;
     private sealed record EventRecord(string Event, long At, string? Namespace, string? MemoryId, string? Detail) : Record;
@@ -103,9 +103,9 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
             {
                 var insert = session.Command("""
                     INSERT INTO memories (id, namespace, agent_id, session_id, memory_type, content, metadata, tags, importance,
-                                          has_embedding, access_count, last_accessed, created_at, updated_at, expires_at, source)
+                                          has_embedding, access_count, last_accessed, created_at, updated_at, expires_at, source, superseded_by)
                     VALUES (@id, @ns, @agent, @session, @type, @content, @metadata, @tags, @importance,
-                            0, @accessCount, @lastAccessed, @created, @updated, @expires, @source)
+                            0, @accessCount, @lastAccessed, @created, @updated, @expires, @source, @supersededBy)
                     ON CONFLICT (id) DO NOTHING
                     """, tx);
                 var p = insert.Parameters;
@@ -124,6 +124,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
                 p.AddWithValue("@updated", m.UpdatedAt);
                 p.AddWithValue("@expires", MemoryRows.Db(m.ExpiresAt));
                 p.AddWithValue("@source", MemoryRows.Db(m.Source));
+                p.AddWithValue("@supersededBy", MemoryRows.Db(m.SupersededBy));
                 var isNew = insert.ExecuteNonQuery() == 1;
                 if (isNew) added.Add(m.Id);
                 return (0, isNew);
@@ -260,7 +261,8 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         if (updated < created) throw new MemoryValidationException("updated_at", "is before created_at");
         return new MemoryRecord(id, ns, type, content, metadata, MemoryRows.JoinTags(tags), importance,
             validate.AgentId(f.OptionalText("agent_id")), validate.SessionId(f.OptionalText("session_id")), validate.Source(f.OptionalText("source")),
-            accessCount, f.OptionalTime("last_accessed"), created, updated, f.OptionalTime("expires_at"));
+            accessCount, f.OptionalTime("last_accessed"), created, updated, f.OptionalTime("expires_at"),
+            f.OptionalText("superseded_by") is { } successor ? MemoryValidator.MemoryId(successor, "superseded_by").ToString("D") : null);
     }
 
     private StateRecord State(Fields f)

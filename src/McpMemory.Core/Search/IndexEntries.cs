@@ -3,12 +3,12 @@ namespace McpMemory.Core.Search;
 /// <summary>What an in-memory index keeps of each memory so that filters apply during the scan, not after it.</summary>
 public readonly record struct IndexEntry(
     long Seq, string Namespace, string MemoryType, double Importance, long CreatedAt, long? ExpiresAt,
-    string? SessionId, IReadOnlyList<string> Tags);
+    string? SessionId, IReadOnlyList<string> Tags, bool Superseded = false);
 
 /// <summary>The filters of a search, as the in-memory indexes apply them (times in unix ms).</summary>
 public sealed record IndexFilter(
     IReadOnlyList<string> Namespaces, string? MemoryType, double MinImportance, long? Since, long? Until, long Now,
-    string? SessionId, IReadOnlyList<string> Tags);
+    string? SessionId, IReadOnlyList<string> Tags, bool IncludeSuperseded = false);
 
 /// <summary>
 /// The filter fields of an index's entries, one array per field indexed by slot (struct of arrays), with strings
@@ -25,11 +25,12 @@ internal sealed class EntryColumns
     private long[] _created = new long[1024];
     private long[] _expires = new long[1024];
     private int[]?[] _tags = new int[]?[1024];
+    private bool[] _superseded = new bool[1024];
 
     public int Capacity => _seqs.Length;
 
     /// <summary>Bytes per slot held by the columns, for reporting.</summary>
-    public const int BytesPerSlot = 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8;
+    public const int BytesPerSlot = 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 1;
 
     public long Seq(int slot) => _seqs[slot];
     public long CreatedAt(int slot) => _created[slot];
@@ -41,7 +42,7 @@ internal sealed class EntryColumns
         var capacity = Math.Max(slots, _seqs.Length * 2);
         Array.Resize(ref _seqs, capacity); Array.Resize(ref _namespace, capacity); Array.Resize(ref _type, capacity);
         Array.Resize(ref _session, capacity); Array.Resize(ref _importance, capacity); Array.Resize(ref _created, capacity);
-        Array.Resize(ref _expires, capacity); Array.Resize(ref _tags, capacity);
+        Array.Resize(ref _expires, capacity); Array.Resize(ref _tags, capacity); Array.Resize(ref _superseded, capacity);
     }
 
     public void Set(int slot, IndexEntry entry)
@@ -54,12 +55,14 @@ internal sealed class EntryColumns
         _created[slot] = entry.CreatedAt;
         _expires[slot] = entry.ExpiresAt ?? long.MaxValue;
         _tags[slot] = entry.Tags.Count == 0 ? null : entry.Tags.Select(Intern).ToArray();
+        _superseded[slot] = entry.Superseded;
     }
 
     public void Move(int from, int to)
     {
         _seqs[to] = _seqs[from]; _namespace[to] = _namespace[from]; _type[to] = _type[from]; _session[to] = _session[from];
         _importance[to] = _importance[from]; _created[to] = _created[from]; _expires[to] = _expires[from]; _tags[to] = _tags[from];
+        _superseded[to] = _superseded[from];
         _tags[from] = null;
     }
 
@@ -87,13 +90,14 @@ internal sealed class EntryColumns
         for (var i = 0; i < tags.Length; i++)
             if (!_ids.TryGetValue(filter.Tags[i], out tags[i])) return null;
         return new Filter(this, namespaces, type, session, filter.MinImportance, filter.Since ?? long.MinValue,
-            filter.Until ?? long.MaxValue, filter.Now, tags);
+            filter.Until ?? long.MaxValue, filter.Now, tags, filter.IncludeSuperseded);
     }
 
-    public sealed class Filter(EntryColumns columns, bool[] namespaces, int type, int session, double minImportance, long since, long until, long now, int[] tags)
+    public sealed class Filter(EntryColumns columns, bool[] namespaces, int type, int session, double minImportance, long since, long until, long now, int[] tags, bool includeSuperseded)
     {
         public bool Accepts(int slot)
         {
+            if (!includeSuperseded && columns._superseded[slot]) return false;
             if (!namespaces[columns._namespace[slot]]) return false;
             if (type >= 0 && columns._type[slot] != type) return false;
             if (session >= 0 && columns._session[slot] != session) return false;

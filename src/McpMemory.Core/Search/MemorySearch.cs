@@ -122,6 +122,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
         for (var i = 0; i < filter.Tags.Count; i++)
             sql.Append(" AND instr(' ' || m.tags || ' ', ' ' || @tag").Append(i).Append(" || ' ') > 0");
         sql.Append(" AND (m.expires_at IS NULL OR m.expires_at > @now)");
+        if (!filter.IncludeSuperseded) sql.Append(" AND m.superseded_by IS NULL");
     }
 
     internal static void BindFilter(SqliteCommand command, SearchFilter filter)

@@ -18,6 +18,8 @@ public sealed record SearchRequest
     public string? Mode { get; init; }
     /// <summary>Return each factor of each result's score.</summary>
     public bool Explain { get; init; }
+    /// <summary>Also return memories that a newer one superseded (hidden by default).</summary>
+    public bool IncludeSuperseded { get; init; }
 }
 
 /// <summary>Every factor of one result's score (see <see cref="RankingOptions"/>).</summary>
@@ -47,7 +49,7 @@ public sealed record SearchResponse(string Mode, IReadOnlyList<SearchHit> Result
 /// <summary>The validated filters shared by every candidate source.</summary>
 internal sealed record SearchFilter(
     IReadOnlyList<string> Namespaces, string? MemoryType, IReadOnlyList<string> Tags, double MinImportance,
-    string? SessionId, long? Since, long? Until, long Now)
+    string? SessionId, long? Since, long? Until, long Now, bool IncludeSuperseded = false)
 {
-    public IndexFilter ForIndex() => new(Namespaces, MemoryType, MinImportance, Since, Until, Now, SessionId, Tags);
+    public IndexFilter ForIndex() => new(Namespaces, MemoryType, MinImportance, Since, Until, Now, SessionId, Tags, IncludeSuperseded);
 }

@@ -11,8 +11,15 @@ internal sealed record MemoryRow(
     JsonObject? Metadata, IReadOnlyList<string> Tags, double Importance, long CreatedAt, long UpdatedAt,
     long? ExpiresAt, string? Source);
 
-/// <summary>One memory to write: a new row, or a merge into an existing memory (by seq, or an earlier item of the same batch).</summary>
-internal sealed record PendingWrite(MemoryRow Row, float[]? Vector, long? MergeIntoSeq = null, int? MergeIntoBatchItem = null, double Similarity = 0);
+/// <summary>
+/// One memory to write: a new row, or a merge into an existing memory (by seq, or an earlier item of the same batch),
+/// and the older memories it supersedes.
+/// </summary>
+internal sealed record PendingWrite(MemoryRow Row, float[]? Vector, long? MergeIntoSeq = null, int? MergeIntoBatchItem = null, double Similarity = 0,
+    string? MergeReason = null)
+{
+    public IReadOnlyList<Guid> Supersedes { get; init; } = [];
+}
 
 internal sealed record WrittenMemory(long Seq, MemoryRow Row, float[]? Vector, string Status);
 
@@ -37,7 +44,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
 
     /// <summary>
     /// Writes a batch in one transaction: new rows (with their vector when there is one) and merges of
-    /// near-duplicates into an existing memory, each with its event. Returns what was written, in order.
+    /// duplicates (the same memory, see DuplicateRule) into an existing memory, each with its event. Returns what was written, in order.
     /// </summary>
     public WriteBatchResult Write(IReadOnlyList<PendingWrite> writes, string? model, long now) => database.Write((session, tx) =>
     {
@@ -48,14 +55,22 @@ internal sealed class MemoryStore(MemoryDatabase database)
             long seq, eventSeq;
             MemoryRow final;
             var target = write.MergeIntoSeq ?? (write.MergeIntoBatchItem is { } item ? written[item].Seq : (long?)null);
-            if (target is not null)
-                (seq, final, eventSeq) = Merge(session, tx, target.Value, write, now);
+            // The merge target may have been deleted by another process since the plan was made: then store anew.
+            var merged = target is not null ? Merge(session, tx, target.Value, write, now) : null;
+            if (merged is { } m)
+                (seq, final, eventSeq) = m;
             else
-                (seq, final, eventSeq) = (Insert(session, tx, write.Row), write.Row, AppendEvent(session, tx, now, "store", write.Row.Namespace, write.Row.Id.ToString("D"), null));
+            {
+                var detail = write.Supersedes.Count == 0 ? null
+                    : new JsonObject { ["supersedes"] = new JsonArray([.. write.Supersedes.Select(id => (JsonNode)id.ToString("D"))]) }.ToJsonString();
+                (seq, final, eventSeq) = (Insert(session, tx, write.Row), write.Row, AppendEvent(session, tx, now, "store", write.Row.Namespace, write.Row.Id.ToString("D"), detail));
+            }
             if (write.Vector is not null && model is not null) VectorStore.Write(session, tx, seq, model, write.Vector);
             if (firstEvent == 0) firstEvent = eventSeq;
             lastEvent = eventSeq;
-            written.Add(new WrittenMemory(seq, final, write.Vector, write.MergeIntoSeq is null && write.MergeIntoBatchItem is null ? StoreResult.Stored : StoreResult.Updated));
+            for (var i = 0; i < write.Supersedes.Count; i++)
+                lastEvent = Supersede(session, tx, write.Supersedes[i], final.Id, $"supersedes[{i}]", now);
+            written.Add(new WrittenMemory(seq, final, write.Vector, merged is null ? StoreResult.Stored : StoreResult.Updated));
         }
         return new WriteBatchResult(written, firstEvent, lastEvent);
     });
@@ -81,17 +96,17 @@ internal sealed class MemoryStore(MemoryDatabase database)
     }
 
     /// <summary>
-    /// Folds a near-duplicate into memory <paramref name="seq"/>: the newer text wins, tags and metadata are merged,
+    /// Folds the same memory stored again into memory <paramref name="seq"/>: the newer text wins, tags and metadata are merged,
     /// the higher importance is kept, and the old text is recorded in the event log.
     /// </summary>
-    private static (long, MemoryRow, long) Merge(SqliteSession session, SqliteTransaction tx, long seq, PendingWrite write, long now)
+    private static (long, MemoryRow, long)? Merge(SqliteSession session, SqliteTransaction tx, long seq, PendingWrite write, long now)
     {
         var read = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq = @seq", tx);
         read.Parameters.AddWithValue("@seq", seq);
         Memory old;
         using (var reader = read.ExecuteReader())
         {
-            if (!reader.Read()) throw new InvalidOperationException($"memory seq {seq} vanished during a merge");
+            if (!reader.Read()) return null;
             old = MemoryRows.Read(reader);
         }
         var incoming = write.Row;
@@ -121,11 +136,137 @@ internal sealed class MemoryStore(MemoryDatabase database)
         update.ExecuteNonQuery();
         var detail = new JsonObject
         {
-            ["reason"] = "near-duplicate", ["similarity"] = Math.Round(write.Similarity, 4),
+            ["reason"] = write.MergeReason ?? "near-duplicate", ["similarity"] = Math.Round(write.Similarity, 4),
             ["old_content"] = old.Content, ["old_tags"] = string.Join(' ', old.Tags), ["old_importance"] = old.Importance,
         };
+        if (write.Supersedes.Count > 0) detail["supersedes"] = new JsonArray([.. write.Supersedes.Select(id => (JsonNode)id.ToString("D"))]);
         var eventSeq = AppendEvent(session, tx, now, "update", old.Namespace, old.Id.ToString("D"), detail.ToJsonString());
         return (seq, merged, eventSeq);
+    }
+
+    /// <summary>
+    /// Marks memory <paramref name="id"/> superseded by <paramref name="successor"/> (kept, hidden from default search)
+    /// with a "supersede" event carrying both ids and the old text. Returns the event's seq.
+    /// </summary>
+    private static long Supersede(SqliteSession session, SqliteTransaction tx, Guid id, Guid successor, string field, long now)
+    {
+        if (id == successor) throw new MemoryValidationException(field, $"{id} is the memory being stored; a memory cannot supersede itself");
+        var read = session.Command("SELECT namespace, content, superseded_by FROM memories WHERE id = @id AND (expires_at IS NULL OR expires_at > @now)", tx);
+        read.Parameters.AddWithValue("@id", id.ToString("D"));
+        read.Parameters.AddWithValue("@now", now);
+        string ns, content;
+        string? previous;
+        using (var reader = read.ExecuteReader())
+        {
+            if (!reader.Read()) throw new MemoryNotFoundException($"{field}: no memory with id {id} (nothing was stored)");
+            (ns, content, previous) = (reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+        }
+        var update = session.Command("UPDATE memories SET superseded_by = @successor WHERE id = @id", tx);
+        update.Parameters.AddWithValue("@successor", successor.ToString("D"));
+        update.Parameters.AddWithValue("@id", id.ToString("D"));
+        update.ExecuteNonQuery();
+        var detail = new JsonObject { ["superseded_by"] = successor.ToString("D"), ["content"] = content };
+        if (previous is not null) detail["previously_superseded_by"] = previous;
+        return AppendEvent(session, tx, now, "supersede", ns, id.ToString("D"), detail.ToJsonString());
+    }
+
+    /// <summary>
+    /// Every version of a memory, oldest first, rebuilt from the event log: its own events (stored, merged, superseded,
+    /// imported, deleted, expired) and those of the memories it superseded, in the order they happened (followed back up to
+    /// <paramref name="maxDepth"/> links). Null when the log has never heard of it.
+    /// </summary>
+    public List<MemoryVersion>? History(Guid id, int maxDepth = 16) => database.Read(session =>
+    {
+        // A bulk import names no single memory: such a memory's history starts from its row.
+        if (!HasEvents(session, id) && Get(session, id) is { } imported)
+            return [new MemoryVersion(id, "stored", imported.CreatedAt, imported.Content)];
+        var versions = new List<(long Seq, MemoryVersion Version)>();
+        var seen = new HashSet<Guid>();
+        var pending = new Queue<(Guid Id, int Depth)>([(id, 0)]);
+        while (pending.TryDequeue(out var next))
+        {
+            if (!seen.Add(next.Id)) continue;
+            var (own, predecessors) = VersionsOf(session, next.Id);
+            versions.AddRange(own);
+            if (next.Depth < maxDepth) foreach (var p in predecessors) pending.Enqueue((p, next.Depth + 1));
+        }
+        return versions.Count == 0 ? null : versions.OrderBy(v => v.Seq).Select(v => v.Version).ToList();
+    });
+
+    private static bool HasEvents(SqliteSession session, Guid id)
+    {
+        var command = session.Command("SELECT 1 FROM events WHERE memory_id = @id LIMIT 1");
+        command.Parameters.AddWithValue("@id", id.ToString("D"));
+        return command.ExecuteScalar() is not null;
+    }
+
+    private static (List<(long, MemoryVersion)> Versions, List<Guid> Predecessors) VersionsOf(SqliteSession session, Guid id)
+    {
+        var key = id.ToString("D");
+        var events = new List<(long Seq, long At, string Kind, JsonObject? Detail)>();
+        var select = session.Command("SELECT seq, at, kind, detail FROM events WHERE memory_id = @id ORDER BY seq");
+        select.Parameters.AddWithValue("@id", key);
+        using (var reader = select.ExecuteReader())
+            while (reader.Read())
+                events.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : JsonNode.Parse(reader.GetString(3)) as JsonObject));
+        var current = session.Command("SELECT content FROM memories WHERE id = @id");
+        current.Parameters.AddWithValue("@id", key);
+        var now = current.ExecuteScalar() as string;
+
+        // A merge records the text it replaced, so the text after each event is the next merge's old text, else the
+        // text the memory has now (or had when it was deleted).
+        string? TextAfter(int index)
+        {
+            for (var j = index + 1; j < events.Count; j++)
+            {
+                if (events[j].Kind == "update") return events[j].Detail?["old_content"]?.GetValue<string>();
+                if (events[j].Kind is "delete" or "expire") return events[j].Detail?["content"]?.GetValue<string>();
+            }
+            return now;
+        }
+
+        var versions = new List<(long, MemoryVersion)>();
+        var predecessors = new List<Guid>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var (seq, at, kind, detail) = events[i];
+            var time = UnixTime.FromMs(at);
+            foreach (var p in detail?["supersedes"]?.AsArray() ?? [])
+                if (Guid.TryParse(p?.GetValue<string>(), out var predecessor)) predecessors.Add(predecessor);
+            MemoryVersion? version = kind switch
+            {
+                "store" => new MemoryVersion(id, "stored", time, TextAfter(i)),
+                "import" => new MemoryVersion(id, "imported", time, TextAfter(i)),
+                "update" => new MemoryVersion(id, "merged", time, TextAfter(i), Similarity: detail?["similarity"]?.GetValue<double>()),
+                "supersede" => new MemoryVersion(id, "superseded", time, detail?["content"]?.GetValue<string>(),
+                    SupersededBy: Guid.TryParse(detail?["superseded_by"]?.GetValue<string>(), out var successor) ? successor : null),
+                "delete" => new MemoryVersion(id, "deleted", time, detail?["content"]?.GetValue<string>()),
+                "expire" => new MemoryVersion(id, "expired", time, detail?["content"]?.GetValue<string>()),
+                _ => null, // embed, feedback: not a version of the text
+            };
+            if (version is not null) versions.Add((seq, version));
+        }
+        return (versions, predecessors);
+    }
+
+    /// <summary>The namespace a memory lives (or lived) in, from its row or else its events; null if never seen.</summary>
+    public string? NamespaceOf(Guid id) => database.Read(session =>
+    {
+        var command = session.Command("""
+            SELECT namespace FROM memories WHERE id = @id
+            UNION ALL SELECT namespace FROM (SELECT namespace FROM events WHERE memory_id = @id AND namespace IS NOT NULL ORDER BY seq LIMIT 1)
+            LIMIT 1
+            """);
+        command.Parameters.AddWithValue("@id", id.ToString("D"));
+        return command.ExecuteScalar() as string;
+    });
+
+    private static Memory? Get(SqliteSession session, Guid id)
+    {
+        var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.id = @id");
+        command.Parameters.AddWithValue("@id", id.ToString("D"));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? MemoryRows.Read(reader) : null;
     }
 
     public Memory? Get(Guid id, long now) => database.Read(session =>

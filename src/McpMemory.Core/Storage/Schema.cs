@@ -88,6 +88,15 @@ internal static class Schema
         CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
         CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
         """,
+
+        // Version 2: a memory can be superseded by a newer one (store_memory's supersedes): it is kept, hidden from
+        // default search, and linked to its successor. memory_history reads a memory's events by id.
+        // (The FTS triggers fire on content and tags only, so marking a row superseded leaves the index untouched.)
+        """
+        ALTER TABLE memories ADD COLUMN superseded_by TEXT;   -- id of the memory that replaced this one
+        CREATE INDEX ix_memories_superseded_by ON memories(superseded_by) WHERE superseded_by IS NOT NULL;
+        CREATE INDEX ix_events_memory ON events(memory_id, seq) WHERE memory_id IS NOT NULL;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Count;

@@ -31,7 +31,7 @@ internal static class VectorStore
         command.Parameters.AddWithValue("@after", afterSeq);
         using var reader = command.ExecuteReader();
         while (reader.Read())
-            yield return (MemoryRows.ReadIndexEntry(reader), VectorCodec.FromBlob((byte[])reader[8]));
+            yield return (MemoryRows.ReadIndexEntry(reader), VectorCodec.FromBlob((byte[])reader[MemoryRows.IndexEntryCount]));
     }
 
     /// <summary>The index entry for one memory, or null if it has no vector of <paramref name="model"/>.</summary>
@@ -44,7 +44,7 @@ internal static class VectorStore
         command.Parameters.AddWithValue("@id", memoryId);
         command.Parameters.AddWithValue("@model", model);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? (MemoryRows.ReadIndexEntry(reader), VectorCodec.FromBlob((byte[])reader[8])) : null;
+        return reader.Read() ? (MemoryRows.ReadIndexEntry(reader), VectorCodec.FromBlob((byte[])reader[MemoryRows.IndexEntryCount])) : null;
     }
 
     /// <summary>Vectors of another encoder are never mixed with ours: drop them so the rows get re-embedded.</summary>

@@ -20,7 +20,7 @@ internal static class EvalCommand
         var candidates = new Option<int?>("--candidates") { Description = $"Candidates per retriever (default {RankingOptions.Default.CandidatesPerSource})" };
         var bm25K1 = new Option<double?>("--bm25-k1") { Description = $"BM25 k1 of the keyword index (default {RankingOptions.Default.Bm25K1})" };
         var bm25B = new Option<double?>("--bm25-b") { Description = $"BM25 b of the keyword index (default {RankingOptions.Default.Bm25B})" };
-        var dedup = new Option<double?>("--duplicate-threshold") { Description = $"Near-duplicate merge threshold (default {MemoryOptions.Default.DuplicateThreshold}); 0 disables" };
+        var dedup = new Option<double?>("--duplicate-threshold") { Description = "Cosine floor of the merge rule's strict test (default: the encoder's calibrated floor); 0 disables merging" };
         var locomo = new Command("locomo", "Store every turn, ask every question of categories 1-4, report evidence recall@5/10/20 and hit@10 per mode")
         {
             directory, fusion, ftsWeight, vectorWeight, vectorRankWeight, rrfK, candidates, bm25K1, bm25B, dedup,
@@ -40,8 +40,11 @@ internal static class EvalCommand
                 Bm25K1 = parse.GetValue(bm25K1) ?? defaults.Bm25K1,
                 Bm25B = parse.GetValue(bm25B) ?? defaults.Bm25B,
             };
-            var threshold = parse.GetValue(dedup) ?? MemoryOptions.Default.DuplicateThreshold;
-            var options = MemoryOptions.Default with { Ranking = ranking, DuplicateThreshold = threshold is > 0 ? threshold : null, EmbeddingInterval = TimeSpan.Zero };
+            var threshold = parse.GetValue(dedup);
+            var options = MemoryOptions.Default with
+            {
+                Ranking = ranking, MergeDuplicates = threshold is not 0, DuplicateThreshold = threshold is > 0 ? threshold : null, EmbeddingInterval = TimeSpan.Zero,
+            };
 
             var folder = Directory.CreateTempSubdirectory("mcp-memory-eval-");
             try
@@ -93,7 +96,7 @@ internal static class EvalCommand
     private static void Print(EvalReport report)
     {
         Console.Out.WriteLine($"{report.Questions} questions over {report.Conversations} conversations ({report.Turns} turns; " +
-                              $"{report.Merged} turns merged as near-duplicates, {report.MergedEvidence} of them evidence; {report.SkippedQuestions} questions without known evidence skipped)");
+                              $"{report.Merged} turns merged as duplicates, {report.MergedEvidence} of them touching an evidence turn; {report.SkippedQuestions} questions without known evidence skipped)");
         Console.Out.WriteLine($"ranking: {report.Ranking}\n");
         Console.Out.WriteLine($"{"mode",-8} {"recall@5",9} {"recall@10",10} {"recall@20",10} {"hit@10",8}   recall@10 by category (1 multi-hop, 2 temporal, 3 open, 4 single-hop)");
         foreach (var (mode, m) in report.Modes)

@@ -9,7 +9,7 @@ namespace McpMemory.Cli;
 /// <summary>store, search, get, delete, state, stats: the engine from the command line (same database as the server).</summary>
 internal static class MemoryCommands
 {
-    public static IEnumerable<Command> Create() => [Store(), Search(), Get(), Delete(), State(), Stats()];
+    public static IEnumerable<Command> Create() => [Store(), Search(), Get(), History(), Delete(), State(), Stats()];
 
     private static Command Store()
     {
@@ -19,7 +19,8 @@ internal static class MemoryCommands
         var importance = new Option<double?>("--importance", "-i") { Description = "Importance 0..1 (default 0.5)" };
         var metadata = new Option<string?>("--metadata") { Description = "Metadata as a JSON object, e.g. '{\"file\":\"app.ts\"}'" };
         var expires = new Option<string?>("--expires-at") { Description = "Forget after this ISO-8601 time" };
-        var command = new Command("store", "Store a memory") { text, type, tags, importance, metadata, expires };
+        var supersedes = new Option<string[]>("--supersedes") { Description = "Ids of older memories this one replaces (comma-separated or repeated)", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("store", "Store a memory") { text, type, tags, importance, metadata, expires, supersedes };
         command.SetAction(parse => Run(parse, (service, settings) =>
         {
             var result = service.Store(settings.ToCaller(), new NewMemory
@@ -31,10 +32,12 @@ internal static class MemoryCommands
                 MetadataJson = parse.GetValue(metadata),
                 ExpiresAt = ToolCall.Time(parse.GetValue(expires), "expires_at"),
                 Source = "cli",
+                Supersedes = SplitList(parse.GetValue(supersedes))?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
             });
-            var output = new StoreMemoryResult(result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, settings.DefaultNamespace);
-            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
-            else Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
+            var output = StoreMemoryResult.From(result, settings.DefaultNamespace);
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
+            Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
+            foreach (var similar in output.Similar) Console.Out.WriteLine($"  similar {similar.MemoryId} ({similar.Similarity:0.000}): {similar.Content}");
         }, vectors: true));
         return command;
     }
@@ -48,7 +51,8 @@ internal static class MemoryCommands
         var namespaces = new Option<string[]>("--namespaces") { Description = "Search these namespaces instead of the default + shared", AllowMultipleArgumentsPerToken = true };
         var mode = new Option<string?>("--mode") { Description = "auto (hybrid when the encoder is ready), hybrid, fts or vector" };
         var explain = new Option<bool>("--explain") { Description = "Show every factor of each result's score" };
-        var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain };
+        var superseded = new Option<bool>("--include-superseded") { Description = "Also show memories that a newer one superseded" };
+        var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain, superseded };
         command.SetAction(parse => Run(parse, (service, settings) =>
         {
             var caller = settings.ToCaller();
@@ -62,6 +66,7 @@ internal static class MemoryCommands
                 Namespaces = spaces,
                 Mode = parse.GetValue(mode),
                 Explain = parse.GetValue(explain),
+                IncludeSuperseded = parse.GetValue(superseded),
             });
             var output = new SearchMemoryResult(response.Mode, spaces ?? caller.DefaultSearchNamespaces(), response.Results.Select(MemoryResult.From).ToList());
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
@@ -81,6 +86,21 @@ internal static class MemoryCommands
             var output = MemoryResult.From(memory, 0);
             if (parse.GetValue(CliOptions.Json)) Output.Json(output);
             else Output.Memory(output);
+        }));
+        return command;
+    }
+
+    private static Command History()
+    {
+        var id = new Argument<string>("id") { Description = "The memory id (UUID); deleted memories too" };
+        var command = new Command("history", "Every version of a memory, oldest first (stored, merged, superseded, deleted), from the event log") { id };
+        command.SetAction(parse => Run(parse, (service, settings) =>
+        {
+            var memoryId = MemoryValidator.MemoryId(parse.GetValue(id), "id");
+            var output = new MemoryHistoryResult(memoryId.ToString("D"), service.History(settings.ToCaller(), memoryId).Select(MemoryVersionResult.From).ToList());
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
+            foreach (var v in output.Versions)
+                Console.Out.WriteLine($"{v.At} {v.Kind,-10} {v.MemoryId}{(v.SupersededBy is null ? "" : $" → {v.SupersededBy}")}: {v.Content}");
         }));
         return command;
     }
@@ -145,7 +165,7 @@ internal static class MemoryCommands
     }
 
     /// <summary>Opens the database, runs the action, and turns engine errors into one clear line on stderr and exit code 1.</summary>
-    /// <param name="vectors">Load the encoder and the vector index first (store merges near-duplicates, search is hybrid).</param>
+    /// <param name="vectors">Load the encoder and the vector index first (store merges duplicates and lists similar memories, search is hybrid).</param>
     internal static int Run(ParseResult parse, Action<MemoryService, Settings> action, bool vectors = false)
     {
         try

@@ -14,7 +14,9 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
     [McpServerTool(Name = "store_memory", Title = "Store a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Save something worth remembering in later sessions: a decision and its reason, a bug's cause and fix, " +
                  "a user preference, a correction, a command that worked. One self-contained fact per memory, written so it " +
-                 "makes sense without this conversation. Returns the memory_id.")]
+                 "makes sense without this conversation. Returns the memory_id. The same memory stored again (same words, or the old " +
+                 "text extended) updates it (status \"updated\"); anything else is a new memory, and close ones come back in similar: " +
+                 "if the new memory replaces one of them, pass its id in supersedes.")]
     public StoreMemoryResult StoreMemory(
         [Description("The memory itself, in plain words (max 64 KiB).")] string content,
         [Description("Kind of memory: fact (default), decision, preference, fix, skill, episode, context, correction.")] string? memory_type = null,
@@ -24,7 +26,8 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Where to store it: \"shared\", \"project:<name>\" or \"agent:<id>\" (default: this project).")] string? @namespace = null,
         [Description("Optional id of the current session, to find what was learned together.")] string? session_id = null,
         [Description("When it happened, ISO-8601 (default: now).")] string? created_at = null,
-        [Description("Forget it after this time, ISO-8601 (default: never).")] string? expires_at = null)
+        [Description("Forget it after this time, ISO-8601 (default: never).")] string? expires_at = null,
+        [Description("Ids of older memories this one replaces (max 32): they are kept, marked superseded, hidden from search unless include_superseded, and shown in memory_history.")] string[]? supersedes = null)
         => ToolCall.Run(() =>
         {
             var result = memories.Store(caller, new NewMemory
@@ -39,8 +42,9 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
                 CreatedAt = ToolCall.Time(created_at, "created_at"),
                 ExpiresAt = ToolCall.Time(expires_at, "expires_at"),
                 Source = "mcp",
+                Supersedes = supersedes?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
             });
-            return new StoreMemoryResult(result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, @namespace ?? caller.DefaultNamespace);
+            return StoreMemoryResult.From(result, @namespace ?? caller.DefaultNamespace);
         });
 
     [McpServerTool(Name = "search_memory", Title = "Search memories", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
@@ -58,7 +62,8 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Only memories created at or after this time, ISO-8601.")] string? since = null,
         [Description("Only memories created before this time, ISO-8601.")] string? until = null,
         [Description("auto (default: hybrid when the encoder is ready, else fts), hybrid, fts (exact words only) or vector (meaning only).")] string? mode = null,
-        [Description("Include each factor of each result's score (ranks, bm25, similarity, recency, access, importance, feedback).")] bool explain = false)
+        [Description("Include each factor of each result's score (ranks, bm25, similarity, recency, access, importance, feedback).")] bool explain = false,
+        [Description("Also return memories that a newer one superseded (hidden by default); they carry superseded_by.")] bool include_superseded = false)
         => ToolCall.Run(() =>
         {
             var request = new SearchRequest
@@ -66,10 +71,22 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
                 Query = query, TopK = top_k, MemoryType = memory_type, Tags = tags, MinImportance = min_importance,
                 Namespaces = namespaces, SessionId = session_id,
                 Since = ToolCall.Time(since, "since"), Until = ToolCall.Time(until, "until"), Mode = mode, Explain = explain,
+                IncludeSuperseded = include_superseded,
             };
             var response = memories.Search(caller, request);
             return new SearchMemoryResult(response.Mode, namespaces ?? caller.DefaultSearchNamespaces(),
                 response.Results.Select(MemoryResult.From).ToList());
+        });
+
+    [McpServerTool(Name = "memory_history", Title = "History of a memory", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Every version of a memory, oldest first, from the event log: stored, merged (restated or extended), " +
+                 "superseded (and by which memory), deleted; with the versions of the memories it superseded. Works for deleted memories too.")]
+    public MemoryHistoryResult MemoryHistory(
+        [Description("The memory_id (a UUID).")] string memory_id)
+        => ToolCall.Run(() =>
+        {
+            var id = MemoryValidator.MemoryId(memory_id);
+            return new MemoryHistoryResult(id.ToString("D"), memories.History(caller, id).Select(MemoryVersionResult.From).ToList());
         });
 
     [McpServerTool(Name = "feedback", Title = "Rate a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]

@@ -7,18 +7,37 @@ namespace McpMemory.Tools;
 
 // The structured results of the tools. Property names go out in snake_case (see ToolJson), times as UTC ISO-8601.
 
-public sealed record StoreMemoryResult(string MemoryId, string Status, bool HasEmbedding, string Namespace);
+public sealed record StoreMemoryResult(
+    string MemoryId, string Status, bool HasEmbedding, string Namespace,
+    [property: System.ComponentModel.Description("Other memories close in meaning that were NOT merged (at most 3, best first): if the new memory replaces one, store again with supersedes, or delete it.")]
+    IReadOnlyList<SimilarMemoryResult> Similar, double SimilarThreshold)
+{
+    public static StoreMemoryResult From(StoreResult result, string ns) => new(
+        result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, ns,
+        result.Similar.Select(s => new SimilarMemoryResult(s.MemoryId.ToString("D"), s.Similarity, s.Content)).ToList(), result.SimilarThreshold);
+}
+
+public sealed record SimilarMemoryResult(string MemoryId, double Similarity, string Content);
+
+public sealed record MemoryVersionResult(string MemoryId, string Kind, string At, string? Content, string? SupersededBy, double? Similarity)
+{
+    public static MemoryVersionResult From(MemoryVersion v) =>
+        new(v.MemoryId.ToString("D"), v.Kind, MemoryResult.Iso(v.At), v.Content, v.SupersededBy?.ToString("D"), v.Similarity);
+}
+
+public sealed record MemoryHistoryResult(string MemoryId, IReadOnlyList<MemoryVersionResult> Versions);
 
 public sealed record MemoryResult(
     string MemoryId, string Content, string MemoryType, double Importance, double Score, IReadOnlyList<string> Tags,
-    JsonObject? Metadata, string CreatedAt, string Namespace, double? SimilarityScore = null, ScoreExplanation? Explain = null)
+    JsonObject? Metadata, string CreatedAt, string Namespace, double? SimilarityScore = null, ScoreExplanation? Explain = null,
+    string? SupersededBy = null)
 {
     public static MemoryResult From(SearchHit hit) =>
         From(hit.Memory, hit.Score) with { SimilarityScore = hit.Similarity is { } s ? Math.Round(s, 4) : null, Explain = hit.Explanation };
 
     public static MemoryResult From(Memory m, double score) => new(
         m.Id.ToString("D"), m.Content, m.MemoryType, m.Importance, Math.Round(score, 6), m.Tags, m.Metadata,
-        Iso(m.CreatedAt), m.Namespace);
+        Iso(m.CreatedAt), m.Namespace, SupersededBy: m.SupersededBy?.ToString("D"));
 
     internal static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 }

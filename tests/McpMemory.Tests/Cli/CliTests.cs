@@ -39,6 +39,38 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Store_supersedes_search_hides_and_history_lists_the_versions()
+    {
+        using var dir = new TempDirectory();
+        var db = new[] { "--db", dir.File("m.db"), "--json" };
+        var env = new Dictionary<string, string> { ["MCP_MEMORY_ENCODER"] = "off" }; // supersedes and history need no vectors
+
+        var old = await ToolProcess.RunAsync(["store", "The API server listens on port 8080", .. db], env);
+        old.ExitCode.Should().Be(0, old.Stderr);
+        var oldId = JsonDocument.Parse(old.Stdout).RootElement.GetProperty("memory_id").GetString()!;
+        var replacement = await ToolProcess.RunAsync(["store", "The API server listens on port 9090", "--supersedes", oldId, .. db], env);
+        replacement.ExitCode.Should().Be(0, replacement.Stderr);
+        var newId = JsonDocument.Parse(replacement.Stdout).RootElement.GetProperty("memory_id").GetString()!;
+
+        var search = await ToolProcess.RunAsync(["search", "API server port", .. db], env);
+        JsonDocument.Parse(search.Stdout).RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("memory_id").GetString()).Should().Equal(newId);
+        var all = await ToolProcess.RunAsync(["search", "API server port", "--include-superseded", .. db], env);
+        JsonDocument.Parse(all.Stdout).RootElement.GetProperty("results").GetArrayLength().Should().Be(2);
+
+        var history = await ToolProcess.RunAsync(["history", newId, .. db], env);
+        history.ExitCode.Should().Be(0, history.Stderr);
+        JsonDocument.Parse(history.Stdout).RootElement.GetProperty("versions").EnumerateArray()
+            .Select(v => $"{v.GetProperty("kind").GetString()} {v.GetProperty("content").GetString()}")
+            .Should().Equal("stored The API server listens on port 8080", "stored The API server listens on port 9090", "superseded The API server listens on port 8080");
+        var human = await ToolProcess.RunAsync(["history", oldId, "--db", dir.File("m.db")], env);
+        human.Stdout.Should().Contain("superseded").And.Contain($"→ {newId}");
+
+        var bad = await ToolProcess.RunAsync(["store", "x", "--supersedes", Guid.Empty.ToString(), .. db], env);
+        bad.ExitCode.Should().Be(1);
+        bad.Stderr.Should().Contain("supersedes[0]: no memory with id");
+    }
+
+    [Fact]
     public async Task Database_and_namespace_come_from_the_environment_when_no_option_is_given()
     {
         using var dir = new TempDirectory();

@@ -11,7 +11,7 @@ namespace McpMemory.Tests.Http;
 /// </summary>
 public class RealClientTests
 {
-    private static readonly string[] AllTools = ["delete_memory", "feedback", "get_agent_state", "search_memory", "set_agent_state", "store_memory"];
+    private static readonly string[] AllTools = ["delete_memory", "feedback", "get_agent_state", "memory_history", "search_memory", "set_agent_state", "store_memory"];
 
     private static JsonElement Report(ToolProcess.Result run, string transport)
     {
@@ -27,6 +27,7 @@ public class RealClientTests
         report.GetProperty("feedback").GetProperty("signal").GetString().Should().Be("useful");
         report.GetProperty("deleted").GetProperty("deleted").GetBoolean().Should().BeTrue();
         report.GetProperty("after_delete").GetInt32().Should().Be(0);
+        report.GetProperty("history_kinds").EnumerateArray().Select(e => e.GetString()).Should().Equal("stored", "deleted");
         return report;
     }
 

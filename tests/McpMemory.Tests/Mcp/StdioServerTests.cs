@@ -22,7 +22,8 @@ public class StdioServerTests
         await using var client = await StartAsync(dir.File("m.db"));
         var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name);
 
-        tools.Keys.Should().BeEquivalentTo("store_memory", "search_memory", "get_agent_state", "set_agent_state", "delete_memory", "feedback");
+        tools.Keys.Should().BeEquivalentTo("store_memory", "search_memory", "get_agent_state", "set_agent_state", "delete_memory", "feedback", "memory_history");
+        tools["memory_history"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
         tools["search_memory"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
         tools["get_agent_state"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
         tools["delete_memory"].ProtocolTool.Annotations!.DestructiveHint.Should().BeTrue();
@@ -35,9 +36,9 @@ public class StdioServerTests
         var storeSchema = tools["store_memory"].JsonSchema;
         storeSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).Should().Equal("content");
         storeSchema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Should()
-            .Contain(["content", "memory_type", "metadata", "tags", "importance", "namespace", "session_id", "created_at", "expires_at"]);
+            .Contain(["content", "memory_type", "metadata", "tags", "importance", "namespace", "session_id", "created_at", "expires_at", "supersedes"]);
         tools["search_memory"].JsonSchema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Should()
-            .Contain(["query", "top_k", "memory_type", "tags", "min_importance", "namespaces", "session_id", "since", "until", "mode", "explain"]);
+            .Contain(["query", "top_k", "memory_type", "tags", "min_importance", "namespaces", "session_id", "since", "until", "mode", "explain", "include_superseded"]);
         tools["feedback"].JsonSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).Should().BeEquivalentTo("memory_id", "signal");
     }
 
@@ -84,6 +85,43 @@ public class StdioServerTests
         deleted.GetProperty("deleted").GetBoolean().Should().BeTrue();
         var after = await CallAsync(client, "search_memory", new() { ["query"] = "nginx reverse proxy" });
         after.GetProperty("results").EnumerateArray().Should().NotContain(r => r.GetProperty("memory_id").GetString() == id);
+    }
+
+    [Fact]
+    public async Task Supersedes_hides_the_old_memory_and_memory_history_shows_every_version_over_stdio()
+    {
+        using var dir = new TempDirectory();
+        await using var client = await StartAsync(dir.File("m.db"));
+
+        var old = await CallAsync(client, "store_memory", new() { ["content"] = "Kubernetes namespace is billing-prod" });
+        var oldId = old.GetProperty("memory_id").GetString()!;
+        old.GetProperty("similar").GetArrayLength().Should().Be(0);
+        old.GetProperty("similar_threshold").GetDouble().Should().BeInRange(0, 1);
+        var replacement = await CallAsync(client, "store_memory", new() { ["content"] = "Kubernetes namespace is billing-staging", ["supersedes"] = new[] { oldId } });
+        replacement.GetProperty("status").GetString().Should().Be("stored");
+        var newId = replacement.GetProperty("memory_id").GetString()!;
+
+        var found = await CallAsync(client, "search_memory", new() { ["query"] = "Kubernetes namespace", ["mode"] = "fts" });
+        found.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("memory_id").GetString()).Should().Equal(newId);
+        var all = await CallAsync(client, "search_memory", new() { ["query"] = "Kubernetes namespace", ["mode"] = "fts", ["include_superseded"] = true });
+        all.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("memory_id").GetString() == oldId)
+            .GetProperty("superseded_by").GetString().Should().Be(newId);
+
+        var history = await CallAsync(client, "memory_history", new() { ["memory_id"] = newId });
+        history.GetProperty("versions").EnumerateArray()
+            .Select(v => (v.GetProperty("memory_id").GetString(), v.GetProperty("kind").GetString(), v.GetProperty("content").GetString())).Should().Equal(
+                (oldId, "stored", "Kubernetes namespace is billing-prod"),
+                (newId, "stored", "Kubernetes namespace is billing-staging"),
+                (oldId, "superseded", "Kubernetes namespace is billing-prod"));
+        history.GetProperty("versions")[2].GetProperty("superseded_by").GetString().Should().Be(newId);
+        history.GetProperty("versions")[0].GetProperty("at").GetString().Should().EndWith("Z");
+
+        var bad = await client.CallToolAsync("store_memory", new Dictionary<string, object?> { ["content"] = "x", ["supersedes"] = new[] { "42" } });
+        bad.IsError.Should().BeTrue();
+        bad.Content.OfType<TextContentBlock>().Single().Text.Should().Contain("supersedes[0]").And.Contain("not a UUID");
+        var missing = await client.CallToolAsync("memory_history", new Dictionary<string, object?> { ["memory_id"] = Guid.NewGuid().ToString() });
+        missing.IsError.Should().BeTrue();
+        missing.Content.OfType<TextContentBlock>().Single().Text.Should().Contain("no memory with id");
     }
 
     [Fact]

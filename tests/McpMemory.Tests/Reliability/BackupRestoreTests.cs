@@ -66,7 +66,7 @@ public class BackupRestoreTests
 
         var verify = await ToolProcess.RunAsync(["verify", backup]);
         verify.ExitCode.Should().Be(0, verify.Stdout + verify.Stderr);
-        verify.Stdout.Should().Contain("schema v1").And.Contain("25 memories").And.EndWith("ok\n");
+        verify.Stdout.Should().Contain($"schema v{Schema.CurrentVersion}").And.Contain("25 memories").And.EndWith("ok\n");
 
         var noConfirmation = await ToolProcess.RunAsync(["restore", backup, "--db", db], stdin: "y\n");
         noConfirmation.ExitCode.Should().Be(1);

@@ -91,6 +91,39 @@ public class ExpiryAndMigrationTests
     }
 
     [Fact]
+    public void A_version_1_file_gains_the_superseded_link_and_its_memories_stay_searchable()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("v1.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var session = new SqliteSession(connection);
+            Migrator.Migrate(session, path, Schema.Migrations.Take(1).ToList()).Should().Be(1);
+            using var insert = connection.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO memories (id, namespace, memory_type, content, importance, created_at, updated_at)
+                VALUES ('6f1c0a52-3e0b-4c1e-9a57-1f0d2b6e8c11', 'shared', 'fact', 'written before supersedes existed', 0.5, 1, 1);
+                INSERT INTO events (at, kind, namespace, memory_id) VALUES (1, 'store', 'shared', '6f1c0a52-3e0b-4c1e-9a57-1f0d2b6e8c11');
+                """;
+            insert.ExecuteNonQuery();
+        }
+
+        using (var service = MemoryService.Open(path))
+        {
+            service.Stats().SchemaVersion.Should().Be(2);
+            var caller = new McpMemory.Core.Memories.Caller("shared", "a");
+            var found = service.Search(caller, new SearchRequest { Query = "supersedes existed", Mode = "fts", Namespaces = ["shared"] });
+            found.Results.Should().ContainSingle().Which.Memory.SupersededBy.Should().BeNull();
+            service.History(caller, Guid.Parse("6f1c0a52-3e0b-4c1e-9a57-1f0d2b6e8c11")).Select(v => v.Kind).Should().Equal("stored");
+        }
+        Count(path, "SELECT count(*) FROM pragma_table_info('memories') WHERE name = 'superseded_by'").Should().Be(1);
+        Count(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('ix_memories_superseded_by', 'ix_events_memory')").Should().Be(2);
+        Directory.GetFiles(dir.Path, "v1.db.v1-*.bak").Should().ContainSingle("the version 1 file is backed up before the migration");
+        Consistent(path);
+    }
+
+    [Fact]
     public void An_older_schema_is_backed_up_then_migrated_forward_on_open()
     {
         using var dir = new TempDirectory();

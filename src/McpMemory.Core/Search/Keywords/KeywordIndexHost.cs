@@ -66,7 +66,7 @@ internal sealed class KeywordIndexHost
     private const string Columns = $"{MemoryRows.IndexEntryColumns}, m.content, m.access_count, {MemorySearch.NetFeedback}";
 
     private static void Upsert(KeywordIndex index, Microsoft.Data.Sqlite.SqliteDataReader reader) =>
-        index.Upsert(MemoryRows.ReadIndexEntry(reader), reader.GetString(8), reader.GetInt64(9), reader.GetInt64(10));
+        index.Upsert(MemoryRows.ReadIndexEntry(reader), reader.GetString(MemoryRows.IndexEntryCount), reader.GetInt64(MemoryRows.IndexEntryCount + 1), reader.GetInt64(MemoryRows.IndexEntryCount + 2));
 
     /// <summary>Records that this process already applied its own events [first, last] to the index.</summary>
     public void Applied(long firstEventSeq, long lastEventSeq) => _events.Applied(firstEventSeq, lastEventSeq);
