@@ -176,6 +176,7 @@ public sealed class MemoryDatabase : IDisposable
         {
             using var command = _writer.Connection.CreateCommand();
             command.CommandText = "PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(TRUNCATE);";
+            command.CommandTimeout = 1; // Microsoft.Data.Sqlite retries BUSY until this runs out (0 would mean forever)
             command.ExecuteNonQuery();
         }
         catch (SqliteException) { /* best effort: the WAL is valid as it is */ }

@@ -116,9 +116,13 @@ internal static class DataCommands
         if (File.Exists(full) && !force) throw Exists(full);
         var partial = full + ".partial";
         ExportCounts counts;
-        using (var file = new StreamWriter(partial, false, new UTF8Encoding(false)))
-            counts = service.ExportJsonl(file);
-        File.Move(partial, full, overwrite: true); // a reader of --out never sees half an export
+        try
+        {
+            using (var file = new StreamWriter(partial, false, new UTF8Encoding(false)))
+                counts = service.ExportJsonl(file);
+            File.Move(partial, full, overwrite: true); // a reader of --out never sees half an export
+        }
+        finally { File.Delete(partial); } // gone after the move; a failed export leaves nothing behind
         Console.Error.WriteLine($"exported {counts.Memories} memories ({counts.Vectors} with vectors), {counts.States} state keys, {counts.Feedback} feedback, {counts.Events} events to {full}");
     }
 
