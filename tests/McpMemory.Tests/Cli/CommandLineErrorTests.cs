@@ -143,6 +143,10 @@ public class CommandLineErrorTests
 
         (await ToolProcess.RunAsync(["store", "from the command line", "--db", db])).ExitCode.Should().Be(0);
         WalBytes(db).Should().Be(0);
+        (await ToolProcess.RunAsync(["verify", db])).ExitCode.Should().Be(0);
+        (await ToolProcess.RunAsync(["backup", "--db", db, "--to", dir.File("b.db")])).ExitCode.Should().Be(0);
+        Directory.GetFiles(dir.Path).Select(Path.GetFileName).Should().BeEquivalentTo(["m.db", "b.db"],
+            "a command that exits cleanly leaves no -wal or -shm beside the database (nor beside its backup)");
     }
 
     private static long WalBytes(string db) => File.Exists(db + "-wal") ? new FileInfo(db + "-wal").Length : 0;

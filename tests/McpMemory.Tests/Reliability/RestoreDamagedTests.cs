@@ -67,6 +67,30 @@ public class RestoreDamagedTests
     }
 
     [Fact]
+    public async Task A_truncated_database_whose_data_is_all_in_the_main_file_is_restored()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("live.db");
+        var backup = dir.File("b1.db");
+        using (var service = McpMemory.Core.MemoryService.Open(db))
+            for (var i = 0; i < 60; i++)
+                service.Store(new McpMemory.Core.Memories.Caller("shared", "t"), new McpMemory.Core.Memories.NewMemory { Content = $"memory {i} " + new string('x', 300) });
+        File.Exists(db + "-wal").Should().BeFalse("closed cleanly: everything is in the main file");
+        (await ToolProcess.RunAsync(["backup", "--db", db, "--to", backup])).ExitCode.Should().Be(0);
+        var atBackup = await ExportAsync(backup);
+        new FileInfo(db).Length.Should().BeGreaterThan(20000);
+        using (var file = new FileStream(db, FileMode.Open)) file.SetLength(20000); // truncate -s 20000 live.db
+        var damaged = File.ReadAllBytes(db);
+
+        var restored = await ToolProcess.RunAsync(["restore", backup, "--db", db, "--yes"]);
+
+        restored.ExitCode.Should().Be(0, restored.Stderr);
+        (await ExportAsync(db)).Should().Be(atBackup);
+        var kept = Directory.GetFiles(dir.Path, "live.db.before-restore-*").Should().ContainSingle().Subject;
+        File.ReadAllBytes(kept).Should().Equal(damaged, "the damaged file is kept as it was");
+    }
+
+    [Fact]
     public async Task A_file_with_a_random_header_is_restored()
     {
         using var dir = new TempDirectory();
