@@ -52,9 +52,20 @@ public sealed class MemoryService : IDisposable
         _background = Task.Run(() => BackgroundLoop(_stopping.Token));
     }
 
-    /// <summary>Opens the database file at <paramref name="path"/> (creating and migrating it as needed).</summary>
-    public static MemoryService Open(string path, MemoryOptions? options = null, EmbedderProvider? embedder = null) =>
-        new(MemoryDatabase.Open(path), options, embedder);
+    /// <summary>
+    /// Opens the database file at <paramref name="path"/> (creating and migrating it as needed; its folder must exist).
+    /// A file SQLite cannot use is a <see cref="MemoryFileException"/> that says so in one line.
+    /// </summary>
+    public static MemoryService Open(string path, MemoryOptions? options = null, EmbedderProvider? embedder = null)
+    {
+        var database = MemoryDatabase.Open(path);
+        try { return new(database, options, embedder); }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (!MemoryDatabase.IsBusy(e))
+        {
+            database.Dispose();
+            throw MemoryDatabase.Unusable(database.Path, e);
+        }
+    }
 
     /// <summary>Opens with default options (a convenience for tests and tools).</summary>
     public static MemoryService Open(string path, MemoryLimits? limits, TimeProvider? clock = null) =>

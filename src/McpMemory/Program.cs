@@ -19,4 +19,14 @@ var helpOrVersion = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
 if (Console.IsInputRedirected && !helpOrVersion && !args.Any(subcommands.Contains))
     args = ["serve", .. args];
 
-return await root.Parse(args).InvokeAsync();
+// Every command reports its errors as one line on stderr and exit code 1; this is the net for anything a command did
+// not expect (never a stack trace for the user; the message still says what failed).
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    Output.Error(Output.OneLine(e));
+    return 1;
+}

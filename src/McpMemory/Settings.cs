@@ -6,7 +6,7 @@ namespace McpMemory;
 /// Where the database lives, which namespace is the default, and who the agent is. Each comes from its
 /// command-line option, else its environment variable, else a sensible default.
 /// </summary>
-public sealed record Settings(string DatabasePath, string DefaultNamespace, string AgentId)
+public sealed record Settings(string DatabasePath, string DefaultNamespace, string AgentId, bool DatabaseIsDefault = false)
 {
     public const string DbVariable = "MCP_MEMORY_DB";
     public const string NamespaceVariable = "MCP_MEMORY_NAMESPACE";
@@ -14,10 +14,26 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
 
     public static Settings Resolve(string? db, string? ns, string? agentId)
     {
-        var path = FirstNonEmpty(db, Environment.GetEnvironmentVariable(DbVariable)) ?? DefaultDatabasePath();
+        var given = FirstNonEmpty(db, Environment.GetEnvironmentVariable(DbVariable));
         var space = FirstNonEmpty(ns, Environment.GetEnvironmentVariable(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
         var agent = FirstNonEmpty(agentId, Environment.GetEnvironmentVariable(AgentVariable)) ?? Core.Memories.Caller.DefaultAgentId;
-        return new Settings(Core.Storage.UserPath.FullPath(path, "--db"), Namespaces.Validate(space), agent);
+        var path = Core.Storage.UserPath.FullPath(given ?? DefaultDatabasePath(), "--db");
+        // Only the default data folder is created on demand; a folder named by --db or the environment must exist
+        // (a typo must not silently start a new, empty database somewhere else).
+        if (given is null) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return new Settings(path, Namespaces.Validate(space), agent, DatabaseIsDefault: given is null);
+    }
+
+    /// <summary>
+    /// For commands that only read (or change what exists): the database must exist, except at the default path,
+    /// where a first run finds an empty database.
+    /// </summary>
+    public void RequireDatabase()
+    {
+        if (Directory.Exists(DatabasePath))
+            throw new Core.Memories.MemoryFileException($"database {DatabasePath} is a folder, not a database file");
+        if (!DatabaseIsDefault && !File.Exists(DatabasePath))
+            throw new Core.Memories.MemoryFileException($"database {DatabasePath} does not exist (give --db or set ${DbVariable})");
     }
 
     public Caller ToCaller() => new(DefaultNamespace, AgentId);

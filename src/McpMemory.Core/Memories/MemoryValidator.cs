@@ -125,9 +125,7 @@ public sealed class MemoryValidator(MemoryLimits limits)
             throw new MemoryValidationException("key", "must not be empty");
         if (key.Length > Limits.MaxStateKeyLength)
             throw new MemoryValidationException("key", $"is {key.Length} characters; the limit is {Limits.MaxStateKeyLength}");
-        foreach (var c in key)
-            if (char.IsControl(c) || char.IsSurrogate(c))
-                throw new MemoryValidationException("key", $"contains '{Namespaces.Printable(c)}'; control characters are not allowed");
+        RefuseControlCharacters(key, "key");
         return key;
     }
 
@@ -165,10 +163,23 @@ public sealed class MemoryValidator(MemoryLimits limits)
         if (string.IsNullOrEmpty(value)) return null;
         if (value.Length > Limits.MaxIdLength)
             throw new MemoryValidationException(field, $"is {value.Length} characters; the limit is {Limits.MaxIdLength}");
-        foreach (var c in value)
-            if (char.IsControl(c) || char.IsSurrogate(c))
-                throw new MemoryValidationException(field, $"contains '{Namespaces.Printable(c)}'; control characters are not allowed");
+        RefuseControlCharacters(value, field);
         return value;
+    }
+
+    /// <summary>
+    /// Refuses control characters and unpaired surrogates in a name-like value (key, id); a valid surrogate pair
+    /// (an emoji, a CJK extension character) is text like any other.
+    /// </summary>
+    public static void RefuseControlCharacters(string value, string field)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsSurrogatePair(value, i)) { i++; continue; }
+            var c = value[i];
+            if (char.IsControl(c) || char.IsSurrogate(c))
+                throw new MemoryValidationException(field, $"contains '{Namespaces.Printable(c)}'; control characters and lone surrogates are not allowed");
+        }
     }
 
     private static int Utf8Length(string text, string field)

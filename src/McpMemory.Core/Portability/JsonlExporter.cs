@@ -4,12 +4,14 @@ using McpMemory.Core.Storage;
 namespace McpMemory.Core.Portability;
 
 /// <summary>How many records of each kind an export wrote.</summary>
-public sealed record ExportCounts(long Memories, long States, long Feedback, long Events);
+public sealed record ExportCounts(long Memories, long States, long Feedback, long Events, long Vectors);
 
 /// <summary>
 /// Writes the whole database as JSONL (see <see cref="JsonlFormat"/>) from one read transaction, so the export is a
 /// consistent snapshot even while a server writes. Expired memories are left out (they are gone for every reader).
-/// Vectors are derived data and are not exported: an import stores has_embedding = 0 and they are rebuilt.
+/// Each memory's vector follows it as a "vector" record (float16 with the encoder's model id), and the event log goes
+/// whole, except the markers earlier imports left in this database (they describe this file's past, and leaving them
+/// out makes export → import → export give the same bytes).
 /// </summary>
 internal static class JsonlExporter
 {
@@ -17,7 +19,7 @@ internal static class JsonlExporter
     {
         using var transaction = session.Connection.BeginTransaction(deferred: true);
         Line(output, JsonlFormat.HeaderRecord());
-        long memories = 0, states = 0, feedback = 0, events = 0;
+        long memories = 0, states = 0, feedback = 0, events = 0, vectors = 0;
 
         var memoryRows = session.Command(
             $"SELECT {MemoryRows.Columns} FROM memories m WHERE m.expires_at IS NULL OR m.expires_at > @now ORDER BY m.seq", transaction);
@@ -46,6 +48,7 @@ internal static class JsonlExporter
                     ["superseded_by"] = Text(reader, 17),
                 });
                 memories++;
+                if (VectorRecord(session, transaction, reader.GetInt64(0), reader.GetString(1)) is { } vector) { Line(output, vector); vectors++; }
             }
 
         using (var reader = session.Command(
@@ -81,7 +84,8 @@ internal static class JsonlExporter
                 feedback++;
             }
 
-        using (var reader = session.Command("SELECT at, kind, namespace, memory_id, detail FROM events ORDER BY seq", transaction).ExecuteReader())
+        using (var reader = session.Command(
+                   $"SELECT at, kind, namespace, memory_id, detail FROM events WHERE NOT ({JsonlFormat.ImportMarkerSql}) ORDER BY seq", transaction).ExecuteReader())
             while (reader.Read())
             {
                 Line(output, new JsonObject
@@ -98,8 +102,25 @@ internal static class JsonlExporter
 
         transaction.Commit();
         output.Flush();
-        return new ExportCounts(memories, states, feedback, events);
+        return new ExportCounts(memories, states, feedback, events, vectors);
     }, retryWhenBusy: false); // lines already written cannot be taken back
+
+    /// <summary>The memory's stored vector as a record (the float16 bytes as they are, in base64), or null if it has none.</summary>
+    private static JsonObject? VectorRecord(SqliteSession session, Microsoft.Data.Sqlite.SqliteTransaction transaction, long seq, string memoryId)
+    {
+        var command = session.Command("SELECT model, dimension, vector FROM memory_vectors WHERE seq = @seq", transaction);
+        command.Parameters.AddWithValue("@seq", seq);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return null;
+        return new JsonObject
+        {
+            ["kind"] = JsonlFormat.Vector,
+            ["memory_id"] = memoryId,
+            ["model"] = reader.GetString(0),
+            ["dimension"] = reader.GetInt64(1),
+            ["vector"] = Convert.ToBase64String((byte[])reader[2]),
+        };
+    }
 
     private static void Line(TextWriter output, JsonObject record)
     {

@@ -7,7 +7,9 @@ namespace McpMemory.Core.Portability;
 
 /// <summary>
 /// The JSONL export format: one JSON object per line, each with a "kind": a header line first
-/// (<c>{"kind":"header","format":"mcp-memory","version":1}</c>), then memory, state, feedback and event records.
+/// (<c>{"kind":"header","format":"mcp-memory","version":1}</c>), then memory records (each followed by its vector
+/// record, if it has a vector), state, feedback and event records. Files without vector records (older exports)
+/// are read the same way.
 /// Field names are snake_case as on the MCP wire; times are UTC ISO-8601 with milliseconds (exactly what is stored).
 /// </summary>
 public static class JsonlFormat
@@ -20,6 +22,16 @@ public static class JsonlFormat
     public const string State = "state";
     public const string Feedback = "feedback";
     public const string Event = "event";
+    public const string Vector = "vector";
+
+    /// <summary>Largest vector dimension an import accepts.</summary>
+    public const int MaxVectorDimension = 4096;
+
+    /// <summary>
+    /// The event an import leaves in the database it writes to (kind "import", no memory): bookkeeping of that file,
+    /// not history of the memories, so exports leave it out and imports skip it.
+    /// </summary>
+    internal const string ImportMarkerSql = "kind = 'import' AND memory_id IS NULL";
 
     /// <summary>Deep enough for any metadata the validator accepts (16) inside a record; deeper is refused before parsing.</summary>
     internal const int MaxDepth = 64;

@@ -13,20 +13,21 @@ public readonly record struct ImportProgress(long Written, long Total);
 /// <summary>What an import did: records added and records skipped because they were already there, per kind.</summary>
 public sealed record ImportResult(
     long MemoriesAdded, long MemoriesSkipped, long StatesAdded, long StatesSkipped,
-    long FeedbackAdded, long FeedbackSkipped, long EventsAdded, long EventsSkipped)
+    long FeedbackAdded, long FeedbackSkipped, long EventsAdded, long EventsSkipped, long VectorsAdded, long VectorsSkipped)
 {
-    public long Added => MemoriesAdded + StatesAdded + FeedbackAdded + EventsAdded;
-    public long Skipped => MemoriesSkipped + StatesSkipped + FeedbackSkipped + EventsSkipped;
+    public long Added => MemoriesAdded + StatesAdded + FeedbackAdded + EventsAdded + VectorsAdded;
+    public long Skipped => MemoriesSkipped + StatesSkipped + FeedbackSkipped + EventsSkipped + VectorsSkipped;
 }
 
 /// <summary>
 /// Reads a JSONL export (see <see cref="JsonlFormat"/>) back, exactly: ids, times, counters and versions are kept as
 /// written. The whole file is validated first with the same rules as a store (an error names the line and the field:
 /// "line 17: importance: must be between 0 and 1"), so a bad file writes nothing; then it is written in batches, one
-/// transaction each. Idempotent: a memory whose id exists, a state key that exists, a feedback row that is already
-/// there are skipped and counted. Events are history: one is appended only when it refers to a memory or a state key
-/// this import added (so the history travels with what it describes and a second import adds nothing); the rest
-/// (events of deleted memories, earlier imports) stay in the source database.
+/// transaction each. Idempotent: a memory whose id exists, a state key that exists, a feedback row or an event that is
+/// already there are skipped and counted. The event log comes whole (the events of deleted and merged memories too),
+/// in its order; "already there" counts copies, so two identical events in the file are two events in the database.
+/// A vector is stored with the memory this import added, under its model id (a vector of another encoder is replaced
+/// when a server with this one starts, as after any change of encoder).
 /// </summary>
 internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator validate)
 {
@@ -41,17 +42,18 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         var total = 0L;
         foreach (var _ in Records(full)) total++; // pass 1: every line valid, or nothing is written
 
-        var counts = new long[8];
-        var added = new HashSet<string>(StringComparer.Ordinal); // memory ids and state keys (StateKey) this import added
+        var counts = new long[10];
+        var state = new ImportState(database.Read(PresentRecords.Load));
         var batch = new List<Record>(BatchSize);
         var done = 0L;
         foreach (var record in Records(full))
         {
+            // A memory and the vector record after it go in one transaction, so no background embedder sees the row without it.
+            if (batch.Count >= BatchSize && record is not VectorRecord) Flush();
             batch.Add(record);
-            if (batch.Count == BatchSize) Flush();
         }
         Flush();
-        var result = new ImportResult(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7]);
+        var result = new ImportResult(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7], counts[8], counts[9]);
         if (result.Added > 0)
             database.Write((session, tx) =>
             {
@@ -72,17 +74,54 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
             var batchCounts = database.Write((session, tx) =>
             {
                 var attempt = new long[counts.Length];
+                state.BeginAttempt();
                 foreach (var record in batch)
                 {
-                    var (kind, wasAdded) = Write(session, tx, record, added);
+                    var (kind, wasAdded) = Write(session, tx, record, state);
                     attempt[kind * 2 + (wasAdded ? 0 : 1)]++;
                 }
                 return attempt;
             });
+            state.Committed();
             for (var i = 0; i < counts.Length; i++) counts[i] += batchCounts[i];
             done += batch.Count;
             batch.Clear();
             progress?.Report(new ImportProgress(done, total));
+        }
+    }
+
+    /// <summary>
+    /// What the import has done so far: the memory ids it added, and the records that were present before it and have
+    /// been matched. A batch retried after a busy error (rolled back whole) starts again from the state before it.
+    /// </summary>
+    private sealed class ImportState(PresentRecords present)
+    {
+        private readonly HashSet<string> _added = new(StringComparer.Ordinal);
+        private readonly List<string> _addedInAttempt = [];
+        private readonly List<UInt128> _takenInAttempt = [];
+
+        public void BeginAttempt()
+        {
+            foreach (var id in _addedInAttempt) _added.Remove(id);
+            foreach (var key in _takenInAttempt) present.Return(key);
+            Committed();
+        }
+
+        public void Committed()
+        {
+            _addedInAttempt.Clear();
+            _takenInAttempt.Clear();
+        }
+
+        public void Added(string memoryId) { _added.Add(memoryId); _addedInAttempt.Add(memoryId); }
+
+        public bool WasAdded(string memoryId) => _added.Contains(memoryId);
+
+        public bool TakePresent(UInt128 key)
+        {
+            if (!present.TryTake(key)) return false;
+            _takenInAttempt.Add(key);
+            return true;
         }
     }
 
@@ -93,9 +132,10 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
     private sealed record StateRecord(string Namespace, string AgentId, string Key, string Value, long Version, long UpdatedAt) : Record;
     private sealed record FeedbackRecord(string MemoryId, string Namespace, string Signal, string? Note, long CreatedAt) : Record;
     private sealed record EventRecord(string Event, long At, string? Namespace, string? MemoryId, string? Detail) : Record;
+    private sealed record VectorRecord(string MemoryId, string Model, int Dimension, byte[] Blob) : Record;
 
-    /// <summary>Returns (kind index, added?) — kind index 0 memory, 1 state, 2 feedback, 3 event.</summary>
-    private static (int Kind, bool Added) Write(SqliteSession session, SqliteTransaction tx, Record record, HashSet<string> added)
+    /// <summary>Returns (kind index, added?) — kind index 0 memory, 1 state, 2 feedback, 3 event, 4 vector.</summary>
+    private static (int Kind, bool Added) Write(SqliteSession session, SqliteTransaction tx, Record record, ImportState state)
     {
         switch (record)
         {
@@ -126,7 +166,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
                 p.AddWithValue("@source", MemoryRows.Db(m.Source));
                 p.AddWithValue("@supersededBy", MemoryRows.Db(m.SupersededBy));
                 var isNew = insert.ExecuteNonQuery() == 1;
-                if (isNew) added.Add(m.Id);
+                if (isNew) state.Added(m.Id);
                 return (0, isNew);
             }
             case StateRecord s:
@@ -143,46 +183,41 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
                 insert.Parameters.AddWithValue("@version", s.Version);
                 insert.Parameters.AddWithValue("@updated", s.UpdatedAt);
                 var isNew = insert.ExecuteNonQuery() == 1;
-                if (isNew) added.Add(StateKey(s.Namespace, s.AgentId, s.Key));
                 return (1, isNew);
             }
             case FeedbackRecord f:
             {
+                if (state.TakePresent(PresentRecords.FeedbackKey(f.MemoryId, f.Namespace, f.Signal, f.Note, f.CreatedAt))) return (2, false);
                 var insert = session.Command("""
-                    INSERT INTO feedback (memory_id, namespace, signal, note, created_at)
-                    SELECT @memory, @ns, @signal, @note, @created
-                    WHERE NOT EXISTS (SELECT 1 FROM feedback WHERE memory_id = @memory AND namespace = @ns AND signal = @signal
-                                      AND note IS @note AND created_at = @created)
+                    INSERT INTO feedback (memory_id, namespace, signal, note, created_at) VALUES (@memory, @ns, @signal, @note, @created)
                     """, tx);
                 insert.Parameters.AddWithValue("@memory", f.MemoryId);
                 insert.Parameters.AddWithValue("@ns", f.Namespace);
                 insert.Parameters.AddWithValue("@signal", f.Signal);
                 insert.Parameters.AddWithValue("@note", MemoryRows.Db(f.Note));
                 insert.Parameters.AddWithValue("@created", f.CreatedAt);
-                return (2, insert.ExecuteNonQuery() == 1);
+                insert.ExecuteNonQuery();
+                return (2, true);
             }
             case EventRecord e:
             {
-                if (!added.Contains(e.MemoryId ?? StateKeyOf(e) ?? "")) return (3, false);
+                if (e.Event == "import" && e.MemoryId is null) return (3, false); // another database's import marker
+                if (state.TakePresent(PresentRecords.EventKey(e.At, e.Event, e.Namespace, e.MemoryId, e.Detail))) return (3, false);
                 MemoryStore.AppendEvent(session, tx, e.At, e.Event, e.Namespace, e.MemoryId, e.Detail);
                 return (3, true);
+            }
+            case VectorRecord v:
+            {
+                if (!state.WasAdded(v.MemoryId)) return (4, false); // the memory was already here: its own vector (or none) stays
+                var find = session.Command("SELECT seq FROM memories WHERE id = @id", tx);
+                find.Parameters.AddWithValue("@id", v.MemoryId);
+                VectorStore.WriteBlob(session, tx, Convert.ToInt64(find.ExecuteScalar()), v.Model, v.Dimension, v.Blob);
+                return (4, true);
             }
             default: throw new InvalidOperationException(record.GetType().Name);
         }
     }
 
-    private static string StateKey(string ns, string agentId, string key) => $"{ns}\0{agentId}\0{key}";
-
-    /// <summary>The state key a state_set event describes (its detail names agent_id and key), if it is one.</summary>
-    private static string? StateKeyOf(EventRecord e)
-    {
-        if (e.Namespace is null || e.Detail is null) return null;
-        var detail = JsonNode.Parse(e.Detail) as JsonObject;
-        return detail?["agent_id"] is JsonValue agent && agent.TryGetValue<string>(out var a) &&
-               detail["key"] is JsonValue key && key.TryGetValue<string>(out var k)
-            ? StateKey(e.Namespace, a, k)
-            : null;
-    }
 
     /// <summary>Parses and validates every line; the first bad one stops the import with its line number.</summary>
     private IEnumerable<Record> Records(string path)
@@ -224,7 +259,8 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
             JsonlFormat.State => State(fields),
             JsonlFormat.Feedback => Feedback(fields),
             JsonlFormat.Event => Event(fields),
-            _ => throw new MemoryValidationException("kind", $"\"{Namespaces.Truncate(kind, 40)}\" is not one of header, memory, state, feedback, event"),
+            JsonlFormat.Vector => Vector(fields),
+            _ => throw new MemoryValidationException("kind", $"\"{Namespaces.Truncate(kind, 40)}\" is not one of header, memory, vector, state, feedback, event"),
         };
         fields.RefuseUnknown();
         return record;
@@ -292,8 +328,29 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         var kind = validate.Source(f.Text("event")) ?? throw new MemoryValidationException("event", "must not be empty");
         var ns = f.OptionalText("namespace") is { } n ? Namespaces.Validate(n) : null;
         var memoryId = f.OptionalText("memory_id") is { } m ? MemoryValidator.MemoryId(m).ToString("D") : null;
-        var detail = f.Node("detail")?.ToJsonString();
+        var detail = f.Node("detail")?.ToJsonString(JsonlFormat.Options);
         return new EventRecord(kind, f.Time("at"), ns, memoryId, detail);
+    }
+
+    private VectorRecord Vector(Fields f)
+    {
+        var memoryId = MemoryValidator.MemoryId(f.Text("memory_id")).ToString("D");
+        var model = validate.Source(f.Text("model")) ?? throw new MemoryValidationException("model", "must not be empty");
+        var dimension = f.Integer("dimension");
+        if (dimension is < 1 or > JsonlFormat.MaxVectorDimension)
+            throw new MemoryValidationException("dimension", $"must be between 1 and {JsonlFormat.MaxVectorDimension} (got {dimension})");
+        byte[] blob;
+        try { blob = Convert.FromBase64String(f.Text("vector")); }
+        catch (FormatException) { throw new MemoryValidationException("vector", "is not base64"); }
+        if (blob.Length != dimension * Vectors.VectorCodec.BytesPerDimension)
+            throw new MemoryValidationException("vector", $"holds {blob.Length} bytes; dimension {dimension} needs {dimension * Vectors.VectorCodec.BytesPerDimension} (little-endian float16)");
+        var values = Vectors.VectorCodec.FromBlob(blob);
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
+            throw new MemoryValidationException("vector", "holds a value that is not a finite number");
+        var norm = System.Numerics.Tensors.TensorPrimitives.Norm(values);
+        if (Math.Abs(norm - 1) > 0.01)
+            throw new MemoryValidationException("vector", $"must have length 1 (L2-normalised; got {norm:0.###})");
+        return new VectorRecord(memoryId, model, (int)dimension, blob);
     }
 
     /// <summary>Typed access to a record's fields; each error names the field. Remembers which fields were read.</summary>
@@ -359,4 +416,53 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
                     throw new MemoryValidationException(name, "is not a field of this record kind");
         }
     }
+}
+
+/// <summary>
+/// The feedback rows and events a database held before an import, as a multiset of content hashes: an incoming record
+/// equal to one of them is already present and takes it, so a second import of a file adds nothing while two equal
+/// records within one file (two events in the same millisecond) stay two.
+/// </summary>
+internal sealed class PresentRecords
+{
+    private readonly Dictionary<UInt128, int> _counts = [];
+
+    public static PresentRecords Load(SqliteSession session)
+    {
+        var present = new PresentRecords();
+        using (var reader = session.Command("SELECT memory_id, namespace, signal, note, created_at FROM feedback").ExecuteReader())
+            while (reader.Read())
+                present.Return(FeedbackKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), Text(reader, 3), reader.GetInt64(4)));
+        using (var reader = session.Command($"SELECT at, kind, namespace, memory_id, detail FROM events WHERE NOT ({JsonlFormat.ImportMarkerSql})").ExecuteReader())
+            while (reader.Read())
+            {
+                // As the file has it: the detail in the export's JSON form.
+                var detail = reader.IsDBNull(4) ? null : JsonNode.Parse(reader.GetString(4))?.ToJsonString(JsonlFormat.Options);
+                present.Return(EventKey(reader.GetInt64(0), reader.GetString(1), Text(reader, 2), Text(reader, 3), detail));
+            }
+        return present;
+    }
+
+    public static UInt128 FeedbackKey(string memoryId, string ns, string signal, string? note, long createdAt) =>
+        Hash($"f\u001f{memoryId}\u001f{ns}\u001f{signal}\u001f{Nullable(note)}\u001f{createdAt}");
+
+    public static UInt128 EventKey(long at, string kind, string? ns, string? memoryId, string? detail) =>
+        Hash($"e\u001f{at}\u001f{kind}\u001f{Nullable(ns)}\u001f{Nullable(memoryId)}\u001f{Nullable(detail)}");
+
+    public bool TryTake(UInt128 key)
+    {
+        if (!_counts.TryGetValue(key, out var count)) return false;
+        if (count == 1) _counts.Remove(key);
+        else _counts[key] = count - 1;
+        return true;
+    }
+
+    public void Return(UInt128 key) => _counts[key] = _counts.GetValueOrDefault(key) + 1;
+
+    private static string Nullable(string? value) => value is null ? "\0" : "=" + value;
+
+    private static string? Text(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
+
+    private static UInt128 Hash(string text) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 }

@@ -54,7 +54,7 @@ internal sealed class EventTail(MemoryDatabase database)
                     }
                 foreach (var (seq, e) in events)
                 {
-                    apply(session, e);
+                    apply(session, e.Removes && SeqIsLive(session, e.RemovedSeq!.Value) ? e with { RemovedSeq = null } : e);
                     _last = seq;
                 }
                 return 0;
@@ -67,6 +67,18 @@ internal sealed class EventTail(MemoryDatabase database)
     {
         lock (_lock)
             if (firstEventSeq == _last + 1) _last = lastEventSeq;
+    }
+
+    /// <summary>
+    /// True when a memory lives at the removed seq now: the event came from another database (an import carries the
+    /// event log whole, with the source's seqs) or the seq was reused after the delete. Removing it from an index would
+    /// hide a live memory; that memory's own write event (or the import's reload) keeps the index right.
+    /// </summary>
+    private static bool SeqIsLive(SqliteSession session, long seq)
+    {
+        var command = session.Command("SELECT 1 FROM memories WHERE seq = @seq");
+        command.Parameters.AddWithValue("@seq", seq);
+        return command.ExecuteScalar() is not null;
     }
 
     private static long MaxEventSeq(SqliteSession session) =>

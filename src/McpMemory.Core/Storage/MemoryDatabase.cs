@@ -38,20 +38,42 @@ public sealed class MemoryDatabase : IDisposable
             DefaultTimeout = Math.Max(1, (int)busyTimeout.TotalSeconds),
         }.ToString();
         _writer = OpenSession(checkVersion: true);
-        SchemaVersion = Migrator.Migrate(_writer, path);
+        try { SchemaVersion = Migrator.Migrate(_writer, path); }
+        catch
+        {
+            _writer.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Opens (creating if needed) the database at <paramref name="path"/> and brings its schema up to date.</summary>
+    /// <summary>
+    /// Opens (creating the file if needed, never its folder) the database at <paramref name="path"/> and brings its
+    /// schema up to date. A folder, a missing folder, or a file SQLite cannot use is a <see cref="MemoryFileException"/>.
+    /// </summary>
     public static MemoryDatabase Open(string path) => Open(path, BusyTimeout);
 
     /// <summary>As <see cref="Open(string)"/>, with another busy timeout (tests use a short one to reach the retry limit).</summary>
     internal static MemoryDatabase Open(string path, TimeSpan busyTimeout)
     {
         var full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new MemoryFileException($"database {full} is a folder, not a database file");
         var directory = System.IO.Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        return new MemoryDatabase(full, busyTimeout);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+            throw new MemoryFileException($"database {full}: folder {directory} does not exist; create it first");
+        try { return new MemoryDatabase(full, busyTimeout); }
+        catch (SqliteException e) when (!IsBusy(e)) { throw Unusable(full, e); }
     }
+
+    /// <summary>
+    /// A SQLite error that says the file itself is unusable (not a database, damaged, unreadable), as one line that
+    /// says what to do about it.
+    /// </summary>
+    public static MemoryFileException Unusable(string path, SqliteException e) => new(e.SqliteErrorCode switch
+    {
+        26 => $"database {path} is not an SQLite database (SQLite: file is not a database); check --db, or restore a backup: mcp-memory restore BACKUP --db {path}",
+        11 => $"database {path} is damaged (SQLite: database disk image is malformed); run mcp-memory verify, or restore a backup: mcp-memory restore BACKUP --db {path}",
+        _ => $"database {path}: {e.Message}",
+    });
 
     /// <summary>
     /// Runs <paramref name="read"/> on a pooled session (WAL: readers never block the writer). A read with side
@@ -128,11 +150,35 @@ public sealed class MemoryDatabase : IDisposable
         return new SqliteSession(connection);
     }
 
+    /// <summary>
+    /// Closes every connection. The WAL is checkpointed and truncated first, so a clean exit leaves the data in the
+    /// main file (and SQLite removes -wal and -shm when the last connection anywhere closes).
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        lock (_writeLock) _writer.Dispose();
         while (_readers.TryTake(out var session)) session.Dispose();
+        lock (_writeLock)
+        {
+            Checkpoint();
+            _writer.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// PRAGMA wal_checkpoint(TRUNCATE) without waiting: another process reading or writing makes it a no-op (it
+    /// checkpoints itself when it closes), never a delay of the shutdown.
+    /// </summary>
+    private void Checkpoint()
+    {
+        try
+        {
+            using var command = _writer.Connection.CreateCommand();
+            command.CommandText = "PRAGMA busy_timeout = 0; PRAGMA wal_checkpoint(TRUNCATE);";
+            command.CommandTimeout = 1; // Microsoft.Data.Sqlite retries BUSY until this runs out (0 would mean forever)
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException) { /* best effort: the WAL is valid as it is */ }
     }
 }

@@ -26,7 +26,11 @@ internal static class SqliteFiles
     /// </summary>
     public static void Snapshot(string sourcePath, string targetPath)
     {
-        using (var source = Open(sourcePath, SqliteOpenMode.ReadOnly))
+        // A read-only connection cannot remove the -wal and -shm it creates beside a WAL database. When there are none
+        // (nobody has the file open and no crash left a WAL or journal behind) a read-write one only reads, and removes
+        // them when it closes: the folder is left as it was. Otherwise read-only, and the file is certainly not written.
+        var untouchedBefore = !File.Exists(sourcePath + "-wal") && !File.Exists(sourcePath + "-journal");
+        using (var source = Open(sourcePath, untouchedBefore ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadOnly))
         using (var target = Open(targetPath, SqliteOpenMode.ReadWriteCreate))
         {
             source.BackupDatabase(target);

@@ -7,13 +7,17 @@ namespace McpMemory.Core.Storage;
 /// <summary>SQL for stored vectors: written with their memory, tagged with the encoder's model id.</summary>
 internal static class VectorStore
 {
-    public static void Write(SqliteSession session, SqliteTransaction tx, long seq, string model, ReadOnlySpan<float> vector)
+    public static void Write(SqliteSession session, SqliteTransaction tx, long seq, string model, ReadOnlySpan<float> vector) =>
+        WriteBlob(session, tx, seq, model, vector.Length, VectorCodec.ToBlob(vector));
+
+    /// <summary>Stores an already encoded vector (little-endian float16[dimension]), as an import carries it.</summary>
+    public static void WriteBlob(SqliteSession session, SqliteTransaction tx, long seq, string model, int dimension, byte[] blob)
     {
         var insert = session.Command("INSERT OR REPLACE INTO memory_vectors (seq, model, dimension, vector) VALUES (@seq, @model, @dim, @vector)", tx);
         insert.Parameters.AddWithValue("@seq", seq);
         insert.Parameters.AddWithValue("@model", model);
-        insert.Parameters.AddWithValue("@dim", vector.Length);
-        insert.Parameters.AddWithValue("@vector", VectorCodec.ToBlob(vector));
+        insert.Parameters.AddWithValue("@dim", dimension);
+        insert.Parameters.AddWithValue("@vector", blob);
         insert.ExecuteNonQuery();
         var flag = session.Command("UPDATE memories SET has_embedding = 1 WHERE seq = @seq", tx);
         flag.Parameters.AddWithValue("@seq", seq);

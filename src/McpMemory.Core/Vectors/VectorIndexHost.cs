@@ -37,6 +37,11 @@ internal sealed class VectorIndexHost
     {
         var embedder = _provider!.Wait();
         _database.Write((session, tx) => VectorStore.DropOtherModels(session, tx, embedder.ModelId));
+        _index = Build(embedder);
+    }
+
+    private QuantizedVectorIndex Build(IEmbedder embedder)
+    {
         var index = new QuantizedVectorIndex(embedder.Dimension);
         _database.Read(session =>
         {
@@ -45,19 +50,22 @@ internal sealed class VectorIndexHost
             foreach (var (entry, vector) in VectorStore.ReadAll(session, embedder.ModelId)) index.Upsert(entry, vector);
             return 0;
         });
-        _index = index;
+        return index;
     }
 
     /// <summary>Applies the events written since the last sync (by any process) to the index.</summary>
     public void Sync()
     {
         if (Ready is not { } ready) return;
+        var rebuild = false;
         _events.CatchUp((session, e) =>
         {
             if (e.Removes) ready.Index.Remove(e.RemovedSeq!.Value);
             else if ((e.Writes || e.Embeds) && VectorStore.ReadOne(session, ready.Embedder.ModelId, e.MemoryId!) is { } found)
                 ready.Index.Upsert(found.Entry, found.Vector);
+            else if (e.Reloads) rebuild = true; // a bulk import, which may carry vectors
         });
+        if (rebuild) _index = Build(ready.Embedder);
     }
 
     /// <summary>Records that this process already applied its own events [first, last] to the index.</summary>

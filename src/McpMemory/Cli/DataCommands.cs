@@ -49,8 +49,9 @@ internal static class DataCommands
         var path = new Argument<string>("path") { Description = "The backup file to restore" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do it without asking (required when stdin is not a terminal)" };
         var command = new Command("restore",
-            "Replace the database with a backup: verifies the backup first, refuses while another process has the database open, " +
-            "keeps the current file as <db>.before-restore-<UTC stamp>, then swaps the backup in atomically") { path, yes };
+            "Replace the database with a backup, whatever state the current file is in: verifies the backup and its copy beside the database, " +
+            "refuses while any process has the database open, moves the current file and its -wal/-shm aside to <db>.before-restore-<UTC stamp>, " +
+            "then renames the copy into place atomically") { path, yes };
         command.SetAction(parse => Run(parse, settings =>
         {
             var backup = UserPath.FullPath(parse.GetValue(path), "restore");
@@ -70,7 +71,9 @@ internal static class DataCommands
             var result = DatabaseBackup.Restore(backup, settings.DatabasePath);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return 0; }
             Console.Out.WriteLine($"restored {backup} to {result.DatabasePath} ({Counts(result.Restored)}; verified)");
-            if (result.PreviousKeptAt is not null) Console.Out.WriteLine($"the previous database is kept at {result.PreviousKeptAt}");
+            if (result.PreviousKeptAt is not null)
+                Console.Out.WriteLine($"the previous database is kept at {result.PreviousKeptAt}" +
+                                      (result.KeptFiles.Count > 1 ? $" (with {string.Join(", ", result.KeptFiles.Where(f => f != result.PreviousKeptAt))})" : ""));
             return 0;
         }));
         return command;
@@ -82,22 +85,24 @@ internal static class DataCommands
         format.AcceptOnlyFromAmong("jsonl", "markdown");
         var output = new Option<string?>("--out", "-o")
         {
-            Description = "jsonl: the file to write; markdown: the folder for one <namespace>.md per namespace (default: stdout). " +
-                          "Vectors are not exported: import stores has_embedding = 0 and they are rebuilt",
+            Description = "jsonl: the file to write (never overwritten without --force); markdown: the folder for one <namespace>.md per namespace (default: stdout)",
         };
-        var command = new Command("export", "Export the database as JSONL (memories, state, feedback, events) or as Markdown") { format, output };
+        var force = new Option<bool>("--force") { Description = "Overwrite the --out file (or the markdown files in the --out folder) if it exists" };
+        var command = new Command("export", "Export the database as JSONL (memories with their vectors, state, feedback, the whole event log) or as Markdown") { format, output, force };
         command.SetAction(parse => Run(parse, settings =>
         {
-            RequireDatabase(settings);
+            settings.RequireDatabase();
             using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
             var target = parse.GetValue(output);
-            if (parse.GetValue(format) == "markdown") ExportMarkdown(service, target);
-            else ExportJsonl(service, target);
+            if (parse.GetValue(format) == "markdown") ExportMarkdown(service, target, parse.GetValue(force));
+            else ExportJsonl(service, target, parse.GetValue(force));
         }));
         return command;
     }
 
-    private static void ExportJsonl(MemoryService service, string? target)
+    private static MemoryFileException Exists(string path) => new($"--out: {path} already exists; pass --force to overwrite it");
+
+    private static void ExportJsonl(MemoryService service, string? target, bool force)
     {
         if (target is null)
         {
@@ -108,15 +113,20 @@ internal static class DataCommands
         var full = UserPath.FullPath(target, "--out");
         if (Directory.Exists(full)) throw new MemoryFileException($"--out: {full} is a folder; give a file name for a jsonl export");
         if (full == service.Database.Path) throw new MemoryFileException("--out: that is the database itself; choose another file");
+        if (File.Exists(full) && !force) throw Exists(full);
         var partial = full + ".partial";
         ExportCounts counts;
-        using (var file = new StreamWriter(partial, false, new UTF8Encoding(false)))
-            counts = service.ExportJsonl(file);
-        File.Move(partial, full, overwrite: true); // a reader of --out never sees half an export
-        Console.Error.WriteLine($"exported {counts.Memories} memories, {counts.States} state keys, {counts.Feedback} feedback, {counts.Events} events to {full}");
+        try
+        {
+            using (var file = new StreamWriter(partial, false, new UTF8Encoding(false)))
+                counts = service.ExportJsonl(file);
+            File.Move(partial, full, overwrite: true); // a reader of --out never sees half an export
+        }
+        finally { File.Delete(partial); } // gone after the move; a failed export leaves nothing behind
+        Console.Error.WriteLine($"exported {counts.Memories} memories ({counts.Vectors} with vectors), {counts.States} state keys, {counts.Feedback} feedback, {counts.Events} events to {full}");
     }
 
-    private static void ExportMarkdown(MemoryService service, string? folder)
+    private static void ExportMarkdown(MemoryService service, string? folder, bool force)
     {
         var files = service.ExportMarkdown();
         if (folder is null)
@@ -127,6 +137,7 @@ internal static class DataCommands
         }
         var full = UserPath.FullPath(folder, "--out");
         if (File.Exists(full)) throw new MemoryFileException($"--out: {full} is a file; markdown export writes one file per namespace into a folder");
+        if (!force && files.Select(f => Path.Combine(full, f.FileName)).FirstOrDefault(File.Exists) is { } existing) throw Exists(existing);
         Directory.CreateDirectory(full);
         foreach (var file in files) File.WriteAllText(Path.Combine(full, file.FileName), file.Text, new UTF8Encoding(false));
         Console.Error.WriteLine($"wrote {files.Count} file(s) to {full}: " + string.Join(", ", files.Select(f => $"{f.FileName} ({f.Memories})")));
@@ -137,7 +148,7 @@ internal static class DataCommands
         var path = new Argument<string>("path") { Description = "A .jsonl file written by export" };
         var command = new Command("import",
             "Import a JSONL export exactly (ids, times, state versions). Validates the whole file first; records already present are skipped, " +
-            "so importing twice adds nothing. Events are added only for the memories and state keys this import adds") { path };
+            "so importing twice adds nothing. The event log comes whole; vectors come with their model id") { path };
         command.SetAction(parse => Run(parse, settings =>
         {
             using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
@@ -151,9 +162,12 @@ internal static class DataCommands
             });
             var result = service.ImportJsonl(parse.GetValue(path)!, progress);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return; }
-            Console.Out.WriteLine($"added {result.MemoriesAdded} memories, {result.StatesAdded} state keys, {result.FeedbackAdded} feedback, {result.EventsAdded} events; " +
+            Console.Out.WriteLine($"added {result.MemoriesAdded} memories, {result.StatesAdded} state keys, {result.FeedbackAdded} feedback, {result.EventsAdded} events, {result.VectorsAdded} vectors; " +
                                   $"skipped {result.Skipped} already present ({result.MemoriesSkipped} memories, {result.StatesSkipped} state keys, " +
-                                  $"{result.FeedbackSkipped} feedback, {result.EventsSkipped} events)");
+                                  $"{result.FeedbackSkipped} feedback, {result.EventsSkipped} events, {result.VectorsSkipped} vectors)");
+            if (result.MemoriesAdded > result.VectorsAdded)
+                Console.Error.WriteLine($"{result.MemoriesAdded - result.VectorsAdded} imported memories have no vector (an older export, or none was stored): " +
+                                        "a running server embeds them in the background; mcp-memory reindex does it now");
         }));
         return command;
     }
@@ -164,12 +178,6 @@ internal static class DataCommands
         public void Report(ImportProgress value) => report(value);
     }
 
-    private static void RequireDatabase(Settings settings)
-    {
-        if (!File.Exists(settings.DatabasePath))
-            throw new MemoryFileException($"database {settings.DatabasePath} does not exist (give --db or set ${Settings.DbVariable})");
-    }
-
     private static string Counts(VerifyReport report) =>
         report.Counts.Count == 0 ? "no tables counted" : string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
 
@@ -178,8 +186,14 @@ internal static class DataCommands
     /// <summary>Engine and file errors become one clear line on stderr and exit code 1, as in the other commands.</summary>
     private static int Run(ParseResult parse, Func<Settings, int> action)
     {
-        try { return action(CliOptions.ResolveSettings(parse)); }
+        Settings? settings = null;
+        try { return action(settings = CliOptions.ResolveSettings(parse)); }
         catch (MemoryException e) { Output.Error(e.Message); return 1; }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (settings is not null)
+        {
+            Output.Error(MemoryDatabase.Unusable(settings.DatabasePath, e).Message);
+            return 1;
+        }
         catch (SchemaTooNewException e) { Output.Error(e.Message); return 1; }
         catch (IOException e) { Output.Error(e.Message); return 1; }
         catch (UnauthorizedAccessException e) { Output.Error(e.Message); return 1; }

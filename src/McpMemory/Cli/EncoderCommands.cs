@@ -42,6 +42,7 @@ internal static class EncoderCommands
             var report = new Dictionary<string, object?>();
             try
             {
+                settings.RequireDatabase();
                 using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
                 var stats = service.Stats();
                 report["database"] = new { path = stats.Path, schema_version = stats.SchemaVersion, memories = stats.Memories, with_embedding = stats.WithEmbedding };

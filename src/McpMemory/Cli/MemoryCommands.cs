@@ -38,7 +38,7 @@ internal static class MemoryCommands
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
             foreach (var similar in output.Similar) Console.Out.WriteLine($"  similar {similar.MemoryId} ({similar.Similarity:0.000}): {similar.Content}");
-        }, vectors: true));
+        }, vectors: true, creates: true));
         return command;
     }
 
@@ -136,7 +136,7 @@ internal static class MemoryCommands
             try { json = JsonDocument.Parse(parse.GetValue(value)!).RootElement.Clone(); }
             catch (JsonException e) { throw new MemoryValidationException("json", $"is not valid JSON ({e.Message}); quote strings, e.g. '\"text\"'"); }
             PrintState(parse, AgentStateResult.From(service.SetState(settings.ToCaller(), parse.GetValue(setKey)!, json, parse.GetValue(expected))));
-        }));
+        }, creates: true));
         return new Command("state", "Read and write agent state (versioned JSON values)") { get, set };
     }
 
@@ -166,11 +166,14 @@ internal static class MemoryCommands
 
     /// <summary>Opens the database, runs the action, and turns engine errors into one clear line on stderr and exit code 1.</summary>
     /// <param name="vectors">Load the encoder and the vector index first (store merges duplicates and lists similar memories, search is hybrid).</param>
-    internal static int Run(ParseResult parse, Action<MemoryService, Settings> action, bool vectors = false)
+    /// <param name="creates">The command may create the database (store, state set); the others need it to exist.</param>
+    internal static int Run(ParseResult parse, Action<MemoryService, Settings> action, bool vectors = false, bool creates = false)
     {
+        Settings? settings = null;
         try
         {
-            var settings = CliOptions.ResolveSettings(parse);
+            settings = CliOptions.ResolveSettings(parse);
+            if (!creates) settings.RequireDatabase();
             // With vectors (store, search) the in-memory indexes are built as in the server, so a search ranks the
             // same; other commands skip them.
             using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors },
@@ -184,6 +187,11 @@ internal static class MemoryCommands
         catch (MemoryException e) { Output.Error(e.Message); return 1; }
         catch (Core.Storage.SchemaTooNewException e) { Output.Error(e.Message); return 1; }
         catch (InvalidOperationException e) { Output.Error(e.Message); return 1; }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (settings is not null)
+        {
+            Output.Error(Core.Storage.MemoryDatabase.Unusable(settings.DatabasePath, e).Message); // damage found after opening
+            return 1;
+        }
     }
 
     /// <summary>Accepts both "--tags a,b" and "--tags a --tags b".</summary>

@@ -23,5 +23,12 @@ internal static class Output
 
     public static void Error(string message) => Console.Error.WriteLine("error: " + message);
 
+    /// <summary>An unexpected exception as one line: its message (the innermost one of a wrapper), no stack trace.</summary>
+    public static string OneLine(Exception e)
+    {
+        var inner = e is AggregateException or System.Reflection.TargetInvocationException or TypeInitializationException ? e.GetBaseException() : e;
+        return inner is Microsoft.Data.Sqlite.SqliteException ? inner.Message : $"{inner.Message} ({inner.GetType().Name})";
+    }
+
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
 }

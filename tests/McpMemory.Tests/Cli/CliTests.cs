@@ -110,6 +110,7 @@ public class CliTests
     public async Task Bad_input_gets_one_clear_error_line_and_exit_code_1(string args, string expected)
     {
         using var dir = new TempDirectory();
+        using (McpMemory.Core.MemoryService.Open(dir.File("m.db"))) { } // reads need an existing database
         var result = await ToolProcess.RunAsync([.. args.Split('|'), "--db", dir.File("m.db")]);
         result.ExitCode.Should().Be(1);
         result.Stderr.Should().Contain("error: " + expected);

@@ -115,6 +115,7 @@ public static class HttpServer
         services.AddSingleton<SseEndpoint>();
 
         var app = builder.Build();
+        app.Services.GetRequiredService<McpMemory.Core.MemoryService>(); // owned by the host from now on: disposed (WAL checkpointed) on shutdown
         var loopbackOnly = http.Urls.All(u => OriginGuard.IsLoopbackHost(BindingAddress.Parse(u).Host));
         var guard = new OriginGuard(http.AllowedOrigins, loopbackOnly);
         var authenticator = new KeyAuthenticator(keys, KeyIdentity.Unrestricted(settings));
