@@ -33,7 +33,9 @@ public sealed class InstallSandbox : IDisposable
         Directory.CreateDirectory(Path.Combine(Project, ".git"));
         Environment["HOME"] = Home;
         Environment["USERPROFILE"] = Home;
-        // mcp-memory's data folder (and so the installer's backups) inside the sandbox too.
+        // mcp-memory's data folder (and so the installer's backups) inside the sandbox too. It exists, as a folder
+        // named in MCP_MEMORY_DB must: the server creates only the default data folder.
+        Directory.CreateDirectory(DataFolder);
         Environment["MCP_MEMORY_DB"] = Path.Combine(DataFolder, "memory.db");
     }
 
