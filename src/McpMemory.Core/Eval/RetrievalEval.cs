@@ -10,11 +10,11 @@ public sealed record RecallMetrics(int Questions, double RecallAt5, double Recal
 public sealed record ModeReport(RecallMetrics Overall, IReadOnlyDictionary<int, RecallMetrics> ByCategory);
 
 /// <param name="TimeAware">Whether time phrases in the questions were read (<see cref="SearchRequest.TimeAware"/>).</param>
-/// <param name="TimeWindows">Per category, how many questions had a time phrase understood, and how many of those kept an evidence turn inside its window.</param>
+/// <param name="TimeWindows">Per category and kind of time phrase ("2/absolute"), how many questions had one understood, and how many of those kept an evidence turn inside its window.</param>
 public sealed record EvalReport(
     int Questions, int Conversations, int Turns, int Merged, int MergedEvidence, int SkippedQuestions,
     IReadOnlyDictionary<string, ModeReport> Modes, string Ranking,
-    bool TimeAware = false, IReadOnlyDictionary<int, (int Understood, int EvidenceInside)>? TimeWindows = null);
+    bool TimeAware = false, IReadOnlyDictionary<string, (int Understood, int EvidenceInside)>? TimeWindows = null);
 
 /// <summary>
 /// The retrieval eval of LoCoMo: each turn stored as one memory (created_at = its session's date, one namespace
@@ -28,9 +28,9 @@ public static class RetrievalEval
     private const int MaxK = 20;
 
     public static EvalReport Run(MemoryService service, IReadOnlyList<LoCoMoConversation> conversations, IProgress<(int Done, int Total, string Stage)>? progress = null,
-        bool timeAware = true)
+        bool timeAware = true, bool asOfLastSession = true)
     {
-        var windows = new Dictionary<int, (int Understood, int EvidenceInside)>();
+        var windows = new Dictionary<string, (int Understood, int EvidenceInside)>();
         var asked = conversations.SelectMany(c => c.Questions).Count(q => q.Category is >= 1 and <= 4);
         var totalTurns = conversations.Sum(c => c.Turns.Count);
         var hits = Modes.ToDictionary(m => m, _ => new List<(int Category, double R5, double R10, double R20, bool Hit10)>());
@@ -62,7 +62,7 @@ public static class RetrievalEval
 
             var known = conversation.Turns.Select(t => t.DiaId).ToHashSet(StringComparer.Ordinal);
             var dates = conversation.Turns.Where(t => t.Date is not null).ToDictionary(t => t.DiaId, t => t.Date!.Value, StringComparer.Ordinal);
-            DateTimeOffset? lastSession = dates.Count > 0 ? dates.Values.Max() : null;
+            DateTimeOffset? lastSession = asOfLastSession && dates.Count > 0 ? dates.Values.Max() : null;
             foreach (var question in conversation.Questions.Where(q => q.Category is >= 1 and <= 4))
             {
                 var relevant = question.Evidence.Where(known.Contains).ToHashSet(StringComparer.Ordinal);
@@ -77,8 +77,9 @@ public static class RetrievalEval
                     if (mode == Modes[0] && response.Time is { } time)
                     {
                         var inside = relevant.Any(id => dates.TryGetValue(id, out var d) && (time.Since is null || d >= time.Since) && (time.Until is null || d < time.Until));
-                        var (understood, evidenceInside) = windows.GetValueOrDefault(question.Category);
-                        windows[question.Category] = (understood + 1, evidenceInside + (inside ? 1 : 0));
+                        var key = $"{question.Category}/{time.Kind}";
+                        var (understood, evidenceInside) = windows.GetValueOrDefault(key);
+                        windows[key] = (understood + 1, evidenceInside + (inside ? 1 : 0));
                     }
                     var found = response.Results.Select(r => r.Memory.Metadata?["dia_id"]?.GetValue<string>()).ToList();
                     hits[mode].Add((question.Category, Recall(found, relevant, 5), Recall(found, relevant, 10), Recall(found, relevant, 20),
@@ -92,7 +93,7 @@ public static class RetrievalEval
             Summarise(hits[m]),
             hits[m].GroupBy(h => h.Category).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => Summarise(g.ToList()))));
         return new EvalReport(asked - skipped, conversations.Count, totalTurns, merged, mergedEvidence, skipped, modes, service.Ranking.ToString(),
-            timeAware, windows.OrderBy(w => w.Key).ToDictionary(w => w.Key, w => w.Value));
+            timeAware, windows.OrderBy(w => w.Key, StringComparer.Ordinal).ToDictionary(w => w.Key, w => w.Value));
     }
 
     private static double Recall(List<string?> found, HashSet<string> relevant, int k) =>
