@@ -57,7 +57,7 @@ public sealed record TimeExpressionOptions
 /// Finds one English time phrase in a search query and turns it into a window relative to <c>now</c>. Conservative on
 /// purpose: a wrong filter hides the right memory, so a phrase counts only in a form that cannot be something else —
 /// a named date, month or year needs a preposition ("in March", "on May 8", "since 2025"), a weekday needs
-/// "on"/"last"/"this", and "March of the penguins", "port 2026", "may I ask", "a second opinion", version numbers
+/// "last" ("deploys on Monday" is a habit, not a date), and "March of the penguins", "port 2026", "may I ask", "a second opinion", version numbers
 /// and clock times give no window. Pure: no clock, no I/O.
 /// </summary>
 public static partial class TimeExpressions
@@ -121,7 +121,7 @@ public static partial class TimeExpressions
         $@"|(?<agon>{Number})\s+(?<agou>day|week|month|year)s?\s+ago" +
         @"|(?<roll>(?:(?:in|during|over|within)\s+)?(?:the\s+)?(?:last|past))" +
         $@"\s+(?:(?<rolln>{Number})\s+)?(?<rollu>hour|day|week|month|year)s?(?!\w)" +
-        $@"|(?<wdrel>last|this|on|past)\s+(?<wd>{Weekday})(?:['’]s)?(?!\w)";
+        $@"|(?<wdrel>last|past)\s+(?<wd>{Weekday})(?:['’]s)?(?!\w)";
 
     private const string Recent = @"(?<recent>recently|lately|recent|most\s+recent)";
 
@@ -368,8 +368,8 @@ public static partial class TimeExpressions
         {
             var day = Enum.Parse<DayOfWeek>(g["wd"].Value, ignoreCase: true);
             var back = ((int)today.DayOfWeek - (int)day + 7) % 7;
-            // "last Tuesday" is the latest Tuesday before today; "on/this Tuesday" may be today.
-            if (back == 0 && g["wdrel"].Value.ToLowerInvariant() is "last" or "past") back = 7;
+            // "last Tuesday" is the latest Tuesday before today. "on Monday" is left alone: "deploys on Monday" is a habit.
+            if (back == 0) back = 7;
             var date = today.AddDays(-back);
             return Days(date, date.AddDays(1));
         }
