@@ -35,6 +35,9 @@ public sealed record MemoryOptions
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>How time phrases in queries are read: time zone, sprints, filter or boost.</summary>
+    public Search.Time.TimeExpressionOptions Time { get; init; } = Search.Time.TimeExpressionOptions.Default;
+
     public static MemoryOptions Default { get; } = new();
 
     /// <summary>For commands that open the store for one job and close it (export, import, doctor): no keyword index to build.</summary>

@@ -6,6 +6,7 @@ using McpMemory.Core.Memories;
 using McpMemory.Core.Portability;
 using McpMemory.Core.Search;
 using McpMemory.Core.Search.Keywords;
+using McpMemory.Core.Search.Time;
 using McpMemory.Core.Storage;
 using McpMemory.Core.Vectors;
 
@@ -332,7 +333,8 @@ public sealed class MemoryService : IDisposable
         if (!SearchResponse.RequestModes.Contains(mode))
             throw new MemoryValidationException("mode", $"\"{Namespaces.Truncate(request.Mode!, 40)}\" is not a search mode; use one of: {string.Join(", ", SearchResponse.RequestModes)}");
         if (mode == SearchResponse.Auto) mode = SearchResponse.Hybrid;
-        var response = _search.Search(query, topK, Filter(caller, request), mode, request.Explain);
+        var plan = TimeAwarePlan.For(request, query, Filter(caller, request), request.Now ?? _options.Clock.GetUtcNow(), _options.Time);
+        var response = _search.Search(plan.Query, topK, plan.Filter, mode, request.Explain, plan.Time) with { Time = plan.Understood };
         if (trackAccess && response.Results.Count > 0)
         {
             _access.Record(response.Results.Select(h => h.Memory.Seq)); // written by the background loop, or on Dispose

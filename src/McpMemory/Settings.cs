@@ -46,12 +46,43 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     /// </summary>
     public static Core.MemoryOptions EngineOptions()
     {
-        var options = Core.MemoryOptions.Default;
+        var options = Core.MemoryOptions.Default with { Time = TimeOptions() };
         if (Environment.GetEnvironmentVariable(DuplicateThresholdVariable) is not { Length: > 0 } raw) return options;
         if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var threshold)
             || double.IsNaN(threshold) || threshold < 0 || threshold > 1)
             throw new MemoryValidationException(DuplicateThresholdVariable, $"\"{Namespaces.Truncate(raw, 40)}\" must be a number from 0 (merging off) to 1");
         return threshold == 0 ? options with { MergeDuplicates = false } : options with { DuplicateThreshold = threshold };
+    }
+
+    public const string TimeZoneVariable = "MCP_MEMORY_TIMEZONE";
+    public const string SprintVariable = "MCP_MEMORY_SPRINT";
+
+    /// <summary>
+    /// How time phrases in queries are read: MCP_MEMORY_TIMEZONE (an IANA or Windows zone id; default UTC) and
+    /// MCP_MEMORY_SPRINT ("2026-11-02/14": the first day of any sprint and its length in days; unset, "this sprint" is
+    /// not understood).
+    /// </summary>
+    public static Core.Search.Time.TimeExpressionOptions TimeOptions()
+    {
+        var options = Core.Search.Time.TimeExpressionOptions.Default;
+        if (Environment.GetEnvironmentVariable(TimeZoneVariable) is { Length: > 0 } zone)
+        {
+            try { options = options with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(zone.Trim()) }; }
+            catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+            {
+                throw new MemoryValidationException(TimeZoneVariable, $"\"{Namespaces.Truncate(zone, 40)}\" is not a known time zone (e.g. Europe/Berlin)");
+            }
+        }
+        if (Environment.GetEnvironmentVariable(SprintVariable) is { Length: > 0 } sprint)
+        {
+            var parts = sprint.Split('/');
+            if (parts.Length != 2
+                || !DateOnly.TryParseExact(parts[0].Trim(), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var start)
+                || !int.TryParse(parts[1].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) || days is < 1 or > 366)
+                throw new MemoryValidationException(SprintVariable, $"\"{Namespaces.Truncate(sprint, 40)}\" must be FIRST-DAY/DAYS, e.g. 2026-11-02/14 (1 to 366 days)");
+            options = options with { SprintStart = start, SprintDays = days };
+        }
+        return options;
     }
 
     /// <summary>~/.local/share/mcp-memory/memory.db on Linux, %LOCALAPPDATA%\mcp-memory\memory.db on Windows, ~/Library/Application Support on macOS.</summary>

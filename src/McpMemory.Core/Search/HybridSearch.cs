@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Search.Keywords;
+using McpMemory.Core.Search.Time;
 using McpMemory.Core.Storage;
 using McpMemory.Core.Vectors;
 
@@ -16,8 +17,9 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
 {
     public RankingOptions Ranking => ranking;
 
-    public SearchResponse Search(string query, int topK, SearchFilter filter, string requestedMode, bool explain)
+    public SearchResponse Search(string query, int topK, SearchFilter filter, string requestedMode, bool explain, SearchTime? time = null)
     {
+        time ??= new SearchTime(filter.Now);
         var n = Math.Max(ranking.CandidatesPerSource, topK);
         var useFts = requestedMode != SearchResponse.Vector;
         // The keyword index answers in micro- to milliseconds, so it runs inline: waiting here for a pool thread would
@@ -77,9 +79,8 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
         var mode = requestedMode == SearchResponse.Vector ? SearchResponse.Vector
             : queryVector is null ? SearchResponse.Fts : SearchResponse.Hybrid;
         var fused = Fuse(ftsRanked, vectorRanked, similarity, mode);
-        var now = filter.Now;
-        var ranked = fused.Select(f => (f.Seq, f.Fusion, Factors: Factors(rows[f.Seq], now)))
-            .Select(r => (r.Seq, r.Fusion, r.Factors, Final: r.Fusion * r.Factors.Recency * r.Factors.Access * r.Factors.Importance * r.Factors.Feedback))
+        var ranked = fused.Select(f => (f.Seq, f.Fusion, Factors: Factors(rows[f.Seq], time)))
+            .Select(r => (r.Seq, r.Fusion, r.Factors, Final: r.Fusion * r.Factors.Recency * r.Factors.Access * r.Factors.Importance * r.Factors.Feedback * r.Factors.Time))
             .OrderByDescending(r => r.Final).Take(topK).ToList();
         var memories = sql.ReadMemories(ranked.Select(r => r.Seq));
         var hits = new List<SearchHit>(ranked.Count);
@@ -95,7 +96,7 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
                 why = new ScoreExplanation(
                     ftsIndex < 0 ? null : ftsIndex + 1, ftsIndex < 0 ? null : ftsRanked[ftsIndex].Score,
                     vectorIndex < 0 ? null : vectorIndex + 1, sim, fusion,
-                    factors.Recency, factors.Access, factors.Importance, factors.Feedback, final);
+                    factors.Recency, factors.Access, factors.Importance, factors.Feedback, final, factors.Time);
             }
             hits.Add(new SearchHit(memory, final, sim, why));
         }
@@ -152,14 +153,16 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
         void Add(long seq, double value) => scores[seq] = scores.GetValueOrDefault(seq) + value;
     }
 
-    private (double Recency, double Access, double Importance, double Feedback) Factors(CandidateRow row, long now)
+    private (double Recency, double Access, double Importance, double Feedback, double Time) Factors(CandidateRow row, SearchTime time)
     {
-        var ageDays = Math.Max(0, (now - row.CreatedAt) / 86_400_000.0);
+        var ageDays = Math.Max(0, (time.Now - row.CreatedAt) / 86_400_000.0);
         var recency = 1 - ranking.RecencyWeight + ranking.RecencyWeight * Math.Pow(2, -ageDays / ranking.HalfLifeDays);
         var access = 1 + Math.Min(ranking.MaxAccessBoost, ranking.AccessWeight * Math.Log(1 + row.AccessCount));
         var importance = 1 + ranking.ImportanceWeight * (2 * row.Importance - 1);
         // Saturating: one "wrong" costs ~14 %, many at most FeedbackWeight (30 %); "useful" lifts the same way.
         var feedback = 1 + ranking.FeedbackWeight * Math.Tanh(0.5 * row.NetFeedback);
-        return (recency, access, importance, feedback);
+        // A soft time phrase ("recently") lifts the memories inside its window; the others keep their rank.
+        var inWindow = time.InBoostWindow(row.CreatedAt) ? 1 + ranking.TimeBoostWeight : 1;
+        return (recency, access, importance, feedback, inWindow);
     }
 }

@@ -44,10 +44,12 @@ public sealed record RankingOptions
     public double MaxAccessBoost { get; init; } = 0.25;
     public double ImportanceWeight { get; init; } = 0.2;
     public double FeedbackWeight { get; init; } = 0.3;
+    /// <summary>Memories inside a soft time window ("recently") score ×(1 + this); see README § Time in queries.</summary>
+    public double TimeBoostWeight { get; init; } = 0.3;
 
     public static RankingOptions Default { get; } = new();
 
     public override string ToString() =>
         $"bm25_k1={Bm25K1} bm25_b={Bm25B} fusion={Fusion} fts_weight={FtsWeight} vector_weight={VectorWeight} vector_rank_weight={VectorRankWeight} rrf_k={RrfK} candidates={CandidatesPerSource} " +
-        $"half_life_days={HalfLifeDays} recency_weight={RecencyWeight} access_weight={AccessWeight} importance_weight={ImportanceWeight} feedback_weight={FeedbackWeight}";
+        $"half_life_days={HalfLifeDays} recency_weight={RecencyWeight} access_weight={AccessWeight} importance_weight={ImportanceWeight} feedback_weight={FeedbackWeight} time_boost_weight={TimeBoostWeight}";
 }

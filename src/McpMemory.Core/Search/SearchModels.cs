@@ -20,12 +20,16 @@ public sealed record SearchRequest
     public bool Explain { get; init; }
     /// <summary>Also return memories that a newer one superseded (hidden by default).</summary>
     public bool IncludeSuperseded { get; init; }
+    /// <summary>The moment "yesterday" or "last week" is read against and recency is counted from (default: the clock); for evaluation and replays.</summary>
+    public DateTimeOffset? Now { get; init; }
+    /// <summary>Understand a time phrase in the query (default true): see <see cref="Time.TimeExpressions"/>.</summary>
+    public bool TimeAware { get; init; } = true;
 }
 
 /// <summary>Every factor of one result's score (see <see cref="RankingOptions"/>).</summary>
 public sealed record ScoreExplanation(
     int? FtsRank, double? Bm25, int? VectorRank, double? Similarity, double Fusion,
-    double Recency, double Access, double Importance, double Feedback, double Final);
+    double Recency, double Access, double Importance, double Feedback, double Final, double Time = 1);
 
 /// <summary>One result: the memory, its final score (higher is better), its cosine to the query when known, and why.</summary>
 public sealed record SearchHit(Memory Memory, double Score, double? Similarity = null, ScoreExplanation? Explanation = null);
@@ -33,6 +37,9 @@ public sealed record SearchHit(Memory Memory, double Score, double? Similarity =
 /// <summary>The results, and which retrieval mode produced them.</summary>
 public sealed record SearchResponse(string Mode, IReadOnlyList<SearchHit> Results)
 {
+    /// <summary>The time phrase understood in the query and how it was applied (null: none).</summary>
+    public Time.QueryTimeWindow? Time { get; init; }
+
     /// <summary>Keywords and meaning, fused.</summary>
     public const string Hybrid = "hybrid";
     /// <summary>Full-text search only (FTS5, BM25): the encoder is not ready, or this mode was asked for.</summary>

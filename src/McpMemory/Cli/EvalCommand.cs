@@ -21,9 +21,17 @@ internal static class EvalCommand
         var bm25K1 = new Option<double?>("--bm25-k1") { Description = $"BM25 k1 of the keyword index (default {RankingOptions.Default.Bm25K1})" };
         var bm25B = new Option<double?>("--bm25-b") { Description = $"BM25 b of the keyword index (default {RankingOptions.Default.Bm25B})" };
         var dedup = new Option<double?>("--duplicate-threshold") { Description = "Cosine floor of the merge rule's strict test (default: the encoder's calibrated floor); 0 disables merging" };
+        var timeAware = new Option<string>("--time-aware") { Description = "on (default): read time phrases in the questions, as asked at each conversation's last session; off: every word is a keyword", DefaultValueFactory = _ => "on" };
+        timeAware.AcceptOnlyFromAmong("on", "off");
+        var namedDates = new Option<string>("--named-dates") { Description = "A named date or month in a question (\"on 8 May 2023\", \"in March\"): filter (default) or boost", DefaultValueFactory = _ => "filter" };
+        namedDates.AcceptOnlyFromAmong("filter", "boost");
+        var asOf = new Option<string>("--now") { Description = "last-session (default): ask each question as at its conversation's last session; clock: as now (every turn is then years old, so recency ranks nothing)", DefaultValueFactory = _ => "last-session" };
+        asOf.AcceptOnlyFromAmong("last-session", "clock");
+        var relativePeriods = new Option<string>("--relative-periods") { Description = "A period counted from now (\"last week\", \"3 days ago\"): filter (default) or boost", DefaultValueFactory = _ => "filter" };
+        relativePeriods.AcceptOnlyFromAmong("filter", "boost");
         var locomo = new Command("locomo", "Store every turn, ask every question of categories 1-4, report evidence recall@5/10/20 and hit@10 per mode")
         {
-            directory, fusion, ftsWeight, vectorWeight, vectorRankWeight, rrfK, candidates, bm25K1, bm25B, dedup,
+            directory, fusion, ftsWeight, vectorWeight, vectorRankWeight, rrfK, candidates, bm25K1, bm25B, dedup, timeAware, namedDates, relativePeriods, asOf,
         };
         locomo.SetAction(parse =>
         {
@@ -44,6 +52,10 @@ internal static class EvalCommand
             var options = MemoryOptions.Default with
             {
                 Ranking = ranking, MergeDuplicates = threshold is not 0, DuplicateThreshold = threshold is > 0 ? threshold : null, EmbeddingInterval = TimeSpan.Zero,
+                Time = MemoryOptions.Default.Time with
+                {
+                    HardAbsolute = parse.GetValue(namedDates) == "filter", HardRelative = parse.GetValue(relativePeriods) == "filter",
+                },
             };
 
             var folder = Directory.CreateTempSubdirectory("mcp-memory-eval-");
@@ -55,7 +67,8 @@ internal static class EvalCommand
                 if (!service.WaitForKeywordIndex(TimeSpan.FromMinutes(2)))
                     throw new InvalidOperationException("the keyword index did not build");
                 var bar = new ProgressBar("storing turns", 1);
-                var report = RetrievalEval.Run(service, conversations, new Progress<(int Done, int Total, string Stage)>(p => bar.Report(p.Done, p.Stage, p.Total)));
+                var report = RetrievalEval.Run(service, conversations, new Progress<(int Done, int Total, string Stage)>(p => bar.Report(p.Done, p.Stage, p.Total)),
+                    timeAware: parse.GetValue(timeAware) == "on", asOfLastSession: parse.GetValue(asOf) == "last-session");
                 bar.Done();
                 if (parse.GetValue(CliOptions.Json)) Output.Json(ToJson(report));
                 else Print(report);
@@ -76,6 +89,9 @@ internal static class EvalCommand
         ["merged_evidence_turns"] = report.MergedEvidence,
         ["skipped_questions"] = report.SkippedQuestions,
         ["ranking"] = report.Ranking,
+        ["time_aware"] = report.TimeAware,
+        ["time_windows"] = (report.TimeWindows ?? new Dictionary<string, (int, int)>()).ToDictionary(w => w.Key,
+            w => (object)new Dictionary<string, int> { ["understood"] = w.Value.Understood, ["evidence_inside"] = w.Value.EvidenceInside }),
         ["modes"] = report.Modes.ToDictionary(m => m.Key, m =>
         {
             var json = Metrics(m.Value.Overall);
@@ -97,7 +113,10 @@ internal static class EvalCommand
     {
         Console.Out.WriteLine($"{report.Questions} questions over {report.Conversations} conversations ({report.Turns} turns; " +
                               $"{report.Merged} turns merged as duplicates, {report.MergedEvidence} of them touching an evidence turn; {report.SkippedQuestions} questions without known evidence skipped)");
-        Console.Out.WriteLine($"ranking: {report.Ranking}\n");
+        Console.Out.WriteLine($"ranking: {report.Ranking}");
+        Console.Out.WriteLine($"time-aware: {(report.TimeAware ? "on" : "off")}" + (report.TimeWindows is { Count: > 0 } w
+            ? "; questions with a time phrase understood (evidence inside its window), by category/kind: " + string.Join("  ", w.Select(c => $"{c.Key}: {c.Value.Understood} ({c.Value.EvidenceInside})"))
+            : "") + "\n");
         Console.Out.WriteLine($"{"mode",-8} {"recall@5",9} {"recall@10",10} {"recall@20",10} {"hit@10",8}   recall@10 by category (1 multi-hop, 2 temporal, 3 open, 4 single-hop)");
         foreach (var (mode, m) in report.Modes)
             Console.Out.WriteLine($"{mode,-8} {m.Overall.RecallAt5,9:0.000} {m.Overall.RecallAt10,10:0.000} {m.Overall.RecallAt20,10:0.000} {m.Overall.HitAt10,8:0.000}   " +

@@ -52,7 +52,9 @@ internal static class MemoryCommands
         var mode = new Option<string?>("--mode") { Description = "auto (hybrid when the encoder is ready), hybrid, fts or vector" };
         var explain = new Option<bool>("--explain") { Description = "Show every factor of each result's score" };
         var superseded = new Option<bool>("--include-superseded") { Description = "Also show memories that a newer one superseded" };
-        var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain, superseded };
+        var now = new Option<string?>("--now") { Description = "Read time phrases (\"last week\") and count recency from this ISO-8601 time instead of the clock" };
+        var noTime = new Option<bool>("--no-time") { Description = "Do not read time phrases in the query: search every word, over all times" };
+        var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain, superseded, now, noTime };
         command.SetAction(parse => Run(parse, (service, settings) =>
         {
             var caller = settings.ToCaller();
@@ -67,10 +69,14 @@ internal static class MemoryCommands
                 Mode = parse.GetValue(mode),
                 Explain = parse.GetValue(explain),
                 IncludeSuperseded = parse.GetValue(superseded),
+                Now = Tools.ToolCall.Time(parse.GetValue(now), "--now"),
+                TimeAware = !parse.GetValue(noTime),
             });
-            var output = new SearchMemoryResult(response.Mode, spaces ?? caller.DefaultSearchNamespaces(), response.Results.Select(MemoryResult.From).ToList());
+            var output = SearchMemoryResult.From(response, spaces ?? caller.DefaultSearchNamespaces());
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode})");
+            if (output.Time is { } time)
+                Console.Out.WriteLine($"time: \"{time.Phrase}\" → {time.Since ?? "…"} .. {time.Until ?? "…"} ({time.Kind}, {time.Applied}); searched for \"{time.Query}\"");
             for (var i = 0; i < output.Results.Count; i++) Output.Memory(output.Results[i], i + 1);
         }, vectors: true));
         return command;

@@ -62,7 +62,9 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Only memories created at or after this time, ISO-8601.")] string? since = null,
         [Description("Only memories created before this time, ISO-8601.")] string? until = null,
         [Description("auto (default: hybrid when the encoder is ready, else fts), hybrid, fts (exact words only) or vector (meaning only).")] string? mode = null,
-        [Description("Include each factor of each result's score (ranks, bm25, similarity, recency, access, importance, feedback).")] bool explain = false,
+        [Description("Include each factor of each result's score (ranks, bm25, similarity, recency, access, importance, feedback, time).")] bool explain = false,
+        [Description("Read time phrases in the query (\"yesterday\", \"last week\", \"in March\", \"since 2026-11-01\", \"recently\") as a window on created_at, and search the rest (default true). The result's time field says what was understood.")] bool time_aware = true,
+        [Description("The moment time phrases are read against and recency is counted from, ISO-8601 (default: now).")] string? now = null,
         [Description("Also return memories that a newer one superseded (hidden by default); they carry superseded_by.")] bool include_superseded = false)
         => ToolCall.Run(() =>
         {
@@ -72,10 +74,10 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
                 Namespaces = namespaces, SessionId = session_id,
                 Since = ToolCall.Time(since, "since"), Until = ToolCall.Time(until, "until"), Mode = mode, Explain = explain,
                 IncludeSuperseded = include_superseded,
+                TimeAware = time_aware, Now = ToolCall.Time(now, "now"),
             };
             var response = memories.Search(caller, request);
-            return new SearchMemoryResult(response.Mode, namespaces ?? caller.DefaultSearchNamespaces(),
-                response.Results.Select(MemoryResult.From).ToList());
+            return SearchMemoryResult.From(response, namespaces ?? caller.DefaultSearchNamespaces());
         });
 
     [McpServerTool(Name = "memory_history", Title = "History of a memory", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]

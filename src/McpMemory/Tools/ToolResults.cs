@@ -42,7 +42,21 @@ public sealed record MemoryResult(
     internal static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 }
 
-public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results);
+public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results, TimeWindowResult? Time = null)
+{
+    public static SearchMemoryResult From(SearchResponse response, IReadOnlyList<string> namespaces) =>
+        new(response.Mode, namespaces, response.Results.Select(MemoryResult.From).ToList(), TimeWindowResult.From(response.Time));
+}
+
+/// <summary>
+/// The time phrase the search understood: the phrase, its kind (absolute, relative, recency), the window (null: open),
+/// how it was applied (filter, boost, or overridden by since/until) and the query searched without it.
+/// </summary>
+public sealed record TimeWindowResult(string Phrase, string Kind, string? Since, string? Until, string Applied, string Query)
+{
+    public static TimeWindowResult? From(Core.Search.Time.QueryTimeWindow? time) => time is null ? null
+        : new(time.Phrase, time.Kind, time.Since is { } s ? MemoryResult.Iso(s) : null, time.Until is { } u ? MemoryResult.Iso(u) : null, time.Applied, time.Query);
+}
 
 // Value carries a description so its output schema is {"description": …} rather than the bare `true` schema, which
 // the TypeScript SDK client (1.32) and the MCP Inspector reject when they list the tools.
