@@ -3,21 +3,26 @@ using McpMemory.Core.Memories;
 namespace McpMemory;
 
 /// <summary>
-/// Where the database lives, which namespace is the default, and who the agent is. Each comes from its
-/// command-line option, else its environment variable, else a sensible default.
+/// Where the database lives, which namespace is the default, who the agent is, and which encoder model embeds. Each
+/// comes from its command-line option, else its environment variable, else a sensible default.
 /// </summary>
-public sealed record Settings(string DatabasePath, string DefaultNamespace, string AgentId)
+/// <param name="Model">--model, else MCP_MEMORY_MODEL: arctic-embed-xs, use-lite or a model folder; null: the default (<see cref="Encoders.Load"/>).</param>
+public sealed record Settings(string DatabasePath, string DefaultNamespace, string AgentId, string? Model = null)
 {
     public const string DbVariable = "MCP_MEMORY_DB";
     public const string NamespaceVariable = "MCP_MEMORY_NAMESPACE";
     public const string AgentVariable = "MCP_MEMORY_AGENT_ID";
 
-    public static Settings Resolve(string? db, string? ns, string? agentId)
+    public static Settings Resolve(string? db, string? ns, string? agentId, string? model = null)
     {
         var path = FirstNonEmpty(db, Environment.GetEnvironmentVariable(DbVariable)) ?? DefaultDatabasePath();
         var space = FirstNonEmpty(ns, Environment.GetEnvironmentVariable(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
         var agent = FirstNonEmpty(agentId, Environment.GetEnvironmentVariable(AgentVariable)) ?? Core.Memories.Caller.DefaultAgentId;
-        return new Settings(Core.Storage.UserPath.FullPath(path, "--db"), Namespaces.Validate(space), agent);
+        var encoderModel = FirstNonEmpty(model, Environment.GetEnvironmentVariable(Encoders.ModelVariable))?.Trim();
+        if (encoderModel is not null && !encoderModel.Equals(Encoders.Arctic, StringComparison.OrdinalIgnoreCase)
+            && !encoderModel.Equals(Encoders.UseLite, StringComparison.OrdinalIgnoreCase))
+            encoderModel = Core.Storage.UserPath.FullPath(encoderModel, "--model");
+        return new Settings(Core.Storage.UserPath.FullPath(path, "--db"), Namespaces.Validate(space), agent, encoderModel);
     }
 
     public Caller ToCaller() => new(DefaultNamespace, AgentId);
