@@ -13,6 +13,7 @@ namespace McpMemory.Bench;
 /// <remarks>
 /// dotnet run -c Release --project bench/McpMemory.Bench -- encoder [--ref /tmp/use-ref] [--locomo DIR]
 ///     [--turns 2000] [--ref-turns 320] [--iterations 2000]
+/// With --model arctic-embed-xs (or a model folder): the ONNX encoder's figures instead (<see cref="OnnxEncoderBench"/>).
 /// Turns come from the LoCoMo files read at run time (never committed); without them, built-in sentences are used.
 /// </remarks>
 internal static class EncoderBench
@@ -23,6 +24,7 @@ internal static class EncoderBench
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (Option(args, "--model") is { } model && model != "use-lite") return OnnxEncoderBench.Run(args, model);
         string refDir = Option(args, "--ref") ?? "/tmp/use-ref";
         string locomoDir = Option(args, "--locomo") ?? "/work/shared/eval/locomo-dev";
         int turnCount = int.Parse(Option(args, "--turns") ?? "2000");
@@ -161,7 +163,7 @@ internal static class EncoderBench
         return (rate, totalFlops / bestCpu / 1e9, line);
     }
 
-    private static (List<string> Turns, string Source) LoadTurns(string locomoDir, int count, int minChars, int maxChars)
+    internal static (List<string> Turns, string Source) LoadTurns(string locomoDir, int count, int minChars, int maxChars)
     {
         var turns = new List<string>();
         if (Directory.Exists(locomoDir))
@@ -318,27 +320,27 @@ internal static class EncoderBench
         }
     }
 
-    private static string? Option(string[] args, string name)
+    internal static string? Option(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private static TimeSpan CpuTime()
+    internal static TimeSpan CpuTime()
     {
         using var process = Process.GetCurrentProcess();
         return process.TotalProcessorTime;
     }
 
-    private static long Rss()
+    internal static long Rss()
     {
         using var process = Process.GetCurrentProcess();
         return process.WorkingSet64;
     }
 
-    private static long Mb(long bytes) => bytes / (1024 * 1024);
+    internal static long Mb(long bytes) => bytes / (1024 * 1024);
 
-    private static string RuntimeInfo() =>
+    internal static string RuntimeInfo() =>
         $".NET {Environment.Version}, Vector512 {(Vector512.IsHardwareAccelerated ? "on" : "off")}, " +
         $"Vector256 {(Vector256.IsHardwareAccelerated ? "on" : "off")}";
 }

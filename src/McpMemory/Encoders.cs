@@ -1,23 +1,84 @@
+using System.Diagnostics;
 using McpMemory.Core.Embeddings;
+using McpMemory.Core.Embeddings.Onnx;
 
 namespace McpMemory;
 
-/// <summary>Which sentence encoder the tool uses: the built-in USE-lite, unless MCP_MEMORY_ENCODER=off.</summary>
+/// <summary>
+/// Which sentence encoder the tool uses. By default snowflake-arctic-embed-xs on ONNX Runtime; USE-lite (managed code,
+/// runs anywhere .NET does) when ONNX Runtime's native library or the model cannot be loaded, or when asked for
+/// (--model use-lite, MCP_MEMORY_MODEL=use-lite); any sentence-transformers ONNX folder with --model DIR; none with
+/// MCP_MEMORY_ENCODER=off (keyword search only).
+/// </summary>
 public static class Encoders
 {
     public const string Variable = "MCP_MEMORY_ENCODER";
 
+    /// <summary>Environment variable naming the model: arctic-embed-xs (default), use-lite, or a model folder.</summary>
+    public const string ModelVariable = "MCP_MEMORY_MODEL";
+
+    public const string Arctic = "arctic-embed-xs";
+    public const string UseLite = "use-lite";
+
     public static bool Disabled =>
         Environment.GetEnvironmentVariable(Variable) is { } v && v.Trim().ToLowerInvariant() is "off" or "none" or "0" or "false";
 
-    /// <summary>Starts loading the built-in encoder now, in the background (for commands that wait for it), or null when disabled.</summary>
-    public static EmbedderProvider? StartDefault() =>
-        Disabled ? null : EmbedderProvider.StartLoading(UseLiteEncoder.LoadDefault);
+    /// <summary>The encoder in use and why: "default", "configured: …" or "fallback: …" (the reason the model could not load).</summary>
+    public sealed record Choice(IEmbedder Embedder, string Reason, TimeSpan LoadTime);
+
+    /// <summary>The choice the last <see cref="Load"/> made in this process (for logs and doctor).</summary>
+    public static Choice? Last { get; private set; }
 
     /// <summary>
-    /// The built-in encoder, not loading yet (a server starts it once it has answered its first requests: see
+    /// Loads the encoder <paramref name="model"/> names (null or empty: the default). A transformer model that fails to
+    /// load (no native ONNX Runtime for this platform, a missing or corrupt file, a bad config) falls back to USE-lite,
+    /// and the reason says why; USE-lite failing throws.
+    /// </summary>
+    public static Choice Load(string? model)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var name = string.IsNullOrWhiteSpace(model) ? Arctic : model.Trim();
+        Choice choice;
+        if (name.Equals(UseLite, StringComparison.OrdinalIgnoreCase))
+            choice = new Choice(UseLiteEncoder.LoadDefault(), $"configured: {UseLite}", stopwatch.Elapsed);
+        else
+        {
+            bool builtIn = name.Equals(Arctic, StringComparison.OrdinalIgnoreCase);
+            var directory = builtIn ? OnnxEncoder.DefaultDirectory : Path.GetFullPath(name);
+            try
+            {
+                var encoder = OnnxEncoder.Load(directory);
+                choice = new Choice(encoder, builtIn && string.IsNullOrWhiteSpace(model) ? "default" : $"configured: {directory}", stopwatch.Elapsed);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                var reason = $"fallback: {(builtIn ? Arctic : directory)} could not be loaded ({Describe(e)})";
+                choice = new Choice(UseLiteEncoder.LoadDefault(), reason, stopwatch.Elapsed);
+            }
+        }
+        Last = choice;
+        if (choice.Reason.StartsWith("fallback", StringComparison.Ordinal)) Console.Error.WriteLine($"mcp-memory: encoder {choice.Embedder.ModelId}, {choice.Reason}");
+        return choice;
+    }
+
+    // ONNX Runtime's missing native library surfaces as a type initializer failing around a DllNotFoundException.
+    private static string Describe(Exception e)
+    {
+        var root = e;
+        while (root is TypeInitializationException { InnerException: { } inner }) root = inner;
+        return root is DllNotFoundException or BadImageFormatException
+            ? $"ONNX Runtime's native library is not available on this platform: {root.Message}"
+            : root.Message.ReplaceLineEndings(" ");
+    }
+
+    /// <summary>Starts loading the configured encoder now, in the background (for commands that wait for it), or null when disabled.</summary>
+    public static EmbedderProvider? StartDefault(string? model) =>
+        Disabled ? null : EmbedderProvider.StartLoading(() => Load(model).Embedder);
+
+    /// <summary>
+    /// The configured encoder, not loading yet (a server starts it once it has answered its first requests: see
     /// Transports/EncoderWarmup), or null when disabled.
     /// </summary>
-    public static EmbedderProvider? Deferred() =>
-        Disabled ? null : EmbedderProvider.Deferred(UseLiteEncoder.LoadDefault);
+    public static EmbedderProvider? Deferred(string? model) =>
+        Disabled ? null : EmbedderProvider.Deferred(() => Load(model).Embedder);
 }

@@ -3,25 +3,30 @@ using McpMemory.Core.Memories;
 namespace McpMemory;
 
 /// <summary>
-/// Where the database lives, which namespace is the default, and who the agent is. Each comes from its
-/// command-line option, else its environment variable, else a sensible default.
+/// Where the database lives, which namespace is the default, who the agent is, and which encoder model embeds. Each
+/// comes from its command-line option, else its environment variable, else a sensible default.
 /// </summary>
-public sealed record Settings(string DatabasePath, string DefaultNamespace, string AgentId, bool DatabaseIsDefault = false)
+/// <param name="Model">--model, else MCP_MEMORY_MODEL: arctic-embed-xs, use-lite or a model folder; null: the default (<see cref="Encoders.Load"/>).</param>
+public sealed record Settings(string DatabasePath, string DefaultNamespace, string AgentId, string? Model = null, bool DatabaseIsDefault = false)
 {
     public const string DbVariable = "MCP_MEMORY_DB";
     public const string NamespaceVariable = "MCP_MEMORY_NAMESPACE";
     public const string AgentVariable = "MCP_MEMORY_AGENT_ID";
 
-    public static Settings Resolve(string? db, string? ns, string? agentId)
+    public static Settings Resolve(string? db, string? ns, string? agentId, string? model = null)
     {
         var given = FirstNonEmpty(db, Environment.GetEnvironmentVariable(DbVariable));
         var space = FirstNonEmpty(ns, Environment.GetEnvironmentVariable(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
         var agent = FirstNonEmpty(agentId, Environment.GetEnvironmentVariable(AgentVariable)) ?? Core.Memories.Caller.DefaultAgentId;
+        var encoderModel = FirstNonEmpty(model, Environment.GetEnvironmentVariable(Encoders.ModelVariable))?.Trim();
+        if (encoderModel is not null && !encoderModel.Equals(Encoders.Arctic, StringComparison.OrdinalIgnoreCase)
+            && !encoderModel.Equals(Encoders.UseLite, StringComparison.OrdinalIgnoreCase))
+            encoderModel = Core.Storage.UserPath.FullPath(encoderModel, "--model");
         var path = Core.Storage.UserPath.FullPath(given ?? DefaultDatabasePath(), "--db");
         // Only the default data folder is created on demand; a folder named by --db or the environment must exist
         // (a typo must not silently start a new, empty database somewhere else).
         if (given is null) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return new Settings(path, Namespaces.Validate(space), agent, DatabaseIsDefault: given is null);
+        return new Settings(path, Namespaces.Validate(space), agent, encoderModel, DatabaseIsDefault: given is null);
     }
 
     /// <summary>

@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using McpMemory.Core.Embeddings.Onnx;
 
 namespace McpMemory.Core.Embeddings;
 
-/// <summary>Result of <see cref="UseLiteEncoder.SelfCheck"/>: the encoder against a vector computed by the reference.</summary>
+/// <summary>Result of a self-check (<see cref="UseLiteEncoder.SelfCheck"/>, <see cref="Run(OnnxEncoder)"/>): the encoder against a vector computed by the reference.</summary>
 /// <param name="Passed">Token ids equal the reference's and the cosine is at least <see cref="MinimumCosine"/>.</param>
 /// <param name="Cosine">Cosine similarity between our vector and the built-in reference vector.</param>
 /// <param name="TokenIdsMatch">Whether the tokenizer produced the reference's token ids for the check sentence.</param>
 /// <param name="Elapsed">Time taken by the check (tokenize + embed one sentence).</param>
 /// <param name="Text">The check sentence.</param>
-public sealed record EncoderSelfCheck(bool Passed, double Cosine, bool TokenIdsMatch, TimeSpan Elapsed, string Text)
+/// <param name="Note">Why the check could not compare with a reference (a model folder other than the built-in ones), else null.</param>
+public sealed record EncoderSelfCheck(bool Passed, double Cosine, bool TokenIdsMatch, TimeSpan Elapsed, string Text, string? Note = null)
 {
     /// <summary>Agreement required with the reference (the golden tests hold every text to the same bound).</summary>
     public const double MinimumCosine = 0.9999;
@@ -59,10 +61,72 @@ public sealed record EncoderSelfCheck(bool Passed, double Cosine, bool TokenIdsM
         float[] actual = encoder.Embed(CheckText);
         stopwatch.Stop();
 
-        byte[] raw = Convert.FromBase64String(ReferenceVectorBase64);
-        float[] expected = new float[raw.Length / sizeof(float)];
-        Buffer.BlockCopy(raw, 0, expected, 0, raw.Length);
+        float[] expected = Decode(ReferenceVectorBase64);
         double cosine = expected.Length == actual.Length ? TensorPrimitives.CosineSimilarity(actual, expected) : double.NaN;
         return new EncoderSelfCheck(idsMatch && cosine >= MinimumCosine, cosine, idsMatch, stopwatch.Elapsed, CheckText);
+    }
+
+    /// <summary>The built-in transformer's check sentence (a LoCoMo turn from /work/shared/tools/bert-reference, text 1).</summary>
+    public const string ArcticCheckText = "John: Yup, it's a yoga studio I go to often. The vibe is really chill and the instructors are awesome.";
+
+    /// <summary>The model id of the built-in transformer, whose reference vector is below.</summary>
+    public const string ArcticModelId = "snowflake-arctic-embed-xs@onnx-fp32";
+
+    // Hugging Face tokenizers' ids for ArcticCheckText (document mode) and the vector model.onnx gives for them (CLS,
+    // L2-normalised; base64 of 384 little-endian float32): ids.jsonl / vectors.jsonl of the bert-reference set.
+    private static readonly long[] ArcticReferenceIds =
+        [101, 2198, 1024, 9805, 2361, 1010, 2009, 1005, 1055, 1037, 13272, 2996, 1045, 2175, 2000, 2411, 1012, 1996, 21209,
+         2003, 2428, 10720, 1998, 1996, 19922, 2024, 12476, 1012, 102];
+
+    private const string ArcticReferenceVectorBase64 =
+        "MzrSvDosXTwEBlA81jiEPHmCC736DwY5r3YevRdo9rxfPNm7GwmsPDrq9byw07E9SjdrvFX9l7xqnYw988BCvEywDz3zrBw9yoIbvn0JIz15x7+8jvqA" +
+        "PNmXID3HyR89VYE7vQ1YBjtJHMQ8XIXwPFGkGb0E42C+CnGAuzZjzjxdjAy8msRWvTMezru1ph+8HsmYvEqXDz2F4hk68Fw4vLHTSrwZLRU9ppV/vIAB" +
+        "8zwJKsE7YkYIPE8eMzy5WHq8ZfKHPT84zzwgP8u8s3P+vKiFZLzCZDU8pVQyvby6GD3xhDg8CUIuvCNx9DyoaZY7v2KaOkSiKT0/6JS+tBQlPUSQJrzK" +
+        "a8c8SkTgPBIAqLxO6cg8p5AnPNlrnTwwiqO8/BJ7vVepoLwSrbg8R/DkvFIwGT25/NI858tZPVGUTr3pw4y6NaVVPUUqTzw9qAG9EHMWvaAZVj3BDCy9" +
+        "hn1hvHr+KrxIwrk8NrWGu6v5OL0v5kI7RTbLvLGYnL2N2CO7LVrHvClr9zvfkWE922GcPkq58jzvmNk8vvaZPbJFEr2TmS+90PoOvZr/2TuG5DK9/Qmu" +
+        "u6MiELz0Xfi7qGR7u7y9nzzyVBi8aTtUPZjFXT0DG1a9/AdjPfU5ND0gx7E7UOp/vScLE7vevYK9bMTzPMWqcr3TvBG9CzktvcDSJz0h8dg86vUNPTsW" +
+        "dT0BDa68NfEvvdEdB7piUOq8GPjzPP5gdj2nLJi9Bs+BvM7qj72vu6+3DIQSvqgenT1QFeq84NiHPTXVWD3r9vs8Lq6RO6+VpLziz129cOC1vFf2mz3J" +
+        "E4m8cTFYPTDbuT28jS09doFDvXGhmbyHe2O8D3/rPIF3DL1WMWa8qLrwPK/rxj0/4mo9IAEFvSMRajxdv6s7uXYyPf2nA7zNvug8o+OIPB5B9Lwwogs9" +
+        "Ymt5vK9jxTsyLhO9P44gPeicHT0b8Ea9mF0ePUKslT2EvVa804s4OJ591DzCW8y8ZhgZPU3XoTzBg0G8hH6xPfNv2b3xk2s96Vi9vdJe4TwAX8s6wbON" +
+        "O38I8DxOy0U9ssKBvBHjXbyiNZ46ClX/vMlz+7zRU5u7DWtpvKcUUb0uHgm880Dbu5EOIr37Yao8FL56vMxNpDw6z7g87WEjPTbTKT0Kdxg8gr3pPEiV" +
+        "nz3MlQ2932FIPf4UkD2PzoA8FI2CvMIYlb0Ti/E8bexxvW1onL2TTAi9REAKvX6AGTwGoBA9uErOvJyZbb1aa209/upqPYEnFTqLX4k8DFoYPR60ujyD" +
+        "xOC8f2l8O5AjaTtN6oq95eyiO01RhrzmGI69Nfl6vAf8M70RMAK9TkIGPvSdej2NMtY8KLDDPcAZfT0R2Ki8khxiOx9UE773rtW76eiJvbTAkD3/Xj47" +
+        "B3V7vMVcKTxYXTg91mHbu1wokjwjRWK9g9jWOq6RLr3E06I6Ls84vC15Bz1gOgq9HTUQPdqYVrspO4y8FrtBvGStHr2cKCi9nTuOvHJJaD3AP6w8pgqj" +
+        "O4dJeDzILDG9qeCcvLAQ3LwbQoS8o7uEvBmeoTzI50C7tTk1veqPPrzrgVK8DEMmPpVCMT1368I9bnP3PLKco7uZvbs8YbVAvRdKIDwPTwY9SqlnvN6O" +
+        "0r3rpuO7AtEHPXwoB71/aUQ968kUOxWoQzwewqu8HGkEPUp6jTzFn6c9nzBAvc8Iaz2lCGQ9pu0pvZxHXr6W7b68YR+3PD64Lz2/FE29LQoovSwGvTzL" +
+        "+e08AqxNvVIPYL2K8gM+AkSMOyEiBztVI9i8p0GSPE8/Qj1qZMK7OCiYPfzmHT2LoX69W50gvdmnKz1MWvI9fK/BPAPHoz1ZQvK67EICPBwBM73ZmCa+" +
+        "/QsvPeOE8rxPfvW8VVSCPc3/57y/DSi9fxmTO6iAAD1L6sq8HI7HOtYwQLxwgiE+GHHSvMAX8zt1lyY8QpJgPXRmCz0SEE+7wOFHvAatKr34QPu84cNn" +
+        "PTL4v7rHQlW88y81PA6ZDz12VIE8z4a2PEh6Br38RCY9vjr4vKSL4DvNKZ29nXUpvA1Iv71FP2S6";
+
+    /// <summary>
+    /// The transformer encoder end to end (tokenizer + model) on a known sentence. Only the built-in model has a reference;
+    /// for another model folder the check embeds the sentence and checks the vector is finite, of the configured
+    /// dimension and (if the config normalises) unit length.
+    /// </summary>
+    public static EncoderSelfCheck Run(OnnxEncoder encoder)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        long[] ids = encoder.DocumentTokenIds(ArcticCheckText);
+        float[] actual = encoder.Embed(ArcticCheckText);
+        stopwatch.Stop();
+        if (encoder.ModelId != ArcticModelId)
+        {
+            float norm = TensorPrimitives.Norm(actual);
+            bool sane = actual.Length == encoder.Dimension && float.IsFinite(norm) && norm > 0
+                        && (!encoder.Config.Normalize || Math.Abs(norm - 1) < 1e-3);
+            return new EncoderSelfCheck(sane, double.NaN, true, stopwatch.Elapsed, ArcticCheckText,
+                $"no reference vector for {encoder.ModelId}: checked dimension, finiteness and norm only");
+        }
+        bool idsMatch = ids.AsSpan().SequenceEqual(ArcticReferenceIds);
+        double cosine = TensorPrimitives.CosineSimilarity(actual, Decode(ArcticReferenceVectorBase64));
+        return new EncoderSelfCheck(idsMatch && cosine >= MinimumCosine, cosine, idsMatch, stopwatch.Elapsed, ArcticCheckText);
+    }
+
+    private static float[] Decode(string base64)
+    {
+        byte[] raw = Convert.FromBase64String(base64);
+        float[] values = new float[raw.Length / sizeof(float)];
+        Buffer.BlockCopy(raw, 0, values, 0, raw.Length);
+        return values;
     }
 }

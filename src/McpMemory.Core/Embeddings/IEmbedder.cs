@@ -1,7 +1,8 @@
 namespace McpMemory.Core.Embeddings;
 
 /// <summary>
-/// Turns text into a fixed-length, L2-normalised vector. Implementations are thread-safe.
+/// Turns text into a fixed-length, L2-normalised vector: <see cref="Embed"/> for what is stored, <see cref="EmbedQuery"/>
+/// for what is searched. Implementations are thread-safe.
 /// The <see cref="ModelId"/> is stored with every vector so that a change of encoder is
 /// detected and vectors are rebuilt, never mixed.
 /// </summary>
@@ -15,6 +16,13 @@ public interface IEmbedder
 
     /// <summary>Embeds one text into a new unit-length vector of <see cref="Dimension"/> floats.</summary>
     float[] Embed(string text);
+
+    /// <summary>
+    /// Embeds a search query. Asymmetric models put an instruction before queries (arctic-embed: "Represent this
+    /// sentence for searching relevant passages: "), so a query and a stored text of the same words get different
+    /// vectors; a symmetric encoder embeds both alike (this default).
+    /// </summary>
+    float[] EmbedQuery(string text) => Embed(text);
 
     /// <summary>Embeds many texts; element i is the vector of texts[i] (same values as <see cref="Embed"/>).</summary>
     float[][] EmbedBatch(IReadOnlyList<string> texts);

@@ -33,7 +33,7 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
         {
             if (ready is { } r)
             {
-                try { queryVector = r.Embedder.Embed(query); }
+                try { queryVector = r.Embedder.EmbedQuery(query); }
                 catch (Exception) when (requestedMode != SearchResponse.Vector) { /* the encoder failed: keywords still answer */ }
             }
             if (requestedMode == SearchResponse.Vector && queryVector is null)

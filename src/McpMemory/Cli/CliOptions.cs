@@ -29,6 +29,12 @@ internal static class CliOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> Model = new("--model")
+    {
+        Description = $"Sentence encoder: {Encoders.Arctic} (default), {Encoders.UseLite}, or a folder with model.onnx, vocab.txt and mcp-memory-model.json (default: ${Encoders.ModelVariable})",
+        Recursive = true,
+    };
+
     public static Settings ResolveSettings(ParseResult parse) =>
-        McpMemory.Settings.Resolve(parse.GetValue(Db), parse.GetValue(Namespace), parse.GetValue(AgentId));
+        McpMemory.Settings.Resolve(parse.GetValue(Db), parse.GetValue(Namespace), parse.GetValue(AgentId), parse.GetValue(Model));
 }

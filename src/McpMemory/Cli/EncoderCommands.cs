@@ -3,10 +3,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using McpMemory.Core;
 using McpMemory.Core.Embeddings;
+using McpMemory.Core.Embeddings.Onnx;
 
 namespace McpMemory.Cli;
 
-/// <summary>embed, doctor, reindex: the built-in encoder from the command line.</summary>
+/// <summary>embed, doctor, reindex: the configured encoder from the command line.</summary>
 internal static class EncoderCommands
 {
     public static IEnumerable<Command> Create() => [Embed(), Doctor(), Reindex()];
@@ -14,12 +15,13 @@ internal static class EncoderCommands
     private static Command Embed()
     {
         var texts = new Argument<string[]>("text") { Description = "One or more texts to embed", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("embed", "Print the vectors of texts from the built-in encoder ({\"model\", \"dimension\", \"vectors\"} with --json)") { texts };
+        var query = new Option<bool>("--query") { Description = "Embed the texts as search queries (with the model's query prefix, if it has one)" };
+        var command = new Command("embed", "Print the vectors of texts from the configured encoder ({\"model\", \"dimension\", \"vectors\"} with --json)") { texts, query };
         command.SetAction(parse =>
         {
             var input = parse.GetValue(texts)!;
-            var encoder = UseLiteEncoder.LoadDefault();
-            var vectors = encoder.EmbedBatch(input);
+            var encoder = Encoders.Load(CliOptions.ResolveSettings(parse).Model).Embedder;
+            var vectors = parse.GetValue(query) ? input.Select(encoder.EmbedQuery).ToArray() : encoder.EmbedBatch(input);
             if (parse.GetValue(CliOptions.Json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new { model = encoder.ModelId, dimension = encoder.Dimension, vectors }));
@@ -34,7 +36,7 @@ internal static class EncoderCommands
 
     private static Command Doctor()
     {
-        var command = new Command("doctor", "Check the installation: database, encoder (load time, self-check against a known vector)");
+        var command = new Command("doctor", "Check the installation: database, encoder (which and why, load time, self-check against a known vector)");
         command.SetAction(parse =>
         {
             var settings = CliOptions.ResolveSettings(parse);
@@ -48,22 +50,29 @@ internal static class EncoderCommands
                 report["database"] = new { path = stats.Path, schema_version = stats.SchemaVersion, memories = stats.Memories, with_embedding = stats.WithEmbedding };
             }
             catch (Exception e) { ok = false; report["database"] = new { path = settings.DatabasePath, error = e.Message }; }
-            try
+            if (Encoders.Disabled) report["encoder"] = new { disabled = $"{Encoders.Variable}=off: keyword search only" };
+            else
             {
-                var stopwatch = Stopwatch.StartNew();
-                var encoder = UseLiteEncoder.LoadDefault();
-                var load = stopwatch.Elapsed;
-                var check = encoder.SelfCheck();
-                ok &= check.Passed;
-                report["encoder"] = new
+                try
                 {
-                    model = encoder.ModelId, dimension = encoder.Dimension, directory = UseLiteModelFiles.DefaultDirectory,
-                    load_ms = Math.Round(load.TotalMilliseconds, 1), self_check = check.Passed ? "passed" : "FAILED",
-                    cosine_to_reference = Math.Round(check.Cosine, 6), token_ids_match = check.TokenIdsMatch,
-                    check_ms = Math.Round(check.Elapsed.TotalMilliseconds, 2),
-                };
+                    var choice = Encoders.Load(settings.Model);
+                    var (check, directory) = choice.Embedder switch
+                    {
+                        OnnxEncoder onnx => (EncoderSelfCheck.Run(onnx), onnx.ModelDirectory),
+                        UseLiteEncoder useLite => (useLite.SelfCheck(), useLite.ModelDirectory),
+                        var other => throw new InvalidOperationException($"no self-check for {other.GetType().Name}"),
+                    };
+                    ok &= check.Passed;
+                    report["encoder"] = new
+                    {
+                        model = choice.Embedder.ModelId, dimension = choice.Embedder.Dimension, directory, reason = choice.Reason,
+                        load_ms = Math.Round(choice.LoadTime.TotalMilliseconds, 1), self_check = check.Passed ? "passed" : "FAILED",
+                        cosine_to_reference = double.IsNaN(check.Cosine) ? (double?)null : Math.Round(check.Cosine, 6),
+                        token_ids_match = check.TokenIdsMatch, check_ms = Math.Round(check.Elapsed.TotalMilliseconds, 2), note = check.Note,
+                    };
+                }
+                catch (Exception e) { ok = false; report["encoder"] = new { model = settings.Model ?? Encoders.Arctic, error = e.Message }; }
             }
-            catch (Exception e) { ok = false; report["encoder"] = new { directory = UseLiteModelFiles.DefaultDirectory, error = e.Message }; }
             report["ok"] = ok;
             if (parse.GetValue(CliOptions.Json)) Output.Json(report);
             else

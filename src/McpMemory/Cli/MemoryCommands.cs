@@ -183,7 +183,7 @@ internal static class MemoryCommands
             // With vectors (store, search) the in-memory indexes are built as in the server, so a search ranks the
             // same; other commands skip them.
             using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors },
-                vectors ? Encoders.StartDefault() : null);
+                vectors ? Encoders.StartDefault(settings.Model) : null);
             if (vectors && !Encoders.Disabled && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
                 Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
             if (vectors) service.WaitForKeywordIndex(TimeSpan.FromMinutes(1));

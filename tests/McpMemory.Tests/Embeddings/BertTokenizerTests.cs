@@ -28,7 +28,7 @@ public sealed class BertTokenizerTests
     private static string VocabPath => Path.Combine(RepoRoot.Value, "models", "arctic-embed-xs", "vocab.txt");
 
     // The shared folder sits beside the clone in CI (../shared) and higher up on a worktree; look in every ancestor.
-    private static string ReferenceDirectory()
+    internal static string ReferenceDirectory()
     {
         var looked = new List<string>();
         for (var dir = new DirectoryInfo(RepoRoot.Value).Parent; dir != null; dir = dir.Parent)
@@ -56,7 +56,7 @@ public sealed class BertTokenizerTests
         })
         .ToList();
 
-    private static string[] ReadTexts(string path) => JsonSerializer.Deserialize<string[]>(File.ReadAllText(path))!;
+    internal static string[] ReadTexts(string path) => JsonSerializer.Deserialize<string[]>(File.ReadAllText(path))!;
 
     private static List<string> Mismatches(string[] texts, List<Expected> expected)
     {

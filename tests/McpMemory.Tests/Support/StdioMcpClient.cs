@@ -8,12 +8,12 @@ namespace McpMemory.Tests.Support;
 /// <summary>The SDK's McpClient connected over stdio to the built server as a child process, as an agent runs it.</summary>
 public static class StdioMcpClient
 {
-    public static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e") =>
+    public static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e", IReadOnlyList<string>? options = null) =>
         await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
             Name = "mcp-memory",
             Command = "dotnet",
-            Arguments = ns is null ? [ToolProcess.Dll, "--db", db] : [ToolProcess.Dll, "--db", db, "--namespace", ns],
+            Arguments = [ToolProcess.Dll, "--db", db, .. ns is null ? [] : new[] { "--namespace", ns }, .. options ?? []],
             ShutdownTimeout = TimeSpan.FromSeconds(10),
         }),
         // The client probes with server/discover (protocol 2026-07-28) and, after 5 s by default, falls back to

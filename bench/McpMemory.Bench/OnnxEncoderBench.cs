@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using McpMemory.Core.Embeddings.Onnx;
+
+namespace McpMemory.Bench;
+
+/// <summary>
+/// ONNX encoder figures (arctic-embed-xs by default): load time, single document and query latency on one thread,
+/// batch throughput on conversation turns, resident memory.
+/// </summary>
+/// <remarks>dotnet run -c Release --project bench/McpMemory.Bench -- encoder --model arctic-embed-xs|DIR [--turns 1000] [--iterations 300]</remarks>
+internal static class OnnxEncoderBench
+{
+    // ~30 tokens of a stored memory; ~8 tokens of a query (before the query prefix; the counts are printed).
+    private const string Document =
+        "The staging database moved to Postgres 16 on port 5433, so please update the connection string before the next deploy, thanks.";
+    private const string Query = "which port does staging postgres use?";
+
+    public static int Run(string[] args, string model)
+    {
+        string locomoDir = EncoderBench.Option(args, "--locomo") ?? "/work/shared/eval/locomo-dev";
+        int turnCount = int.Parse(EncoderBench.Option(args, "--turns") ?? "1000");
+        int iterations = int.Parse(EncoderBench.Option(args, "--iterations") ?? "300");
+        string directory = model == "arctic-embed-xs" ? OnnxEncoder.DefaultDirectory : model;
+
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {EncoderBench.RuntimeInfo()}");
+        long rssBefore = EncoderBench.Rss();
+        using var encoder = OnnxEncoder.Load(directory);
+        long rssLoaded = EncoderBench.Rss();
+        Console.WriteLine($"model: {encoder.ModelId} from {encoder.ModelDirectory}; load {encoder.LoadTime.TotalMilliseconds:F0} ms (first, includes JIT)");
+
+        foreach (var (name, text, query) in new[] { ("document", Document, false), ("query", Query, true) })
+        {
+            int textTokens = encoder.DocumentTokenIds(text).Length, withPrefix = encoder.QueryTokenIds(text).Length;
+            Func<string, float[]> embed = query ? encoder.EmbedQuery : encoder.Embed;
+            for (int i = 0; i < 30; i++) embed(text);
+            var latencies = new double[iterations];
+            for (int i = 0; i < iterations; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                embed(text);
+                latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            }
+            Array.Sort(latencies);
+            Console.WriteLine($"single {name} ({textTokens} tokens{(query ? $", {withPrefix} with the prefix" : "")}, 1 thread): " +
+                              $"p50 {latencies[iterations / 2]:F2} ms, p95 {latencies[(int)(iterations * 0.95)]:F2} ms, min {latencies[0]:F2} ms");
+        }
+
+        var (turns, source) = EncoderBench.LoadTurns(locomoDir, turnCount, 0, int.MaxValue);
+        double tokensPerTurn = turns.Average(t => encoder.DocumentTokenIds(t).Length);
+        encoder.EmbedBatch(turns.Take(64).ToList());
+        double best = double.MaxValue, bestCpu = double.MaxValue;
+        for (int run = 0; run < 2; run++)
+        {
+            TimeSpan cpu0 = EncoderBench.CpuTime();
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < turns.Count; i += 64) encoder.EmbedBatch(turns.GetRange(i, Math.Min(64, turns.Count - i)));
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            bestCpu = Math.Min(bestCpu, (EncoderBench.CpuTime() - cpu0).TotalSeconds);
+        }
+        Console.WriteLine($"batch: {turns.Count} turns from {source}, mean {tokensPerTurn:F1} tokens, EmbedBatch of 64 on {Environment.ProcessorCount} cores: " +
+                          $"{turns.Count / best:F0} turns/s ({best * 1e3:F0} ms wall, best of 2), {turns.Count / bestCpu:F0} turns per CPU-second");
+
+        var loads = Enumerable.Range(0, 3).Select(_ => { using var again = OnnxEncoder.Load(directory); return again.LoadTime.TotalMilliseconds; }).Order().ToList();
+        Console.WriteLine($"load: {string.Join(", ", loads.Select(l => $"{l:F0}"))} ms (warm, three more loads)");
+        GC.Collect();
+        Console.WriteLine($"memory: RSS {EncoderBench.Mb(rssBefore)} MB before loading, {EncoderBench.Mb(rssLoaded)} MB after, " +
+                          $"{EncoderBench.Mb(EncoderBench.Rss())} MB after the runs");
+        return 0;
+    }
+}

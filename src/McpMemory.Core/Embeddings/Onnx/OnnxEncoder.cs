@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace McpMemory.Core.Embeddings.Onnx;
+
+/// <summary>
+/// A BERT-family sentence encoder on ONNX Runtime: by default snowflake-arctic-embed-xs (384-d, CLS pooling), or any
+/// sentence-transformers model exported to ONNX in a folder with model.onnx, vocab.txt and <see cref="OnnxModelConfig.FileName"/>.
+/// See docs/encoder.md.
+/// </summary>
+/// <remarks>
+/// <para>Threads: the session runs each call on the calling thread (one intra-op thread, no spinning pool), so concurrent
+/// searches each take one core and never oversubscribe them; a batch is split by length into chunks that run on up to
+/// <see cref="Environment.ProcessorCount"/> threads at once.</para>
+/// <para>Inputs and outputs are tensors over pinned buffers kept one set per thread (no per-call allocation of the
+/// [batch, tokens, hidden] output); batches are sorted by length so padding stays small.</para>
+/// </remarks>
+public sealed class OnnxEncoder : IEmbedder, IDisposable
+{
+    /// <summary>The built-in model's folder name under models/.</summary>
+    public const string DefaultFolder = "arctic-embed-xs";
+
+    /// <summary>The ONNX graph inside a model folder.</summary>
+    public const string ModelFile = "model.onnx";
+
+    /// <summary>The WordPiece vocabulary inside a model folder (one token a line, id = line number).</summary>
+    public const string VocabularyFile = "vocab.txt";
+
+    // A chunk of a batch holds at most this many padded tokens (the output buffer: tokens × hidden floats per thread).
+    private const int MaxTokensPerChunk = 8192;
+    private const int MaxTextsPerChunk = 32;
+
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly ITextTokenizer _tokenizer;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly bool _hasTokenTypes;
+
+    [ThreadStatic] private static Workspace? t_workspace;
+
+    /// <summary>The built-in model's folder: models/arctic-embed-xs next to the app.</summary>
+    public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "models", DefaultFolder);
+
+    /// <inheritdoc />
+    public string ModelId => Config.ModelId;
+
+    /// <inheritdoc />
+    public int Dimension => Config.Dimension;
+
+    /// <summary>The folder's <see cref="OnnxModelConfig.FileName"/>.</summary>
+    public OnnxModelConfig Config { get; }
+
+    /// <summary>Directory the model was loaded from.</summary>
+    public string ModelDirectory { get; }
+
+    /// <summary>Wall-clock time spent reading the config and vocabulary and creating the session.</summary>
+    public TimeSpan LoadTime { get; }
+
+    private OnnxEncoder(string directory, OnnxModelConfig config, ITextTokenizer tokenizer, InferenceSession session, TimeSpan loadTime)
+    {
+        ModelDirectory = directory;
+        Config = config;
+        _tokenizer = tokenizer;
+        _session = session;
+        LoadTime = loadTime;
+        foreach (var required in new[] { "input_ids", "attention_mask" })
+            if (!session.InputMetadata.ContainsKey(required))
+                throw new InvalidDataException($"{Path.Combine(directory, ModelFile)}: the model has no input '{required}' (inputs: {string.Join(", ", session.InputNames)})");
+        _hasTokenTypes = session.InputMetadata.ContainsKey("token_type_ids");
+        _inputNames = _hasTokenTypes ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+        if (session.InputNames.Count != _inputNames.Length)
+            throw new InvalidDataException($"{Path.Combine(directory, ModelFile)}: unexpected inputs {string.Join(", ", session.InputNames)}");
+        string output = session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : session.OutputNames[0];
+        var shape = session.OutputMetadata[output].Dimensions;
+        if (shape.Length != 3 || (shape[2] > 0 && shape[2] != config.Dimension))
+            throw new InvalidDataException($"{Path.Combine(directory, OnnxModelConfig.FileName)}: dimension: the model's output '{output}' is [{string.Join(", ", shape)}], not [batch, tokens, {config.Dimension}]");
+        _outputNames = [output];
+    }
+
+    /// <summary>The built-in encoder (snowflake-arctic-embed-xs) from <see cref="DefaultDirectory"/>.</summary>
+    public static OnnxEncoder LoadDefault() => Load(DefaultDirectory);
+
+    /// <summary>Loads a model folder; a missing file, a bad config or a model that ONNX Runtime cannot load throws, naming it.</summary>
+    public static OnnxEncoder Load(string directory)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        directory = Path.GetFullPath(directory);
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"The model folder '{directory}' does not exist.");
+        foreach (var file in new[] { ModelFile, VocabularyFile, OnnxModelConfig.FileName })
+            if (!File.Exists(Path.Combine(directory, file)))
+                throw new FileNotFoundException($"The model file '{Path.Combine(directory, file)}' is missing (a model folder holds {ModelFile}, {VocabularyFile} and {OnnxModelConfig.FileName}).",
+                    Path.Combine(directory, file));
+        var config = OnnxModelConfig.Load(Path.Combine(directory, OnnxModelConfig.FileName));
+        // Hugging Face-exact uncased WordPiece (docs/bert-tokenizer.md).
+        ITextTokenizer tokenizer = Bert.BertTokenizer.Load(Path.Combine(directory, VocabularyFile));
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+        };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        var session = new InferenceSession(Path.Combine(directory, ModelFile), options);
+        try { return new OnnxEncoder(directory, config, tokenizer, session, stopwatch.Elapsed); }
+        catch { session.Dispose(); throw; }
+    }
+
+    /// <summary>The model's input ids for a stored text (document prefix, if any, included).</summary>
+    public long[] DocumentTokenIds(string text) => _tokenizer.Encode(Config.DocumentPrefix + text, Config.MaxTokens);
+
+    /// <summary>The model's input ids for a search query (query prefix included).</summary>
+    public long[] QueryTokenIds(string text) => _tokenizer.Encode(Config.QueryPrefix + text, Config.MaxTokens);
+
+    /// <inheritdoc />
+    public float[] Embed(string text) => EmbedTokenIds([DocumentTokenIds(text)])[0];
+
+    /// <inheritdoc />
+    public float[] EmbedQuery(string text) => EmbedTokenIds([QueryTokenIds(text)])[0];
+
+    /// <inheritdoc />
+    public float[][] EmbedBatch(IReadOnlyList<string> texts) => EmbedTokenIds(texts.Select(DocumentTokenIds).ToList());
+
+    /// <summary>
+    /// Vectors for already tokenized inputs ([CLS] … [SEP], at most <see cref="OnnxModelConfig.MaxTokens"/> each):
+    /// sorted by length, cut into chunks of similar length, chunks run in parallel.
+    /// </summary>
+    public float[][] EmbedTokenIds(IReadOnlyList<long[]> ids)
+    {
+        var results = new float[ids.Count][];
+        if (ids.Count == 0) return results;
+        foreach (var sequence in ids)
+            if (sequence.Length == 0 || sequence.Length > Config.MaxTokens)
+                throw new ArgumentException($"ids: each input needs 1 to {Config.MaxTokens} tokens (got {sequence.Length})", nameof(ids));
+        if (ids.Count == 1)
+        {
+            Run(ids, new ArraySegment<int>([0]), results);
+            return results;
+        }
+        var order = Enumerable.Range(0, ids.Count).OrderBy(i => ids[i].Length).ToArray();
+        var chunks = new List<ArraySegment<int>>();
+        for (int start = 0; start < order.Length;)
+        {
+            int end = start + 1;
+            while (end < order.Length && end - start < MaxTextsPerChunk && (end - start + 1) * ids[order[end]].Length <= MaxTokensPerChunk) end++;
+            chunks.Add(new ArraySegment<int>(order, start, end - start));
+            start = end;
+        }
+        if (chunks.Count == 1) Run(ids, chunks[0], results);
+        else Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, chunk => Run(ids, chunk, results));
+        return results;
+    }
+
+    /// <summary>One forward pass over ids[members] (padded to the longest), pooled into results[members].</summary>
+    private void Run(IReadOnlyList<long[]> ids, ArraySegment<int> members, float[][] results)
+    {
+        int batch = members.Count, hidden = Config.Dimension;
+        int tokens = 0;
+        foreach (int i in members) tokens = Math.Max(tokens, ids[i].Length);
+        int cells = batch * tokens;
+        var workspace = t_workspace ??= new Workspace();
+        workspace.EnsureCapacity(cells, cells * hidden);
+        var inputIds = workspace.InputIds.AsSpan(0, cells);
+        var mask = workspace.Mask.AsSpan(0, cells);
+        inputIds.Clear();
+        mask.Clear();
+        workspace.TokenTypes.AsSpan(0, cells).Clear();
+        for (int b = 0; b < batch; b++)
+        {
+            var sequence = ids[members[b]];
+            sequence.CopyTo(inputIds.Slice(b * tokens));
+            mask.Slice(b * tokens, sequence.Length).Fill(1);
+        }
+
+        long[] shape = [batch, tokens];
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.InputIds.AsMemory(0, cells), shape);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Mask.AsMemory(0, cells), shape);
+        using var typesValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.TokenTypes.AsMemory(0, cells), shape);
+        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Hidden.AsMemory(0, cells * hidden), [batch, tokens, hidden]);
+        OrtValue[] inputs = _hasTokenTypes ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
+        _session.Run(_runOptions, _inputNames, inputs, _outputNames, [output]);
+
+        var states = workspace.Hidden.AsSpan(0, cells * hidden);
+        for (int b = 0; b < batch; b++)
+        {
+            var vector = new float[hidden];
+            var rows = states.Slice(b * tokens * hidden, tokens * hidden);
+            if (Config.Pooling == Pooling.Cls) rows[..hidden].CopyTo(vector);
+            else
+            {
+                int length = ids[members[b]].Length;
+                for (int t = 0; t < length; t++) TensorPrimitives.Add(vector, rows.Slice(t * hidden, hidden), vector);
+                TensorPrimitives.Divide(vector, length, vector);
+            }
+            if (Config.Normalize)
+            {
+                float norm = TensorPrimitives.Norm(vector);
+                if (norm > 0) TensorPrimitives.Divide(vector, norm, vector);
+            }
+            results[members[b]] = vector;
+        }
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+
+    /// <summary>One thread's input and output buffers, pinned (ONNX Runtime reads and writes them in place), grown on demand.</summary>
+    private sealed class Workspace
+    {
+        public long[] InputIds = [], Mask = [], TokenTypes = [];
+        public float[] Hidden = [];
+
+        public void EnsureCapacity(int cells, int hiddenCells)
+        {
+            if (InputIds.Length < cells)
+            {
+                int size = Math.Max(cells, 64);
+                InputIds = GC.AllocateUninitializedArray<long>(size, pinned: true);
+                Mask = GC.AllocateUninitializedArray<long>(size, pinned: true);
+                TokenTypes = GC.AllocateArray<long>(size, pinned: true);
+            }
+            if (Hidden.Length < hiddenCells) Hidden = GC.AllocateUninitializedArray<float>(Math.Max(hiddenCells, 64 * 384), pinned: true);
+        }
+    }
+}
