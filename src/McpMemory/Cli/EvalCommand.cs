@@ -46,7 +46,7 @@ internal static class EvalCommand
             var folder = Directory.CreateTempSubdirectory("mcp-memory-eval-");
             try
             {
-                using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(UseLiteEncoder.LoadDefault()));
+                using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(Encoders.LoadNow(CliOptions.ResolveSettings(parse))));
                 if (!service.WaitForVectors(TimeSpan.FromMinutes(2)))
                     throw new InvalidOperationException("the encoder is not available: " + service.VectorError?.Message);
                 if (!service.WaitForKeywordIndex(TimeSpan.FromMinutes(2)))

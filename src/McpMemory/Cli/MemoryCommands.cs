@@ -63,9 +63,9 @@ internal static class MemoryCommands
                 Mode = parse.GetValue(mode),
                 Explain = parse.GetValue(explain),
             });
-            var output = new SearchMemoryResult(response.Mode, spaces ?? caller.DefaultSearchNamespaces(), response.Results.Select(MemoryResult.From).ToList());
+            var output = new SearchMemoryResult(response.Mode, spaces ?? caller.DefaultSearchNamespaces(), response.Results.Select(MemoryResult.From).ToList(), response.FallbackReason);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
-            Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode})");
+            Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode}{(output.FallbackReason is { } why ? ": " + why : "")})");
             for (var i = 0; i < output.Results.Count; i++) Output.Memory(output.Results[i], i + 1);
         }, vectors: true));
         return command;
@@ -153,9 +153,10 @@ internal static class MemoryCommands
             var settings = CliOptions.ResolveSettings(parse);
             // With vectors (store, search) the in-memory indexes are built as in the server, so a search ranks the
             // same; other commands skip them.
+            var encoder = vectors ? Encoders.StartDefault(settings) : null;
             using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors },
-                vectors ? Encoders.StartDefault() : null);
-            if (vectors && !Encoders.Disabled && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
+                encoder);
+            if (encoder is not null && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
                 Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
             if (vectors) service.WaitForKeywordIndex(TimeSpan.FromMinutes(1));
             action(service, settings);

@@ -69,7 +69,7 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
             };
             var response = memories.Search(caller, request);
             return new SearchMemoryResult(response.Mode, namespaces ?? caller.DefaultSearchNamespaces(),
-                response.Results.Select(MemoryResult.From).ToList());
+                response.Results.Select(MemoryResult.From).ToList(), response.FallbackReason);
         });
 
     [McpServerTool(Name = "feedback", Title = "Rate a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]

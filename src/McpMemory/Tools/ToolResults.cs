@@ -23,7 +23,8 @@ public sealed record MemoryResult(
     internal static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 }
 
-public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results);
+/// <summary>FallbackReason: why meaning was left out (mode fts or like when hybrid was wanted), e.g. the embeddings endpoint timed out.</summary>
+public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results, string? FallbackReason = null);
 
 // Value carries a description so its output schema is {"description": …} rather than the bare `true` schema, which
 // the TypeScript SDK client (1.32) and the MCP Inspector reject when they list the tools.

@@ -52,7 +52,7 @@ public static class StdioServer
         // Opened now (a bad path fails before serving). The encoder starts loading only once the server has answered its
         // first tool call or has been idle a moment (EncoderWarmup), at low priority: it never delays initialize or the
         // first answer, which meanwhile search by keywords.
-        var encoder = Encoders.Deferred();
+        var encoder = Encoders.Deferred(settings);
         services.AddSingleton(MemoryService.Open(settings.DatabasePath, Settings.EngineOptions(), encoder));
         services.AddSingleton(settings.ToCaller());
         services.AddSingleton(ExpirySweepOptions.FromEnvironment());
