@@ -278,6 +278,30 @@ public sealed class EndpointEmbedderTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_server_keeps_trying_an_endpoint_that_is_down_at_start_and_says_so_meanwhile()
+    {
+        using var dir = new TempDirectory();
+        _server.Now = EmbeddingsServer.Behaviour.Fail500;
+        var provider = Endpoint().Deferred();
+        using var service = MemoryService.Open(dir.File("memory.db"), MemoryOptions.Default with { EmbeddingInterval = TimeSpan.FromMilliseconds(50) }, provider);
+        var stored = Store(service, Cat);
+        stored.HasEmbedding.Should().BeFalse();
+        provider.Start(lowPriority: false);
+
+        WaitUntil(() => provider.LoadingStatus is not null, TimeSpan.FromSeconds(10), "the first attempt fails");
+        var meanwhile = Search(service, "cat sofa");
+        meanwhile.Mode.Should().Be("fts");
+        meanwhile.FallbackReason.Should().Contain("has not answered yet").And.Contain("500").And.Contain("retrying");
+
+        _server.Now = EmbeddingsServer.Behaviour.Answer;
+        service.WaitForVectors(TimeSpan.FromSeconds(15)).Should().BeTrue("the loader retries within seconds");
+        WaitUntil(() => service.PendingEmbeddings() == 0, TimeSpan.FromSeconds(15), "the queue embeds what was stored meanwhile");
+        var search = Search(service, "kitten");
+        search.Mode.Should().Be("hybrid");
+        search.Results[0].Memory.Id.Should().Be(stored.MemoryId);
+    }
+
+    [Fact]
     public void A_model_change_re_embeds_everything_and_never_mixes_spaces()
     {
         using var dir = new TempDirectory();
