@@ -37,8 +37,8 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
                 catch (Exception e) { fallback = $"the encoder failed on this query ({e.Message})"; }
             }
             if (requestedMode == SearchResponse.Vector && queryVector is null)
-                throw new MemoryValidationException("mode", "vector search is not available: " + fallback +
-                    (ready is null && vectors.Error is null ? "; try again shortly or use mode \"fts\"" : ""));
+                throw new MemoryValidationException("mode", "vector search is not available: " + (fallback ?? "no encoder is configured") +
+                    (ready is null && vectors.Error is null && fallback is not null ? "; try again shortly or use mode \"fts\"" : ""));
             if (queryVector is not null)
             {
                 vectors.Sync();

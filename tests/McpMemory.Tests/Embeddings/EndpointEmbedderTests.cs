@@ -115,7 +115,8 @@ public sealed class EndpointEmbedderTests : IAsyncLifetime
     [Fact]
     public void A_hanging_endpoint_is_cut_at_the_timeout()
     {
-        var embedder = Endpoint(timeout: TimeSpan.FromMilliseconds(600)).Connect();
+        // A configured dimension: no probe, whose cold first request could itself outlast so short a timeout on a busy machine.
+        var embedder = Endpoint(timeout: TimeSpan.FromMilliseconds(600), dimensions: 48).Connect();
         _server.Now = EmbeddingsServer.Behaviour.Hang;
 
         var stopwatch = Stopwatch.StartNew();
@@ -263,7 +264,7 @@ public sealed class EndpointEmbedderTests : IAsyncLifetime
     public void A_hanging_endpoint_never_holds_a_store_or_a_search_beyond_the_timeout()
     {
         using var dir = new TempDirectory();
-        using var service = Open(dir.File("memory.db"), Endpoint(timeout: TimeSpan.FromSeconds(1)).Connect());
+        using var service = Open(dir.File("memory.db"), Endpoint(timeout: TimeSpan.FromSeconds(1), dimensions: 48).Connect());
         service.WaitForVectors(TimeSpan.FromSeconds(10)).Should().BeTrue();
         _server.Now = EmbeddingsServer.Behaviour.Hang;
 
