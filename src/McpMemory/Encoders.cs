@@ -5,7 +5,8 @@ using McpMemory.Core.Embeddings.Onnx;
 namespace McpMemory;
 
 /// <summary>
-/// Which sentence encoder the tool uses. By default snowflake-arctic-embed-xs on ONNX Runtime; USE-lite (managed code,
+/// Which sentence encoder the tool uses. An embeddings endpoint when one is configured (--embeddings-url, see
+/// EmbeddingEndpoint); else by default snowflake-arctic-embed-xs on ONNX Runtime; USE-lite (managed code,
 /// runs anywhere .NET does) when ONNX Runtime's native library or the model cannot be loaded, or when asked for
 /// (--model use-lite, MCP_MEMORY_MODEL=use-lite); any sentence-transformers ONNX folder with --model DIR; none with
 /// MCP_MEMORY_ENCODER=off (keyword search only).
@@ -72,13 +73,23 @@ public static class Encoders
     }
 
     /// <summary>Starts loading the configured encoder now, in the background (for commands that wait for it), or null when disabled.</summary>
-    public static EmbedderProvider? StartDefault(string? model) =>
-        Disabled ? null : EmbedderProvider.StartLoading(() => Load(model).Embedder);
+    public static EmbedderProvider? StartDefault(Settings settings)
+    {
+        if (settings.Embeddings is { } endpoint) return endpoint.StartLoading();
+        return Disabled ? null : EmbedderProvider.StartLoading(() => Load(settings.Model).Embedder);
+    }
 
     /// <summary>
     /// The configured encoder, not loading yet (a server starts it once it has answered its first requests: see
     /// Transports/EncoderWarmup), or null when disabled.
     /// </summary>
-    public static EmbedderProvider? Deferred(string? model) =>
-        Disabled ? null : EmbedderProvider.Deferred(() => Load(model).Embedder);
+    public static EmbedderProvider? Deferred(Settings settings)
+    {
+        if (settings.Embeddings is { } endpoint) return endpoint.Deferred();
+        return Disabled ? null : EmbedderProvider.Deferred(() => Load(settings.Model).Embedder);
+    }
+
+    /// <summary>The configured encoder, loaded now (embed, eval); throws if an endpoint cannot be reached.</summary>
+    public static IEmbedder LoadNow(Settings settings) =>
+        settings.Embeddings is { } endpoint ? endpoint.Connect() : Load(settings.Model).Embedder;
 }

@@ -6,7 +6,8 @@ using McpMemory.Cli;
 
 var root = new RootCommand("mcp-memory: persistent memory for coding agents, served over the Model Context Protocol")
 {
-    CliOptions.Db, CliOptions.Json, CliOptions.Namespace, CliOptions.AgentId, CliOptions.Model, ServeCommand.Create(),
+    CliOptions.Db, CliOptions.Json, CliOptions.Namespace, CliOptions.AgentId, CliOptions.Model, CliOptions.EmbeddingsUrl, CliOptions.EmbeddingsModel,
+    ServeCommand.Create(),
 };
 foreach (var command in MemoryCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in EncoderCommands.Create()) root.Subcommands.Add(command);

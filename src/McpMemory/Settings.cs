@@ -43,6 +43,9 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
 
     public Caller ToCaller() => new(DefaultNamespace, AgentId);
 
+    /// <summary>An OpenAI-compatible embeddings endpoint to use instead of the built-in encoder (see <see cref="EmbeddingEndpoint"/>).</summary>
+    public EmbeddingEndpoint? Embeddings { get; init; }
+
     public const string DuplicateThresholdVariable = "MCP_MEMORY_DUPLICATE_THRESHOLD";
 
     /// <summary>

@@ -10,14 +10,22 @@ public sealed class EmbedderProvider
 {
     private readonly TaskCompletionSource<IEmbedder> _loading = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<IEmbedder>? _load;
+    private readonly Func<string?>? _status;
     private int _started;
 
-    private EmbedderProvider(Func<IEmbedder>? load) => _load = load;
-
-    /// <summary>Starts loading now, on a background thread of normal priority (one-shot commands and batch jobs wait for it).</summary>
-    public static EmbedderProvider StartLoading(Func<IEmbedder> load)
+    private EmbedderProvider(Func<IEmbedder>? load, Func<string?>? status = null)
     {
-        var provider = new EmbedderProvider(load);
+        _load = load;
+        _status = status;
+    }
+
+    /// <summary>
+    /// Starts loading now, on a background thread of normal priority (one-shot commands and batch jobs wait for it).
+    /// <paramref name="status"/>, if given, says what the load is waiting for (see <see cref="LoadingStatus"/>).
+    /// </summary>
+    public static EmbedderProvider StartLoading(Func<IEmbedder> load, Func<string?>? status = null)
+    {
+        var provider = new EmbedderProvider(load, status);
         provider.Start(lowPriority: false);
         return provider;
     }
@@ -26,7 +34,7 @@ public sealed class EmbedderProvider
     /// An encoder that loads only when <see cref="Start"/> is called: a server calls it once it has answered its first
     /// requests, so that loading the model does not compete with its startup for the cores. Until then it is not ready.
     /// </summary>
-    public static EmbedderProvider Deferred(Func<IEmbedder> load) => new(load);
+    public static EmbedderProvider Deferred(Func<IEmbedder> load, Func<string?>? status = null) => new(load, status);
 
     /// <summary>An encoder that is already loaded.</summary>
     public static EmbedderProvider Ready(IEmbedder embedder)
@@ -69,6 +77,12 @@ public sealed class EmbedderProvider
 
     /// <summary>The encoder if it has finished loading, else null (never blocks).</summary>
     public IEmbedder? TryGet() => _loading.Task.IsCompletedSuccessfully ? _loading.Task.Result : null;
+
+    /// <summary>
+    /// While loading: what it waits for, when the loader says (e.g. an embeddings endpoint that has not answered yet,
+    /// and its last error); null otherwise.
+    /// </summary>
+    public string? LoadingStatus => _loading.Task.IsCompleted ? null : _status?.Invoke();
 
     /// <summary>Why loading failed, if it did.</summary>
     public Exception? Error => _loading.Task.IsFaulted ? _loading.Task.Exception?.GetBaseException() : null;

@@ -29,16 +29,18 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
             : ready is not null && keywords.Index is null ? Task.Run(() => KeywordCandidates(query, n, filter)) : Task.FromResult(KeywordCandidates(query, n, filter));
         float[]? queryVector = null;
         List<VectorHit> approximate = [];
+        // Why meaning is left out of this answer (keywords still answer), when it was asked for.
+        var fallback = requestedMode == SearchResponse.Fts ? null : vectors.Unavailable;
         try
         {
             if (ready is { } r)
             {
                 try { queryVector = r.Embedder.EmbedQuery(query); }
-                catch (Exception) when (requestedMode != SearchResponse.Vector) { /* the encoder failed: keywords still answer */ }
+                catch (Exception e) { fallback = $"the encoder failed on this query ({e.Message})"; }
             }
             if (requestedMode == SearchResponse.Vector && queryVector is null)
-                throw new MemoryValidationException("mode", "vector search is not available: " +
-                    (vectors.Error is { } e ? $"the encoder failed to load ({e.Message})" : "the encoder is still loading; try again shortly or use mode \"fts\""));
+                throw new MemoryValidationException("mode", "vector search is not available: " + (fallback ?? "no encoder is configured") +
+                    (ready is null && vectors.Error is null && fallback is not null ? "; try again shortly or use mode \"fts\"" : ""));
             if (queryVector is not null)
             {
                 vectors.Sync();
@@ -51,7 +53,7 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
         if (fts.Count == 0 && approximate.Count == 0)
             return requestedMode == SearchResponse.Vector
                 ? new SearchResponse(SearchResponse.Vector, [])
-                : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter));
+                : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter), fallback);
 
         var seqs = fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct().ToList();
         // Vector mode ranks by the exact cosine, from the stored vectors. Fusion needs only each candidate's share of
@@ -100,7 +102,7 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
             }
             hits.Add(new SearchHit(memory, final, sim, why));
         }
-        return new SearchResponse(mode, hits);
+        return new SearchResponse(mode, hits, fallback);
     }
 
     /// <summary>BM25 candidates: from the in-memory keyword index once built, else from FTS5 (same terms, same ranking).</summary>

@@ -34,8 +34,11 @@ public sealed record ScoreExplanation(
 /// <summary>One result: the memory, its final score (higher is better), its cosine to the query when known, and why.</summary>
 public sealed record SearchHit(Memory Memory, double Score, double? Similarity = null, ScoreExplanation? Explanation = null);
 
-/// <summary>The results, and which retrieval mode produced them.</summary>
-public sealed record SearchResponse(string Mode, IReadOnlyList<SearchHit> Results)
+/// <summary>
+/// The results, and which retrieval mode produced them; <paramref name="FallbackReason"/> says why meaning was left out
+/// when it was asked for (auto or hybrid) but not available: the encoder loading, failed, or its endpoint not answering.
+/// </summary>
+public sealed record SearchResponse(string Mode, IReadOnlyList<SearchHit> Results, string? FallbackReason = null)
 {
     /// <summary>The time phrase understood in the query and how it was applied (null: none).</summary>
     public Time.QueryTimeWindow? Time { get; init; }

@@ -29,6 +29,11 @@ internal sealed class VectorIndexHost
     public IEmbedder? Embedder => _provider?.TryGet();
     public Exception? Error => _provider?.Error ?? Loading.Exception?.GetBaseException();
 
+    /// <summary>Why vector search is not available now (loading, or failed), in words; null when it is, or when there is no encoder.</summary>
+    public string? Unavailable => _provider is null || Ready is not null ? null
+        : Error is { } e ? $"the encoder failed to load ({e.Message})"
+        : _provider.LoadingStatus ?? "the encoder is still loading";
+
     /// <summary>The encoder and the index when both are ready, else null.</summary>
     public (IEmbedder Embedder, QuantizedVectorIndex Index)? Ready =>
         _index is { } index && Embedder is { } embedder ? (embedder, index) : null;

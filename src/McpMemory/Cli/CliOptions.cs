@@ -35,6 +35,20 @@ internal static class CliOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> EmbeddingsUrl = new("--embeddings-url")
+    {
+        Description = $"Embed with an OpenAI-compatible endpoint instead of the built-in encoder, e.g. http://localhost:11434/v1 (Ollama) " +
+                      $"(default: ${EmbeddingEndpoint.UrlVariable}); a key, if needed, only from ${EmbeddingEndpoint.KeyVariable}",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> EmbeddingsModel = new("--embeddings-model")
+    {
+        Description = $"The endpoint's embedding model, e.g. nomic-embed-text (default: ${EmbeddingEndpoint.ModelVariable})",
+        Recursive = true,
+    };
+
     public static Settings ResolveSettings(ParseResult parse) =>
-        McpMemory.Settings.Resolve(parse.GetValue(Db), parse.GetValue(Namespace), parse.GetValue(AgentId), parse.GetValue(Model));
+        McpMemory.Settings.Resolve(parse.GetValue(Db), parse.GetValue(Namespace), parse.GetValue(AgentId), parse.GetValue(Model))
+            with { Embeddings = EmbeddingEndpoint.Resolve(parse.GetValue(EmbeddingsUrl), parse.GetValue(EmbeddingsModel)) };
 }

@@ -16,12 +16,16 @@ internal static class EncoderCommands
     {
         var texts = new Argument<string[]>("text") { Description = "One or more texts to embed", Arity = ArgumentArity.OneOrMore };
         var query = new Option<bool>("--query") { Description = "Embed the texts as search queries (with the model's query prefix, if it has one)" };
-        var command = new Command("embed", "Print the vectors of texts from the configured encoder ({\"model\", \"dimension\", \"vectors\"} with --json)") { texts, query };
+        var command = new Command("embed", "Print the vectors of texts from the configured encoder: built-in, a model folder, or the --embeddings-url endpoint ({\"model\", \"dimension\", \"vectors\"} with --json)") { texts, query };
         command.SetAction(parse =>
         {
             var input = parse.GetValue(texts)!;
-            var encoder = Encoders.Load(CliOptions.ResolveSettings(parse).Model).Embedder;
-            var vectors = parse.GetValue(query) ? input.Select(encoder.EmbedQuery).ToArray() : encoder.EmbedBatch(input);
+            IEmbedder encoder;
+            try { encoder = Encoders.LoadNow(CliOptions.ResolveSettings(parse)); }
+            catch (Exception e) when (e is EmbeddingEndpointException or Core.Memories.MemoryException) { Output.Error(e.Message); return 1; }
+            float[][] vectors;
+            try { vectors = parse.GetValue(query) ? input.Select(encoder.EmbedQuery).ToArray() : encoder.EmbedBatch(input); }
+            catch (EmbeddingEndpointException e) { Output.Error(e.Message); return 1; }
             if (parse.GetValue(CliOptions.Json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new { model = encoder.ModelId, dimension = encoder.Dimension, vectors }));
@@ -50,7 +54,8 @@ internal static class EncoderCommands
                 report["database"] = new { path = stats.Path, schema_version = stats.SchemaVersion, memories = stats.Memories, with_embedding = stats.WithEmbedding };
             }
             catch (Exception e) { ok = false; report["database"] = new { path = settings.DatabasePath, error = e.Message }; }
-            if (Encoders.Disabled) report["encoder"] = new { disabled = $"{Encoders.Variable}=off: keyword search only" };
+            if (settings.Embeddings is { } endpoint) ok &= CheckEndpoint(endpoint, report);
+            else if (Encoders.Disabled) report["encoder"] = new { disabled = $"{Encoders.Variable}=off: keyword search only" };
             else
             {
                 try
@@ -84,6 +89,30 @@ internal static class EncoderCommands
             return ok ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Doctor's check of an embeddings endpoint: one request, its round trip, the model id and dimension, or the error.</summary>
+    private static bool CheckEndpoint(EmbeddingEndpoint endpoint, Dictionary<string, object?> report)
+    {
+        try
+        {
+            var encoder = endpoint.Connect();
+            var stopwatch = Stopwatch.StartNew();
+            encoder.Embed("mcp-memory doctor"); // a request even when the dimension is configured (Connect then sends none)
+            var roundTrip = stopwatch.Elapsed;
+            report["encoder"] = new
+            {
+                kind = "endpoint", url = endpoint.DisplayUrl, model = encoder.ModelId, dimension = encoder.Dimension,
+                round_trip_ms = Math.Round(roundTrip.TotalMilliseconds, 1),
+                key = endpoint.Key is null ? "none" : "set", timeout_s = endpoint.Options.Timeout.TotalSeconds,
+            };
+            return true;
+        }
+        catch (EmbeddingEndpointException e)
+        {
+            report["encoder"] = new { kind = "endpoint", url = endpoint.DisplayUrl, model_name = endpoint.Model, error = e.Message };
+            return false;
+        }
     }
 
     private static Command Reindex()

@@ -61,7 +61,7 @@ internal static class EvalCommand
             var folder = Directory.CreateTempSubdirectory("mcp-memory-eval-");
             try
             {
-                using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(Encoders.Load(CliOptions.ResolveSettings(parse).Model).Embedder));
+                using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(Encoders.LoadNow(CliOptions.ResolveSettings(parse))));
                 if (!service.WaitForVectors(TimeSpan.FromMinutes(2)))
                     throw new InvalidOperationException("the encoder is not available: " + service.VectorError?.Message);
                 if (!service.WaitForKeywordIndex(TimeSpan.FromMinutes(2)))

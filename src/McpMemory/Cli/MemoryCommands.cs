@@ -74,7 +74,7 @@ internal static class MemoryCommands
             });
             var output = SearchMemoryResult.From(response, spaces ?? caller.DefaultSearchNamespaces());
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
-            Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode})");
+            Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode}{(output.FallbackReason is { } why ? ": " + why : "")})");
             if (output.Time is { } time)
                 Console.Out.WriteLine($"time: \"{time.Phrase}\" → {time.Since ?? "…"} .. {time.Until ?? "…"} ({time.Kind}, {time.Applied}); searched for \"{time.Query}\"");
             for (var i = 0; i < output.Results.Count; i++) Output.Memory(output.Results[i], i + 1);
@@ -182,9 +182,10 @@ internal static class MemoryCommands
             if (!creates) settings.RequireDatabase();
             // With vectors (store, search) the in-memory indexes are built as in the server, so a search ranks the
             // same; other commands skip them.
+            var encoder = vectors ? Encoders.StartDefault(settings) : null;
             using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors },
-                vectors ? Encoders.StartDefault(settings.Model) : null);
-            if (vectors && !Encoders.Disabled && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
+                encoder);
+            if (encoder is not null && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
                 Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
             if (vectors) service.WaitForKeywordIndex(TimeSpan.FromMinutes(1));
             action(service, settings);

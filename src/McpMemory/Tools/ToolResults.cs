@@ -42,10 +42,11 @@ public sealed record MemoryResult(
     internal static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 }
 
-public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results, TimeWindowResult? Time = null)
+/// <summary>Time: the time phrase understood; FallbackReason: why meaning was left out (mode fts or like when hybrid was wanted), e.g. the embeddings endpoint timed out.</summary>
+public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results, TimeWindowResult? Time = null, string? FallbackReason = null)
 {
     public static SearchMemoryResult From(SearchResponse response, IReadOnlyList<string> namespaces) =>
-        new(response.Mode, namespaces, response.Results.Select(MemoryResult.From).ToList(), TimeWindowResult.From(response.Time));
+        new(response.Mode, namespaces, response.Results.Select(MemoryResult.From).ToList(), TimeWindowResult.From(response.Time), response.FallbackReason);
 }
 
 /// <summary>

@@ -52,7 +52,7 @@ public static class StdioServer
         // Opened now (a bad path fails before serving). The encoder starts loading only once the server has answered its
         // first tool call or has been idle a moment (EncoderWarmup), at low priority: it never delays initialize or the
         // first answer, which meanwhile search by keywords.
-        var encoder = Encoders.Deferred(settings.Model);
+        var encoder = Encoders.Deferred(settings);
         var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions(), encoder);
         // Registered through a factory so that the host disposes it on shutdown (an instance given as such is not):
         // that stops its background work and checkpoints the WAL, so a clean exit leaves one self-contained file.
