@@ -74,6 +74,9 @@ public sealed class MemoryService : IDisposable
 
     private long Now => UnixTime.ToMs(_options.Clock.GetUtcNow());
 
+    /// <summary>Recent search queries' vectors (hits and misses are counted).</summary>
+    public QueryEmbeddingCache QueryVectors => _search.QueryVectors;
+
     /// <summary>The encoder, when it has loaded.</summary>
     public IEmbedder? Embedder => _vectors.Embedder;
 

@@ -1,3 +1,4 @@
+using McpMemory.Core.Embeddings;
 using System.Numerics.Tensors;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Search.Keywords;
@@ -15,6 +16,9 @@ namespace McpMemory.Core.Search;
 /// </summary>
 internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, VectorIndexHost vectors, RankingOptions ranking)
 {
+    /// <summary>Recent queries' vectors: a repeated query skips the encoder.</summary>
+    public QueryEmbeddingCache QueryVectors { get; } = new();
+
     public RankingOptions Ranking => ranking;
 
     public SearchResponse Search(string query, int topK, SearchFilter filter, string requestedMode, bool explain, SearchTime? time = null)
@@ -35,7 +39,7 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
         {
             if (ready is { } r)
             {
-                try { queryVector = r.Embedder.EmbedQuery(query); }
+                try { queryVector = QueryVectors.EmbedQuery(r.Embedder, query); }
                 catch (Exception e) { fallback = $"the encoder failed on this query ({e.Message})"; }
             }
             if (requestedMode == SearchResponse.Vector && queryVector is null)

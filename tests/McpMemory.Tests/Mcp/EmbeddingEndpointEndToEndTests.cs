@@ -80,6 +80,7 @@ public class EmbeddingEndpointEndToEndTests
         Task<ToolProcess.Result> Cli(params string[] args) => ToolProcess.RunAsync(["--db", dir.File("memory.db"), "--namespace", "project:e2e", .. args], env);
         var modelId = $"endpoint:hash-embed@{new Uri(endpoint.BaseUrl).Authority}#48";
 
+        McpMemory.Core.Storage.MemoryDatabase.Open(dir.File("memory.db")).Dispose(); // doctor, as every reading command, needs one
         var doctor = await Cli("doctor", "--json");
         doctor.ExitCode.Should().Be(0, doctor.Stdout + doctor.Stderr);
         var encoder = JsonDocument.Parse(doctor.Stdout).RootElement.GetProperty("encoder");

@@ -38,12 +38,12 @@ public class ToolPackageTests
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(300));
         try { await process.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 120 s");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 300 s");
         }
         return new ToolProcess.Result(process.ExitCode, await stdout, await stderr);
     }
