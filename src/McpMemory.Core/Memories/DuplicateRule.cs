@@ -36,6 +36,7 @@ public static class DuplicateRule
     private static readonly (string ModelPrefix, double Merge, double Similar)[] Calibrated =
     [
         ("use-lite-en", 0.75, 0.75),
+        ("snowflake-arctic-embed-xs", 0.95, 0.85),
     ];
 
     /// <summary>Similar memories are reported from this cosine up for an encoder without a calibration.</summary>

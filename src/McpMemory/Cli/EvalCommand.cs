@@ -27,7 +27,7 @@ internal static class EvalCommand
         namedDates.AcceptOnlyFromAmong("filter", "boost");
         var asOf = new Option<string>("--now") { Description = "last-session (default): ask each question as at its conversation's last session; clock: as now (every turn is then years old, so recency ranks nothing)", DefaultValueFactory = _ => "last-session" };
         asOf.AcceptOnlyFromAmong("last-session", "clock");
-        var relativePeriods = new Option<string>("--relative-periods") { Description = "A period counted from now (\"last week\", \"3 days ago\"): filter (default) or boost", DefaultValueFactory = _ => "filter" };
+        var relativePeriods = new Option<string>("--relative-periods") { Description = "A period counted from now (\"last week\", \"3 days ago\"): boost (default) or filter", DefaultValueFactory = _ => "boost" };
         relativePeriods.AcceptOnlyFromAmong("filter", "boost");
         var locomo = new Command("locomo", "Store every turn, ask every question of categories 1-4, report evidence recall@5/10/20 and hit@10 per mode")
         {

@@ -33,7 +33,11 @@ public class TimeAwareEvalTests
         File.WriteAllText(dir.File("1.json"), conversation.ToJsonString());
         var conversations = LoCoMoConversation.LoadDirectory(dir.Path);
 
-        using var service = MemoryService.Open(dir.File("eval.db"), MemoryOptions.Default with { DuplicateThreshold = null, EmbeddingInterval = TimeSpan.Zero },
+        // Periods counted from now boost by default; as a filter the window alone must leave April's turns.
+        using var service = MemoryService.Open(dir.File("eval.db"), MemoryOptions.Default with
+            {
+                DuplicateThreshold = null, EmbeddingInterval = TimeSpan.Zero, Time = MemoryOptions.Default.Time with { HardRelative = true },
+            },
             EmbedderProvider.Ready(UseLiteEncoder.LoadDefault()));
         service.WaitForVectors(TimeSpan.FromMinutes(1)).Should().BeTrue();
         var on = RetrievalEval.Run(service, conversations, timeAware: true);

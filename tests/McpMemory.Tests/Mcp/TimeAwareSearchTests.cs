@@ -23,7 +23,7 @@ public class TimeAwareSearchTests
     ];
 
     [Fact]
-    public async Task Last_week_returns_only_last_weeks_decision_and_explains_the_window()
+    public async Task Last_week_puts_last_weeks_decision_first_and_explains_the_window()
     {
         using var dir = new TempDirectory();
         await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:cache");
@@ -36,22 +36,26 @@ public class TimeAwareSearchTests
 
         var answer = await Call(client, "search_memory", new()
         {
-            ["query"] = "what did we decide about the cache last week", ["now"] = Now, ["explain"] = true,
+            ["query"] = "cache decisions last week", ["now"] = Now, ["explain"] = true, ["top_k"] = 10,
         });
         var results = answer.GetProperty("results").EnumerateArray().ToList();
         results.Should().NotBeEmpty();
         results[0].GetProperty("memory_id").GetString().Should().Be(ids["2026-06-10T09:30:00Z"], $"results: {answer}");
+        // A boost, not a filter: older cache decisions still come back, after it, and only last week's are boosted.
+        results.Select(r => r.GetProperty("content").GetString()).Should().Contain(c => c!.Contains("stale results"), "a boost hides nothing");
         foreach (var result in results)
-            DateTimeOffset.Parse(result.GetProperty("created_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
-                .Should().BeOnOrAfter(new DateTimeOffset(2026, 6, 8, 0, 0, 0, TimeSpan.Zero)).And.BeBefore(new DateTimeOffset(2026, 6, 15, 0, 0, 0, TimeSpan.Zero));
+        {
+            var created = DateTimeOffset.Parse(result.GetProperty("created_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            var inside = created >= new DateTimeOffset(2026, 6, 8, 0, 0, 0, TimeSpan.Zero) && created < new DateTimeOffset(2026, 6, 15, 0, 0, 0, TimeSpan.Zero);
+            result.GetProperty("explain").GetProperty("time").GetDouble().Should().BeApproximately(inside ? 1.3 : 1, 1e-9, $"created {created:O}");
+        }
         var time = answer.GetProperty("time");
         time.GetProperty("phrase").GetString().Should().Be("last week");
         time.GetProperty("kind").GetString().Should().Be("relative");
         time.GetProperty("since").GetString().Should().Be("2026-06-08T00:00:00.000Z");
         time.GetProperty("until").GetString().Should().Be("2026-06-15T00:00:00.000Z");
-        time.GetProperty("applied").GetString().Should().Be("filter");
-        time.GetProperty("query").GetString().Should().Be("what did we decide about the cache");
-        results[0].GetProperty("explain").GetProperty("time").GetDouble().Should().Be(1, "a filter needs no boost");
+        time.GetProperty("applied").GetString().Should().Be("boost");
+        time.GetProperty("query").GetString().Should().Be("cache decisions");
 
         // Turned off, the same words find the cache decisions of every month, and nothing is said about time.
         var all = await Call(client, "search_memory", new()
@@ -105,14 +109,20 @@ public class TimeAwareSearchTests
         json.GetProperty("results").GetArrayLength().Should().Be(1);
         json.GetProperty("time").GetProperty("phrase").GetString().Should().Be("in the last 2 hours");
 
-        // Asked three days later, the memory is outside the window; --no-time finds it again.
+        // Asked three days later, the window moves with --now (the memory is outside it, still found: a period from
+        // now boosts); --no-time reads no phrase.
         var later = await ToolProcess.RunAsync(["search", "flaky login test in the last 2 hours", "--now", now.AddDays(3).ToString("O"), "--json", .. db]);
-        JsonDocument.Parse(later.Stdout).RootElement.GetProperty("results").GetArrayLength().Should().Be(0);
+        var laterJson = JsonDocument.Parse(later.Stdout).RootElement;
+        laterJson.GetProperty("results").GetArrayLength().Should().Be(1);
+        DateTimeOffset.Parse(laterJson.GetProperty("time").GetProperty("since").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            .Should().BeCloseTo(now.AddDays(3).AddHours(-2), TimeSpan.FromSeconds(1));
         var off = await ToolProcess.RunAsync(["search", "flaky login test in the last 2 hours", "--now", now.AddDays(3).ToString("O"), "--no-time", "--json", .. db]);
-        JsonDocument.Parse(off.Stdout).RootElement.GetProperty("results").GetArrayLength().Should().Be(1);
+        var offJson = JsonDocument.Parse(off.Stdout).RootElement;
+        offJson.GetProperty("results").GetArrayLength().Should().Be(1);
+        offJson.GetProperty("time").ValueKind.Should().Be(JsonValueKind.Null);
 
         var human = await ToolProcess.RunAsync(["search", "flaky login test in the last 2 hours", "--now", now.AddMinutes(1).ToString("O"), .. db]);
-        human.Stdout.Should().Contain("time: \"in the last 2 hours\"").And.Contain("(relative, filter)");
+        human.Stdout.Should().Contain("time: \"in the last 2 hours\"").And.Contain("(relative, boost)");
 
         var bad = await ToolProcess.RunAsync(["search", "flaky", "--now", "next tuesday", .. db]);
         bad.ExitCode.Should().Be(1);

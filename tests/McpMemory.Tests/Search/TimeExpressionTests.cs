@@ -76,7 +76,7 @@ public class TimeExpressionTests
         window.Since.Should().Be(since is null ? null : At(since), $"since of \"{query}\"");
         window.Until.Should().Be(until is null ? null : At(until), $"until of \"{query}\"");
         window.Kind.ToString().Should().Be(kind);
-        window.Hard.Should().BeTrue();
+        window.Hard.Should().Be(kind != "Relative", "a named date filters, a period counted from now boosts");
         parse.RemainingQuery.Should().Be(remaining);
         query.Should().Contain(window.Phrase);
     }
@@ -170,11 +170,14 @@ public class TimeExpressionTests
     }
 
     [Fact]
-    public void Named_dates_become_a_boost_when_configured_so()
+    public void Named_dates_become_a_boost_and_periods_from_now_a_filter_when_configured_so()
     {
         var soft = new TimeExpressionOptions { HardAbsolute = false };
         TimeExpressions.Parse("what broke on 2026-11-01", Now, soft).Window!.Hard.Should().BeFalse();
-        TimeExpressions.Parse("what broke last week", Now, soft).Window!.Hard.Should().BeTrue();
+        TimeExpressions.Parse("what broke last week", Now, soft).Window!.Hard.Should().BeFalse();
+        var hard = new TimeExpressionOptions { HardRelative = true };
+        TimeExpressions.Parse("what broke last week", Now, hard).Window!.Hard.Should().BeTrue();
+        TimeExpressions.Parse("what broke on 2026-11-01", Now, hard).Window!.Hard.Should().BeTrue();
     }
 
     [Theory]

@@ -47,8 +47,13 @@ public sealed record TimeExpressionOptions
     /// </summary>
     public bool HardAbsolute { get; init; } = true;
 
-    /// <summary>Whether a period counted from now ("last week") is a filter (true) or a boost.</summary>
-    public bool HardRelative { get; init; } = true;
+    /// <summary>
+    /// Whether a period counted from now ("last week") is a filter (true) or a boost (the default). People count such
+    /// periods loosely and from when they last spoke, not from the question (LoCoMo: the evidence for "last week" lies
+    /// outside the window in 9 of 10 questions), so a filter would hide the answer; as a boost no category loses
+    /// (README § Retrieval quality).
+    /// </summary>
+    public bool HardRelative { get; init; }
 
     public static TimeExpressionOptions Default { get; } = new();
 }
