@@ -7,7 +7,8 @@ namespace McpMemory.Bench;
 /// ONNX encoder figures (arctic-embed-xs by default): load time, single document and query latency on one thread,
 /// batch throughput on conversation turns, resident memory.
 /// </summary>
-/// <remarks>dotnet run -c Release --project bench/McpMemory.Bench -- encoder --model arctic-embed-xs|DIR [--turns 1000] [--iterations 300]</remarks>
+/// <remarks>dotnet run -c Release --project bench/McpMemory.Bench -- encoder --model arctic-embed-xs|DIR [--turns 1000] [--iterations 300] [--ab]
+/// (--ab: the thread settings against each other, interleaved in rounds in the same process)</remarks>
 internal static class OnnxEncoderBench
 {
     // ~30 tokens of a stored memory; ~8 tokens of a query (before the query prefix; the counts are printed).
@@ -23,10 +24,11 @@ internal static class OnnxEncoderBench
         string directory = model == "arctic-embed-xs" ? OnnxEncoder.DefaultDirectory : model;
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {EncoderBench.RuntimeInfo()}");
+        if (args.Contains("--ab")) return CompareSettings(directory, locomoDir, turnCount, iterations);
         long rssBefore = EncoderBench.Rss();
         using var encoder = OnnxEncoder.Load(directory);
         long rssLoaded = EncoderBench.Rss();
-        Console.WriteLine($"model: {encoder.ModelId} from {encoder.ModelDirectory}; load {encoder.LoadTime.TotalMilliseconds:F0} ms (first, includes JIT)");
+        Console.WriteLine($"model: {encoder.ModelId} from {encoder.ModelDirectory}; {encoder.Settings}; load {encoder.LoadTime.TotalMilliseconds:F0} ms (first, includes JIT)");
 
         foreach (var (name, text, query) in new[] { ("document", Document, false), ("query", Query, true) })
         {
@@ -66,5 +68,48 @@ internal static class OnnxEncoderBench
         Console.WriteLine($"memory: RSS {EncoderBench.Mb(rssBefore)} MB before loading, {EncoderBench.Mb(rssLoaded)} MB after, " +
                           $"{EncoderBench.Mb(EncoderBench.Rss())} MB after the runs");
         return 0;
+    }
+
+    /// <summary>Each setting's p50 latencies and batch throughput, measured in turns (round-robin) so the machine's drift hits all alike.</summary>
+    private static int CompareSettings(string directory, string locomoDir, int turnCount, int iterations)
+    {
+        OnnxRunSettings[] settings = [new(1, false), new(2, false), new(2, true)];
+        var encoders = settings.Select(s => OnnxEncoder.Load(directory, s)).ToArray();
+        var (turns, source) = EncoderBench.LoadTurns(locomoDir, turnCount, 0, int.MaxValue);
+        Console.WriteLine($"A/B: {turns.Count} turns from {source}, document {encoders[0].DocumentTokenIds(Document).Length} tokens, query {encoders[0].QueryTokenIds(Query).Length} tokens with the prefix");
+        var figures = settings.Select(_ => new List<string>()).ToArray();
+        for (int round = 0; round < 3; round++)
+            for (int e = 0; e < encoders.Length; e++)
+            {
+                var encoder = encoders[e];
+                double document = P50(() => encoder.Embed(Document), iterations), query = P50(() => encoder.EmbedQuery(Query), iterations);
+                encoder.EmbedBatch(turns.Take(64).ToList());
+                TimeSpan cpu0 = EncoderBench.CpuTime();
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < turns.Count; i += 64) encoder.EmbedBatch(turns.GetRange(i, Math.Min(64, turns.Count - i)));
+                double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds, cpu = (EncoderBench.CpuTime() - cpu0).TotalSeconds;
+                figures[e].Add($"doc {document:F2} ms, query {query:F2} ms, batch {turns.Count / wall:F0}/s ({turns.Count / cpu:F0} per CPU-s)");
+            }
+        for (int e = 0; e < encoders.Length; e++)
+        {
+            Console.WriteLine($"{settings[e]}: load {encoders[e].LoadTime.TotalMilliseconds:F0} ms");
+            foreach (var line in figures[e]) Console.WriteLine("    " + line);
+            encoders[e].Dispose();
+        }
+        return 0;
+    }
+
+    private static double P50(Action action, int iterations)
+    {
+        for (int i = 0; i < 20; i++) action();
+        var latencies = new double[iterations];
+        for (int i = 0; i < iterations; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(latencies);
+        return latencies[iterations / 2];
     }
 }

@@ -10,9 +10,10 @@ namespace McpMemory.Core.Embeddings.Onnx;
 /// See docs/encoder.md.
 /// </summary>
 /// <remarks>
-/// <para>Threads: the session runs each call on the calling thread (one intra-op thread, no spinning pool), so concurrent
-/// searches each take one core and never oversubscribe them; a batch is split by length into chunks that run on up to
-/// <see cref="Environment.ProcessorCount"/> threads at once.</para>
+/// <para>Threads: a call uses <see cref="OnnxRunSettings.IntraOpThreads"/> cores (the calling thread and pool threads); a
+/// gate lets at most <see cref="Environment.ProcessorCount"/> / that many calls run at once, so concurrent searches queue
+/// for a moment instead of oversubscribing the cores. A batch is cut by length into chunks with little padding that run
+/// through the same gate.</para>
 /// <para>Inputs and outputs are tensors over pinned buffers kept one set per thread (no per-call allocation of the
 /// [batch, tokens, hidden] output); batches are sorted by length so padding stays small.</para>
 /// </remarks>
@@ -27,9 +28,11 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>The WordPiece vocabulary inside a model folder (one token a line, id = line number).</summary>
     public const string VocabularyFile = "vocab.txt";
 
-    // A chunk of a batch holds at most this many padded tokens (the output buffer: tokens × hidden floats per thread).
-    private const int MaxTokensPerChunk = 8192;
-    private const int MaxTextsPerChunk = 32;
+    // A chunk of a batch holds at most this many padded tokens (the output buffer: tokens × hidden floats per thread) and
+    // pads at most 1/MaxPaddingFraction of its real tokens: padding is pure waste (attention even grows with its square).
+    internal const int MaxTokensPerChunk = 2048;
+    internal const int MaxTextsPerChunk = 32;
+    internal const int MaxPaddingFraction = 8;
 
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
@@ -37,6 +40,8 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly bool _hasTokenTypes;
+    private readonly SemaphoreSlim _cores;
+    private readonly int _concurrentRuns;
 
     [ThreadStatic] private static Workspace? t_workspace;
 
@@ -58,8 +63,14 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>Wall-clock time spent reading the config and vocabulary and creating the session.</summary>
     public TimeSpan LoadTime { get; }
 
-    private OnnxEncoder(string directory, OnnxModelConfig config, ITextTokenizer tokenizer, InferenceSession session, TimeSpan loadTime)
+    /// <summary>The thread settings the session was created with.</summary>
+    public OnnxRunSettings Settings { get; }
+
+    private OnnxEncoder(string directory, OnnxModelConfig config, ITextTokenizer tokenizer, InferenceSession session, OnnxRunSettings settings, TimeSpan loadTime)
     {
+        Settings = settings;
+        _concurrentRuns = Math.Max(1, Environment.ProcessorCount / settings.IntraOpThreads);
+        _cores = new SemaphoreSlim(_concurrentRuns, _concurrentRuns);
         ModelDirectory = directory;
         Config = config;
         _tokenizer = tokenizer;
@@ -83,8 +94,9 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     public static OnnxEncoder LoadDefault() => Load(DefaultDirectory);
 
     /// <summary>Loads a model folder; a missing file, a bad config or a model that ONNX Runtime cannot load throws, naming it.</summary>
-    public static OnnxEncoder Load(string directory)
+    public static OnnxEncoder Load(string directory, OnnxRunSettings? settings = null)
     {
+        settings ??= OnnxRunSettings.Default;
         var stopwatch = Stopwatch.StartNew();
         directory = Path.GetFullPath(directory);
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"The model folder '{directory}' does not exist.");
@@ -95,17 +107,9 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         var config = OnnxModelConfig.Load(Path.Combine(directory, OnnxModelConfig.FileName));
         // Hugging Face-exact uncased WordPiece (docs/bert-tokenizer.md).
         ITextTokenizer tokenizer = Bert.BertTokenizer.Load(Path.Combine(directory, VocabularyFile));
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = 1,
-            InterOpNumThreads = 1,
-        };
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        using var options = settings.CreateSessionOptions();
         var session = new InferenceSession(Path.Combine(directory, ModelFile), options);
-        try { return new OnnxEncoder(directory, config, tokenizer, session, stopwatch.Elapsed); }
+        try { return new OnnxEncoder(directory, config, tokenizer, session, settings, stopwatch.Elapsed); }
         catch { session.Dispose(); throw; }
     }
 
@@ -140,18 +144,34 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
             Run(ids, new ArraySegment<int>([0]), results);
             return results;
         }
-        var order = Enumerable.Range(0, ids.Count).OrderBy(i => ids[i].Length).ToArray();
+        var chunks = PlanChunks(ids.Select(sequence => sequence.Length).ToArray());
+        if (chunks.Count == 1 || _concurrentRuns == 1) foreach (var chunk in chunks) Run(ids, chunk, results);
+        else Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = _concurrentRuns }, chunk => Run(ids, chunk, results));
+        return results;
+    }
+
+    /// <summary>
+    /// Input indexes sorted by length and cut into chunks of at most <see cref="MaxTextsPerChunk"/> texts and
+    /// <see cref="MaxTokensPerChunk"/> padded tokens that pad at most 1/<see cref="MaxPaddingFraction"/> of their real tokens.
+    /// </summary>
+    internal static List<ArraySegment<int>> PlanChunks(IReadOnlyList<int> lengths)
+    {
+        var order = Enumerable.Range(0, lengths.Count).OrderBy(i => lengths[i]).ToArray();
         var chunks = new List<ArraySegment<int>>();
         for (int start = 0; start < order.Length;)
         {
-            int end = start + 1;
-            while (end < order.Length && end - start < MaxTextsPerChunk && (end - start + 1) * ids[order[end]].Length <= MaxTokensPerChunk) end++;
+            int end = start + 1, realTokens = lengths[order[start]];
+            while (end < order.Length && end - start < MaxTextsPerChunk)
+            {
+                int length = lengths[order[end]], padded = (end - start + 1) * length;
+                if (padded > MaxTokensPerChunk || (padded - realTokens - length) * MaxPaddingFraction > realTokens + length) break;
+                realTokens += length;
+                end++;
+            }
             chunks.Add(new ArraySegment<int>(order, start, end - start));
             start = end;
         }
-        if (chunks.Count == 1) Run(ids, chunks[0], results);
-        else Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, chunk => Run(ids, chunk, results));
-        return results;
+        return chunks;
     }
 
     /// <summary>One forward pass over ids[members] (padded to the longest), pooled into results[members].</summary>
@@ -181,7 +201,9 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         using var typesValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.TokenTypes.AsMemory(0, cells), shape);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Hidden.AsMemory(0, cells * hidden), [batch, tokens, hidden]);
         OrtValue[] inputs = _hasTokenTypes ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
-        _session.Run(_runOptions, _inputNames, inputs, _outputNames, [output]);
+        _cores.Wait();
+        try { _session.Run(_runOptions, _inputNames, inputs, _outputNames, [output]); }
+        finally { _cores.Release(); }
 
         var states = workspace.Hidden.AsSpan(0, cells * hidden);
         for (int b = 0; b < batch; b++)
@@ -209,6 +231,7 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     {
         _session.Dispose();
         _runOptions.Dispose();
+        _cores.Dispose();
     }
 
     /// <summary>One thread's input and output buffers, pinned (ONNX Runtime reads and writes them in place), grown on demand.</summary>

@@ -112,6 +112,42 @@ public class OnnxEncoderTests(ArcticFixture fixture)
     }
 
     [Fact]
+    public void Batch_chunks_keep_padding_small_and_cover_every_input_once()
+    {
+        var random = new Random(19);
+        int[] lengths = Enumerable.Range(0, 500).Select(_ => random.Next(3, 513)).Concat(Enumerable.Repeat(7, 100)).ToArray();
+        var chunks = OnnxEncoder.PlanChunks(lengths);
+        chunks.SelectMany(chunk => chunk).Order().Should().Equal(Enumerable.Range(0, lengths.Length));
+        foreach (var chunk in chunks)
+        {
+            int longest = chunk.Max(i => lengths[i]), real = chunk.Sum(i => lengths[i]);
+            chunk.Count.Should().BeLessThanOrEqualTo(OnnxEncoder.MaxTextsPerChunk);
+            if (chunk.Count > 1)
+            {
+                (chunk.Count * longest).Should().BeLessThanOrEqualTo(OnnxEncoder.MaxTokensPerChunk);
+                ((chunk.Count * longest - real) * OnnxEncoder.MaxPaddingFraction).Should().BeLessThanOrEqualTo(real, "padding is at most 1/8 of the real tokens");
+            }
+        }
+        chunks.Count(chunk => chunk.Any(i => lengths[i] == 7)).Should().BeLessThanOrEqualTo(5, "100 equal lengths pack into full chunks of 32");
+    }
+
+    [Fact]
+    public async Task Two_intra_op_threads_give_the_single_thread_vectors_and_zero_threads_are_refused()
+    {
+        using var twoThreads = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, new OnnxRunSettings(2, AllowSpinning: false));
+        twoThreads.Settings.IntraOpThreads.Should().Be(2);
+        var texts = BertTokenizerTests.ReadTexts(Path.Combine(BertTokenizerTests.ReferenceDirectory(), "texts.json")).Take(40).ToList();
+        var expected = _encoder.EmbedBatch(texts);
+        var tasks = Enumerable.Range(0, 4).Select(_ => Task.Run(() => twoThreads.EmbedBatch(texts))).ToArray();
+        var results = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(2));
+        foreach (var actual in results.Append(texts.Select(twoThreads.Embed).ToArray()))
+            for (int i = 0; i < texts.Count; i++)
+                TensorPrimitives.CosineSimilarity(actual[i], expected[i]).Should().BeGreaterThan(0.99999f, texts[i]);
+        var act = () => OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, new OnnxRunSettings(0, AllowSpinning: false));
+        act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*IntraOpThreads: must be at least 1 (got 0)*");
+    }
+
+    [Fact]
     public void Queries_carry_the_instruction_prefix_and_documents_do_not()
     {
         const string text = "John: Yup, it's a yoga studio I go to often. The vibe is really chill and the instructors are awesome.";
