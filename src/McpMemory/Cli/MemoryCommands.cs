@@ -103,7 +103,7 @@ internal static class MemoryCommands
         command.SetAction(parse => Run(parse, (service, settings) =>
         {
             var memoryId = MemoryValidator.MemoryId(parse.GetValue(id), "id");
-            var output = new MemoryHistoryResult(memoryId.ToString("D"), service.History(settings.ToCaller(), memoryId).Select(MemoryVersionResult.From).ToList());
+            var output = MemoryHistoryResult.From(memoryId, service.History(settings.ToCaller(), memoryId));
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             foreach (var v in output.Versions)
                 Console.Out.WriteLine($"{v.At} {v.Kind,-10} {v.MemoryId}{(v.SupersededBy is null ? "" : $" → {v.SupersededBy}")}: {v.Content}");

@@ -88,7 +88,7 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         => ToolCall.Run(() =>
         {
             var id = MemoryValidator.MemoryId(memory_id);
-            return new MemoryHistoryResult(id.ToString("D"), memories.History(caller, id).Select(MemoryVersionResult.From).ToList());
+            return MemoryHistoryResult.From(id, memories.History(caller, id));
         });
 
     [McpServerTool(Name = "feedback", Title = "Rate a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]

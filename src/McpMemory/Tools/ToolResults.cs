@@ -25,7 +25,11 @@ public sealed record MemoryVersionResult(string MemoryId, string Kind, string At
         new(v.MemoryId.ToString("D"), v.Kind, MemoryResult.Iso(v.At), v.Content, v.SupersededBy?.ToString("D"), v.Similarity);
 }
 
-public sealed record MemoryHistoryResult(string MemoryId, IReadOnlyList<MemoryVersionResult> Versions);
+public sealed record MemoryHistoryResult(string MemoryId, IReadOnlyList<MemoryVersionResult> Versions)
+{
+    public static MemoryHistoryResult From(Guid memoryId, IEnumerable<Core.Memories.MemoryVersion> versions) =>
+        new(memoryId.ToString("D"), versions.Select(MemoryVersionResult.From).ToList());
+}
 
 public sealed record MemoryResult(
     string MemoryId, string Content, string MemoryType, double Importance, double Score, IReadOnlyList<string> Tags,
