@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.Globalization;
 using McpMemory.Core.Embeddings;
 using McpMemory.Core.Memories;
 using Microsoft.Extensions.AI;
@@ -41,20 +40,20 @@ public sealed record EmbeddingEndpoint
     /// </summary>
     public static EmbeddingEndpoint? Resolve(string? url, string? model)
     {
-        url = FirstNonEmpty(url, Environment.GetEnvironmentVariable(UrlVariable));
+        url = Settings.FirstNonEmpty(url, Environment.GetEnvironmentVariable(UrlVariable));
         if (url is null) return null;
-        model = FirstNonEmpty(model, Environment.GetEnvironmentVariable(ModelVariable))
+        model = Settings.FirstNonEmpty(model, Environment.GetEnvironmentVariable(ModelVariable))
                 ?? throw new MemoryValidationException("--embeddings-model", $"is required with --embeddings-url (or ${ModelVariable}), e.g. nomic-embed-text or text-embedding-3-small");
         var baseUrl = BaseUrlOf(url);
-        var timeout = Number(TimeoutVariable, 0.1, 600) ?? 10;
-        var dimensions = Number(DimensionsVariable, 1, 65536);
+        var timeout = Settings.EnvironmentNumber(TimeoutVariable, 0.1, 600) ?? 10;
+        var dimensions = Settings.EnvironmentNumber(DimensionsVariable, 1, 65536);
         if (dimensions is { } whole && whole != Math.Floor(whole))
             throw new MemoryValidationException(DimensionsVariable, $"must be a whole number (got {whole})");
         return new EmbeddingEndpoint
         {
             BaseUrl = baseUrl,
             Model = model.Trim(),
-            Key = FirstNonEmpty(Environment.GetEnvironmentVariable(KeyVariable)),
+            Key = Settings.FirstNonEmpty(Environment.GetEnvironmentVariable(KeyVariable)),
             Options = new EndpointEmbedderOptions
             {
                 Model = model.Trim(),
@@ -121,16 +120,6 @@ public sealed record EmbeddingEndpoint
     }
 
     private static readonly TimeSpan MaxRetryWait = TimeSpan.FromSeconds(30);
-
-    private static double? Number(string variable, double min, double max)
-    {
-        if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } raw) return null;
-        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value >= min && value <= max))
-            throw new MemoryValidationException(variable, $"\"{Namespaces.Truncate(raw, 40)}\" must be a number from {min} to {max}");
-        return value;
-    }
-
-    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 
     /// <summary>Sent as the bearer key when none is configured.</summary>
     internal const string NoKey = "no-key";

@@ -55,11 +55,20 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     public static Core.MemoryOptions EngineOptions()
     {
         var options = Core.MemoryOptions.Default with { Time = TimeOptions() };
-        if (Environment.GetEnvironmentVariable(DuplicateThresholdVariable) is not { Length: > 0 } raw) return options;
-        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var threshold)
-            || double.IsNaN(threshold) || threshold < 0 || threshold > 1)
-            throw new MemoryValidationException(DuplicateThresholdVariable, $"\"{Namespaces.Truncate(raw, 40)}\" must be a number from 0 (merging off) to 1");
+        if (EnvironmentNumber(DuplicateThresholdVariable, 0, 1, "a number from 0 (merging off) to 1") is not { } threshold) return options;
         return threshold == 0 ? options with { MergeDuplicates = false } : options with { DuplicateThreshold = threshold };
+    }
+
+    /// <summary>
+    /// The number in environment variable <paramref name="variable"/> (invariant culture), or null when it is unset;
+    /// outside min..max (or not a number) it is refused naming the variable and <paramref name="expected"/>.
+    /// </summary>
+    internal static double? EnvironmentNumber(string variable, double min, double max, string? expected = null)
+    {
+        if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } raw) return null;
+        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !(value >= min && value <= max))
+            throw new MemoryValidationException(variable, $"\"{Namespaces.Truncate(raw, 40)}\" must be {expected ?? $"a number from {min} to {max}"}");
+        return value;
     }
 
     public const string TimeZoneVariable = "MCP_MEMORY_TIMEZONE";
@@ -117,5 +126,5 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         return null;
     }
 
-    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+    internal static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 }
