@@ -342,9 +342,9 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         byte[] blob;
         try { blob = Convert.FromBase64String(f.Text("vector")); }
         catch (FormatException) { throw new MemoryValidationException("vector", "is not base64"); }
-        if (blob.Length != dimension * Vectors.VectorCodec.BytesPerDimension)
-            throw new MemoryValidationException("vector", $"holds {blob.Length} bytes; dimension {dimension} needs {dimension * Vectors.VectorCodec.BytesPerDimension} (little-endian float16)");
-        var values = Vectors.VectorCodec.FromBlob(blob);
+        if (blob.Length != dimension * Indexes.Vectors.VectorCodec.BytesPerDimension)
+            throw new MemoryValidationException("vector", $"holds {blob.Length} bytes; dimension {dimension} needs {dimension * Indexes.Vectors.VectorCodec.BytesPerDimension} (little-endian float16)");
+        var values = Indexes.Vectors.VectorCodec.FromBlob(blob);
         if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
             throw new MemoryValidationException("vector", "holds a value that is not a finite number");
         var norm = System.Numerics.Tensors.TensorPrimitives.Norm(values);
