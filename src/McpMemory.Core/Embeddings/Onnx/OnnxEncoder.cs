@@ -49,7 +49,11 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "models", DefaultFolder);
 
     /// <inheritdoc />
-    public string ModelId => Config.ModelId;
+    /// <remarks>The config's model_id, plus "/int8" when the weights were quantized at load: a vector space of its own.</remarks>
+    public string ModelId { get; }
+
+    /// <summary>Whether the weights run as stored or were quantized to int8 at load.</summary>
+    public OnnxWeights Weights { get; }
 
     /// <inheritdoc />
     public int Dimension => Config.Dimension;
@@ -66,8 +70,11 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>The thread settings the session was created with.</summary>
     public OnnxRunSettings Settings { get; }
 
-    private OnnxEncoder(string directory, OnnxModelConfig config, ITextTokenizer tokenizer, InferenceSession session, OnnxRunSettings settings, TimeSpan loadTime)
+    private OnnxEncoder(string directory, OnnxModelConfig config, OnnxWeights weights, ITextTokenizer tokenizer, InferenceSession session,
+        OnnxRunSettings settings, TimeSpan loadTime)
     {
+        Weights = weights;
+        ModelId = weights == OnnxWeights.Int8 ? config.ModelId + "/int8" : config.ModelId;
         Settings = settings;
         _concurrentRuns = Math.Max(1, Environment.ProcessorCount / settings.IntraOpThreads);
         _cores = new SemaphoreSlim(_concurrentRuns, _concurrentRuns);
@@ -93,8 +100,11 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>The built-in encoder (snowflake-arctic-embed-xs) from <see cref="DefaultDirectory"/>.</summary>
     public static OnnxEncoder LoadDefault() => Load(DefaultDirectory);
 
-    /// <summary>Loads a model folder; a missing file, a bad config or a model that ONNX Runtime cannot load throws, naming it.</summary>
-    public static OnnxEncoder Load(string directory, OnnxRunSettings? settings = null)
+    /// <summary>
+    /// Loads a model folder; a missing file, a bad config or a model that ONNX Runtime cannot load throws, naming it.
+    /// <paramref name="weights"/>, if given, overrides the config's (arctic-embed-xs-fp32 runs the built-in file as stored).
+    /// </summary>
+    public static OnnxEncoder Load(string directory, OnnxRunSettings? settings = null, OnnxWeights? weights = null)
     {
         settings ??= OnnxRunSettings.Default;
         var stopwatch = Stopwatch.StartNew();
@@ -107,10 +117,24 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         var config = OnnxModelConfig.Load(Path.Combine(directory, OnnxModelConfig.FileName));
         // Hugging Face-exact uncased WordPiece (docs/bert-tokenizer.md).
         ITextTokenizer tokenizer = Bert.BertTokenizer.Load(Path.Combine(directory, VocabularyFile));
+        var chosenWeights = weights ?? config.Weights;
         using var options = settings.CreateSessionOptions();
-        var session = new InferenceSession(Path.Combine(directory, ModelFile), options);
-        try { return new OnnxEncoder(directory, config, tokenizer, session, settings, stopwatch.Elapsed); }
+        var session = chosenWeights == OnnxWeights.Int8
+            ? new InferenceSession(QuantizedModel(Path.Combine(directory, ModelFile)), options)
+            : new InferenceSession(Path.Combine(directory, ModelFile), options);
+        try { return new OnnxEncoder(directory, config, chosenWeights, tokenizer, session, settings, stopwatch.Elapsed); }
         catch { session.Dispose(); throw; }
+    }
+
+    private static byte[] QuantizedModel(string path)
+    {
+        byte[] model;
+        int quantized;
+        try { (model, quantized) = Int8WeightQuantizer.Quantize(File.ReadAllBytes(path)); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a valid ONNX model (protobuf parsing failed: {e.Message})", e); }
+        if (quantized == 0)
+            throw new InvalidDataException($"{path}: weights: int8 needs MatMul nodes with constant fp32 weights, and this model has none (use \"as-stored\")");
+        return model;
     }
 
     /// <summary>The model's input ids for a stored text (document prefix, if any, included).</summary>
@@ -144,7 +168,12 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
             Run(ids, new ArraySegment<int>([0]), results);
             return results;
         }
-        var chunks = PlanChunks(ids.Select(sequence => sequence.Length).ToArray());
+        // int8 weights: DynamicQuantizeMatMul quantizes a call's activations with one scale for the whole input, so a text
+        // batched with others would get a slightly different vector (cosine ~0.998) than alone; one text a run keeps
+        // every vector independent of its companions.
+        var chunks = Weights == OnnxWeights.Int8
+            ? Enumerable.Range(0, ids.Count).Select(i => new ArraySegment<int>([i])).ToList()
+            : PlanChunks(ids.Select(sequence => sequence.Length).ToArray());
         if (chunks.Count == 1 || _concurrentRuns == 1) foreach (var chunk in chunks) Run(ids, chunk, results);
         else Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = _concurrentRuns }, chunk => Run(ids, chunk, results));
         return results;
