@@ -24,6 +24,12 @@ public static class Encoders
     public const string ArcticFp32 = "arctic-embed-xs-fp32";
     public const string UseLite = "use-lite";
 
+    /// <summary>
+    /// Where int8 weights are kept once quantized (OnnxEncoder.Int8Session): the user's data folder (the default
+    /// database's), whatever --db says, so a project-local database never gets a models/ folder beside it.
+    /// </summary>
+    public static string ModelCacheDirectory => Path.Combine(Path.GetDirectoryName(Settings.DefaultDatabasePath())!, "models");
+
     /// <summary>Whether <paramref name="model"/> names a built-in encoder rather than a model folder.</summary>
     public static bool IsBuiltIn(string model) =>
         new[] { Arctic, ArcticFp32, UseLite }.Any(name => name.Equals(model.Trim(), StringComparison.OrdinalIgnoreCase));
@@ -56,7 +62,7 @@ public static class Encoders
             var directory = builtIn ? OnnxEncoder.DefaultDirectory : Path.GetFullPath(name);
             try
             {
-                var encoder = OnnxEncoder.Load(directory, weights: fp32 ? OnnxWeights.AsStored : null);
+                var encoder = OnnxEncoder.Load(directory, weights: fp32 ? OnnxWeights.AsStored : null, int8Cache: ModelCacheDirectory);
                 var reason = string.IsNullOrWhiteSpace(model) ? "default" : $"configured: {(builtIn ? name : directory)}";
                 choice = new Choice(encoder, reason, stopwatch.Elapsed);
             }

@@ -18,6 +18,9 @@ namespace McpMemory.Core.Embeddings.Onnx;
 /// </remarks>
 public static class Int8WeightQuantizer
 {
+    /// <summary>Bumped whenever the output changes, so cached quantized models are made again.</summary>
+    public const int Version = 1;
+
     /// <summary>The largest quantized weight (7 bits, see remarks).</summary>
     public const int MaxLevel = 63;
 

@@ -85,3 +85,44 @@ public class Int8WeightsTests(ArcticFixture fixture)
         }
     }
 }
+
+/// <summary>The quantized model is kept in a cache folder once, and read from there by later loads.</summary>
+[Collection(ArcticCollection.Name)]
+public class Int8CacheTests(ArcticFixture fixture)
+{
+    private const string Text = "The staging database moved to Postgres 16 on port 5433.";
+
+    [Fact]
+    public void The_first_load_writes_the_entry_later_loads_read_it_and_a_damaged_one_is_made_again()
+    {
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        string cache = dir.File("models");
+        float[] expected = fixture.Int8.Embed(Text);
+
+        using (var first = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: cache)) first.Embed(Text).Should().Equal(expected);
+        var entry = Directory.GetFiles(cache).Should().ContainSingle().Subject;
+        Path.GetFileName(entry).Should().MatchRegex(@"^arctic-embed-xs-[0-9a-f]{16}\.int8\.onnx$");
+        new FileInfo(entry).Length.Should().BeInRange(55_000_000, 62_000_000, "fp32 90 MB less the MatMul weights' three quarters");
+        entry.Should().Be(OnnxEncoder.Int8CachePath(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.ModelFile), cache));
+
+        var written = File.GetLastWriteTimeUtc(entry);
+        using (var second = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: cache)) second.Embed(Text).Should().Equal(expected);
+        File.GetLastWriteTimeUtc(entry).Should().Be(written, "the second load read the entry");
+
+        File.WriteAllBytes(entry, new byte[1000]);
+        File.WriteAllText(Path.Combine(cache, "arctic-embed-xs-0123456789abcdef.int8.onnx"), "an entry of an older model file");
+        using (var third = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: cache)) third.Embed(Text).Should().Equal(expected);
+        Directory.GetFiles(cache).Should().Equal([entry], "the damaged entry was made again and the stale one removed");
+        new FileInfo(entry).Length.Should().BeGreaterThan(55_000_000);
+    }
+
+    [Fact]
+    public void A_cache_folder_that_cannot_be_written_only_costs_the_quantizing()
+    {
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        string blocked = dir.File("a-file");
+        File.WriteAllText(blocked, "not a folder");
+        using var encoder = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: Path.Combine(blocked, "models"));
+        encoder.Embed(Text).Should().Equal(fixture.Int8.Embed(Text));
+    }
+}
