@@ -25,6 +25,12 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>The ONNX graph inside a model folder.</summary>
     public const string ModelFile = "model.onnx";
 
+    /// <summary>
+    /// model.onnx with its MatMul weights quantized to int8 (<see cref="Int8WeightQuantizer"/>): run instead of quantizing
+    /// at load when present. The build makes it for the built-in model, and the tool package carries only it.
+    /// </summary>
+    public const string Int8ModelFile = "model.int8.onnx";
+
     /// <summary>The WordPiece vocabulary inside a model folder (one token a line, id = line number).</summary>
     public const string VocabularyFile = "vocab.txt";
 
@@ -111,18 +117,28 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         var stopwatch = Stopwatch.StartNew();
         directory = Path.GetFullPath(directory);
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"The model folder '{directory}' does not exist.");
-        foreach (var file in new[] { ModelFile, VocabularyFile, OnnxModelConfig.FileName })
-            if (!File.Exists(Path.Combine(directory, file)))
-                throw new FileNotFoundException($"The model file '{Path.Combine(directory, file)}' is missing (a model folder holds {ModelFile}, {VocabularyFile} and {OnnxModelConfig.FileName}).",
-                    Path.Combine(directory, file));
-        var config = OnnxModelConfig.Load(Path.Combine(directory, OnnxModelConfig.FileName));
-        // Hugging Face-exact uncased WordPiece (docs/bert-tokenizer.md).
-        ITextTokenizer tokenizer = Bert.BertTokenizer.Load(Path.Combine(directory, VocabularyFile));
+        string Required(string file)
+        {
+            string path = Path.Combine(directory, file);
+            if (File.Exists(path)) return path;
+            string onlyInt8 = file == ModelFile && File.Exists(Path.Combine(directory, Int8ModelFile))
+                ? $"; this one has only int8 weights, {Int8ModelFile}: the tool package does not carry the fp32 file" : "";
+            throw new FileNotFoundException($"The model file '{path}' is missing (a model folder holds {ModelFile}, {VocabularyFile} and {OnnxModelConfig.FileName}{onlyInt8}).", path);
+        }
+        string int8File = Path.Combine(directory, Int8ModelFile);
+        if (!File.Exists(int8File)) Required(ModelFile);
+        var config = OnnxModelConfig.Load(Required(OnnxModelConfig.FileName));
+        string vocabulary = Required(VocabularyFile);
         var chosenWeights = weights ?? config.Weights;
+        // int8 runs a quantized file when the folder has one (the tool package ships only that), else quantizes model.onnx.
+        bool prequantized = chosenWeights == OnnxWeights.Int8 && File.Exists(int8File);
+        string model = prequantized ? int8File : Required(ModelFile);
+        // Hugging Face-exact uncased WordPiece (docs/bert-tokenizer.md).
+        ITextTokenizer tokenizer = Bert.BertTokenizer.Load(vocabulary);
         using var options = settings.CreateSessionOptions();
-        var session = chosenWeights == OnnxWeights.Int8
-            ? Int8Session(Path.Combine(directory, ModelFile), options, int8Cache)
-            : new InferenceSession(Path.Combine(directory, ModelFile), options);
+        var session = chosenWeights == OnnxWeights.Int8 && !prequantized
+            ? Int8Session(model, options, int8Cache)
+            : new InferenceSession(model, options);
         try { return new OnnxEncoder(directory, config, chosenWeights, tokenizer, session, settings, stopwatch.Elapsed); }
         catch { session.Dispose(); throw; }
     }

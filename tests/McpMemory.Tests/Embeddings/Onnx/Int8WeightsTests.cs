@@ -92,26 +92,35 @@ public class Int8CacheTests(ArcticFixture fixture)
 {
     private const string Text = "The staging database moved to Postgres 16 on port 5433.";
 
+    /// <summary>The built-in folder without its build-made int8 file: a folder whose weights must be quantized at load.</summary>
+    private static string Fp32Folder(McpMemory.Tests.Support.TempDirectory dir)
+    {
+        var folder = Directory.CreateDirectory(dir.File("arctic-embed-xs")).FullName;
+        foreach (var file in new[] { OnnxEncoder.ModelFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+            File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
+        return folder;
+    }
+
     [Fact]
     public void The_first_load_writes_the_entry_later_loads_read_it_and_a_damaged_one_is_made_again()
     {
         using var dir = new McpMemory.Tests.Support.TempDirectory();
-        string cache = dir.File("models");
+        string cache = dir.File("models"), folder = Fp32Folder(dir);
         float[] expected = fixture.Int8.Embed(Text);
 
-        using (var first = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: cache)) first.Embed(Text).Should().Equal(expected);
+        using (var first = OnnxEncoder.Load(folder, int8Cache: cache)) first.Embed(Text).Should().Equal(expected);
         var entry = Directory.GetFiles(cache).Should().ContainSingle().Subject;
         Path.GetFileName(entry).Should().MatchRegex(@"^arctic-embed-xs-[0-9a-f]{16}\.int8\.onnx$");
         new FileInfo(entry).Length.Should().BeInRange(55_000_000, 62_000_000, "fp32 90 MB less the MatMul weights' three quarters");
-        entry.Should().Be(OnnxEncoder.Int8CachePath(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.ModelFile), cache));
+        entry.Should().Be(OnnxEncoder.Int8CachePath(Path.Combine(folder, OnnxEncoder.ModelFile), cache));
 
         var written = File.GetLastWriteTimeUtc(entry);
-        using (var second = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: cache)) second.Embed(Text).Should().Equal(expected);
+        using (var second = OnnxEncoder.Load(folder, int8Cache: cache)) second.Embed(Text).Should().Equal(expected);
         File.GetLastWriteTimeUtc(entry).Should().Be(written, "the second load read the entry");
 
         File.WriteAllBytes(entry, new byte[1000]);
         File.WriteAllText(Path.Combine(cache, "arctic-embed-xs-0123456789abcdef.int8.onnx"), "an entry of an older model file");
-        using (var third = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: cache)) third.Embed(Text).Should().Equal(expected);
+        using (var third = OnnxEncoder.Load(folder, int8Cache: cache)) third.Embed(Text).Should().Equal(expected);
         Directory.GetFiles(cache).Should().Equal([entry], "the damaged entry was made again and the stale one removed");
         new FileInfo(entry).Length.Should().BeGreaterThan(55_000_000);
     }
@@ -122,7 +131,37 @@ public class Int8CacheTests(ArcticFixture fixture)
         using var dir = new McpMemory.Tests.Support.TempDirectory();
         string blocked = dir.File("a-file");
         File.WriteAllText(blocked, "not a folder");
-        using var encoder = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, int8Cache: Path.Combine(blocked, "models"));
+        using var encoder = OnnxEncoder.Load(Fp32Folder(dir), int8Cache: Path.Combine(blocked, "models"));
         encoder.Embed(Text).Should().Equal(fixture.Int8.Embed(Text));
+    }
+}
+
+/// <summary>The build's int8 file: what the tool package carries instead of the fp32 one.</summary>
+[Collection(ArcticCollection.Name)]
+public class PrequantizedModelTests(ArcticFixture fixture)
+{
+    [Fact]
+    public void The_build_made_the_int8_file_and_the_default_runs_it()
+    {
+        string int8 = Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.Int8ModelFile);
+        var (quantized, _) = Int8WeightQuantizer.Quantize(File.ReadAllBytes(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.ModelFile)));
+        File.ReadAllBytes(int8).Should().Equal(quantized, "the build ran this quantizer on this model");
+    }
+
+    [Fact]
+    public void A_folder_with_only_the_int8_file_runs_int8_and_refuses_fp32_saying_why()
+    {
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        var folder = Directory.CreateDirectory(dir.File("arctic-embed-xs")).FullName;
+        foreach (var file in new[] { OnnxEncoder.Int8ModelFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+            File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
+        using (var packaged = OnnxEncoder.Load(folder))
+        {
+            packaged.ModelId.Should().Be(fixture.Int8.ModelId);
+            const string text = "npm ci --prefix tests/clients";
+            packaged.Embed(text).Should().Equal(fixture.Int8.Embed(text));
+        }
+        var fp32 = () => OnnxEncoder.Load(folder, weights: OnnxWeights.AsStored);
+        fp32.Should().Throw<FileNotFoundException>().Which.Message.Should().Contain("model.onnx").And.Contain("only int8 weights");
     }
 }
