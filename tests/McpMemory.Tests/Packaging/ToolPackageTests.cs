@@ -106,14 +106,23 @@ public class ToolPackageTests
         return pe.PEHeaders;
     }
 
-    /// <summary>Everything the build copies to its output under models/ (both encoders) travels in the package.</summary>
+    /// <summary>
+    /// Everything the build copies to its output under models/ (both encoders) travels in the package, except arctic's
+    /// fp32 model.onnx: the package carries the int8 weights made from it (model.int8.onnx) instead.
+    /// </summary>
     private static void ShouldCarryTheModels(HashSet<string> entries, string root)
     {
         var models = Path.Combine(AppContext.BaseDirectory, "models");
         Directory.Exists(Path.Combine(models, "arctic-embed-xs")).Should().BeTrue();
         Directory.Exists(Path.Combine(models, "use-lite-en")).Should().BeTrue();
+        string fp32 = Path.Combine(models, "arctic-embed-xs", "model.onnx");
+        File.Exists(Path.Combine(models, "arctic-embed-xs", "model.int8.onnx")).Should().BeTrue();
         foreach (var file in Directory.EnumerateFiles(models, "*", SearchOption.AllDirectories))
-            entries.Should().Contain(root + Path.GetRelativePath(AppContext.BaseDirectory, file).Replace('\\', '/'));
+        {
+            var entry = root + Path.GetRelativePath(AppContext.BaseDirectory, file).Replace('\\', '/');
+            if (file == fp32) entries.Should().NotContain(entry, "the package carries the int8 weights only");
+            else entries.Should().Contain(entry);
+        }
     }
 
     [Fact]
@@ -198,7 +207,7 @@ public class ToolPackageTests
         help.ExitCode.Should().Be(0, help.Stderr);
         help.Stdout.Should().Contain("serve").And.Contain("store").And.Contain("search");
         var encoder = await StoreSearchDoctorAsync(command, Path.Combine(dir.Path, "m.db"), "the installed tool stores memories", "installed tool");
-        encoder.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx-fp32", encoder.ToString());
+        encoder.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx/int8", encoder.ToString());
         encoder.GetProperty("reason").GetString().Should().Be("default");
         encoder.GetProperty("self_check").GetString().Should().Be("passed");
 
