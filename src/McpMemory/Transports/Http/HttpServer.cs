@@ -111,11 +111,11 @@ public static class HttpServer
         services.AddSingleton(KeyIdentity.Unrestricted(settings));
         services.AddAuthentication(ApiKeyAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorization();
+        var server = StdioServer.AddMemoryServer(services, settings);
         // Over HTTP the caller is the key of each request (the request's user), not the process's settings.
         services.AddScoped<RequestCaller>();
         services.Replace(ServiceDescriptor.Scoped(sp => sp.GetRequiredService<RequestCaller>().Caller));
-        StdioServer.AddMemoryServer(services, settings)
-            .WithRequestFilters(filters => filters.AddCallToolFilter(RequestCaller.Filter))
+        server.WithRequestFilters(filters => filters.AddCallToolFilter(RequestCaller.Filter))
             .WithHttpTransport(o =>
             {
                 // Sessions, each bound by the SDK to the user (the key) that opened it: the legacy SSE pair needs them,
