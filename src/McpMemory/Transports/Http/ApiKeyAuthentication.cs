@@ -55,7 +55,7 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         // Never log the presented value: a near-miss key is still a secret.
-        Logger.LogWarning("refused {Method} {Path} from {Remote}: no valid API key", Request.Method, Request.Path, Context.Connection.RemoteIpAddress);
+        Logger.LogWarning("refused {Method} {Path} from {Remote}: no valid API key", Request.Method, HttpServer.RequestedPath(Context), Context.Connection.RemoteIpAddress);
         Response.Headers.WWWAuthenticate = "Bearer realm=\"mcp-memory\"";
         await Results.Json(new JsonRpcError
         {

@@ -158,4 +158,8 @@ public static class HttpServer
     }
 
     private const string StreamablePath = "/mcp";
+
+    /// <summary>The path as the client sent it, without the query (/mcp is served as the SDK's root): for log lines.</summary>
+    public static string RequestedPath(HttpContext context) =>
+        context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw.Split('?')[0] : context.Request.Path.ToString();
 }
