@@ -144,7 +144,7 @@ public static class HttpServer
             }
             // The SDK serves Streamable HTTP at the root of MapMcp and the legacy pair beside it (/sse, /message): /mcp is
             // that root, and the bare root is not an address of this server.
-            if (context.Request.Path == StreamablePath) context.Request.Path = "/";
+            if (context.Request.Path == StreamablePath || context.Request.Path == StreamablePath + "/") context.Request.Path = "/";
             else if (context.Request.Path == "/") { context.Response.StatusCode = StatusCodes.Status404NotFound; return; }
             await next(context);
         });
