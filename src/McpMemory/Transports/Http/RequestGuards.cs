@@ -40,10 +40,10 @@ public sealed class OriginGuard(IReadOnlyList<string> allowedOrigins, bool loopb
 }
 
 /// <summary>
-/// What HTTP checks before the SDK's transport reads a request: each POST body must be one JSON-RPC message the SDK can
-/// take (<see cref="JsonRpcMessageCheck"/>, the check stdio runs on each line) and at most the body limit; a problem is
-/// answered with one JSON-RPC error naming it, under the message's id when it can be read back. The SDK would answer such
-/// a body with a generic 400, or not at all (an id such as 1.5), or store bytes that are not UTF-8 as U+FFFD.
+/// What HTTP checks before the SDK's transport reads a request: each POST body must be JSON, at most the body limit, and
+/// one JSON-RPC message the SDK can take (<see cref="JsonRpcMessageCheck"/>, the check stdio runs on each line). A body
+/// that fails gets the answer it gets over stdio, one JSON-RPC error naming the problem under the message's id when that
+/// can be read back, instead of the SDK's generic 400 without an id (or a 500 for a body that is not JSON).
 /// </summary>
 public static class McpRequestChecks
 {
