@@ -19,8 +19,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         var space = FirstNonEmpty(ns, Environment.GetEnvironmentVariable(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
         var agent = FirstNonEmpty(agentId, Environment.GetEnvironmentVariable(AgentVariable)) ?? Core.Memories.Caller.DefaultAgentId;
         var encoderModel = FirstNonEmpty(model, Environment.GetEnvironmentVariable(Encoders.ModelVariable))?.Trim();
-        if (encoderModel is not null && !encoderModel.Equals(Encoders.Arctic, StringComparison.OrdinalIgnoreCase)
-            && !encoderModel.Equals(Encoders.UseLite, StringComparison.OrdinalIgnoreCase))
+        if (encoderModel is not null && !Encoders.IsBuiltIn(encoderModel))
             encoderModel = Core.Storage.UserPath.FullPath(encoderModel, "--model");
         var path = Core.Storage.UserPath.FullPath(given ?? DefaultDatabasePath(), "--db");
         // Only the default data folder is created on demand; a folder named by --db or the environment must exist

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using McpMemory.Core.Memories;
-using ModelContextProtocol;
 
 namespace McpMemory.Tools;
 
-/// <summary>Shared plumbing of the tool classes: engine errors become tool errors the agent can read and act on.</summary>
+/// <summary>Shared plumbing of the tool classes: the JSON options, and arguments read the way the engine's errors read.</summary>
 internal static class ToolCall
 {
     /// <summary>Snake_case on the wire, as agents and the MCP ecosystem expect.</summary>
@@ -18,12 +17,6 @@ internal static class ToolCall
         // such as the TypeScript SDK validate structured content against them: write nulls instead of omitting them.
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
     };
-
-    public static T Run<T>(Func<T> call)
-    {
-        try { return call(); }
-        catch (MemoryException e) { throw new McpException(e.Message); }
-    }
 
     /// <summary>Parses an optional ISO-8601 time; the error names the field and the expected form.</summary>
     public static DateTimeOffset? Time(string? value, string field)
