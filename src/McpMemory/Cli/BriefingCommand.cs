@@ -14,8 +14,14 @@ namespace McpMemory.Cli;
 /// </summary>
 internal static class BriefingCommand
 {
-    /// <summary>A hook must never hold up a session: past this, it prints nothing and exits 0.</summary>
-    internal static readonly TimeSpan HookDeadline = TimeSpan.FromMilliseconds(900);
+    /// <summary>
+    /// A hook must never hold up a session: past this (counted from the command's start; the runtime's own start adds
+    /// about 0.1 s), it prints nothing and exits 0. $MCP_MEMORY_HOOK_DEADLINE_MS moves it (a slow disk, a loaded test machine).
+    /// </summary>
+    internal static TimeSpan HookDeadline =>
+        TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable(HookDeadlineVariable), out var ms) && ms > 0 ? ms : 800);
+
+    public const string HookDeadlineVariable = "MCP_MEMORY_HOOK_DEADLINE_MS";
 
     public static Command Create()
     {
@@ -27,7 +33,7 @@ internal static class BriefingCommand
         var hook = new Option<bool>("--hook")
         {
             Description = "Run as an agent's SessionStart hook: print {\"hookSpecificOutput\": {\"hookEventName\": \"SessionStart\", \"additionalContext\": <markdown>}} " +
-                          "and always exit 0; no database, a damaged one or more than 0.9 s → no output",
+                          "and always exit 0; no database, a damaged one or more than 0.8 s → no output",
         };
         var command = new Command("briefing", "What to know before starting: unfinished work, preferences and corrections, recent decisions, and the memories relevant to a task, within a token budget")
         {
@@ -61,6 +67,7 @@ internal static class BriefingCommand
     private static int Hook(ParseResult parse, BriefingRequest request)
     {
         var clock = Stopwatch.StartNew();
+        var deadline = HookDeadline;
         var work = Task.Run(() =>
         {
             var settings = CliOptions.ResolveSettings(parse);
@@ -75,9 +82,9 @@ internal static class BriefingCommand
         });
         try
         {
-            var left = HookDeadline - clock.Elapsed;
+            var left = deadline - clock.Elapsed;
             if (work.Wait(left > TimeSpan.Zero ? left : TimeSpan.Zero) && work.Result is { } text) Console.Out.WriteLine(text);
-            else if (!work.IsCompleted) Console.Error.WriteLine($"mcp-memory briefing --hook: no briefing within {HookDeadline.TotalSeconds:0.0} s; skipped");
+            else if (!work.IsCompleted) Console.Error.WriteLine($"mcp-memory briefing --hook: no briefing within {deadline.TotalSeconds:0.0} s; skipped");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
