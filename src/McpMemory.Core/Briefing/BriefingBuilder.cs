@@ -54,8 +54,9 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         }
         else
         {
-            // Twice as many: the preferences and decisions among them are shown in their own sections.
-            relevant = counts.Count > 0 ? _queries.MostImportant(namespaces, null, now, 2 * PerSection) : [];
+            // Preferences, corrections and decisions have their own sections: this one ranks the other kinds.
+            var others = counts.Keys.Except(PreferenceTypes).Except(DecisionTypes).ToList();
+            relevant = others.Count > 0 ? _queries.MostImportant(namespaces, others, now, PerSection) : [];
         }
 
         var shown = new HashSet<string>(StringComparer.Ordinal);

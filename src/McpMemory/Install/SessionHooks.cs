@@ -11,7 +11,7 @@ public sealed record SessionStartHook(Func<InstallPaths, InstallScope, string> F
 
 /// <summary>
 /// Adds and removes our SessionStart hook: one matcher group `{"hooks": [our hook]}` appended to hooks.SessionStart, told
-/// apart from the user's by its command (`… briefing --hook`). Uninstall drops that group, then the containers it leaves
+/// apart from the user's by its command (`… briefing … --hook`). Uninstall drops that group, then the containers it leaves
 /// empty, so the file comes back byte for byte.
 /// </summary>
 public static class SessionHooks
@@ -58,11 +58,11 @@ public static class SessionHooks
         return true;
     }
 
-    /// <summary>Ours: a group whose only hook runs `… briefing --hook`.</summary>
+    /// <summary>Ours: a group whose only hook runs `… briefing [--db F] [--namespace N] --hook`.</summary>
     private static bool IsOurs(JsonNode? group) =>
         group is JsonObject { } g && g["hooks"] is JsonArray { Count: 1 } list && list[0] is JsonObject hook &&
         hook["command"] is JsonValue command && command.TryGetValue<string>(out var text) &&
-        text.EndsWith($" {Verb} {HookFlag}", StringComparison.Ordinal);
+        text.Contains($" {Verb} ", StringComparison.Ordinal) && text.EndsWith($" {HookFlag}", StringComparison.Ordinal);
 
     private static JsonArray? Groups(JsonConfig json, bool create)
     {

@@ -29,7 +29,6 @@ public sealed class BriefingEndToEndTests
         var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name);
         var tool = tools["get_briefing"];
         tool.ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
-        tool.ProtocolTool.Annotations!.DestructiveHint.Should().BeFalse();
         tool.JsonSchema.GetProperty("properties").EnumerateObject().Select(p => (p.Name, p.Value.GetProperty("description").GetString()))
             .Should().HaveCount(3).And.OnlyContain(p => !string.IsNullOrWhiteSpace(p.Item2));
 
