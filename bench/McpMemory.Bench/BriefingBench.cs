@@ -47,6 +47,7 @@ internal static class BriefingBench
             var tasks = Enumerable.Range(0, 100).Select(_ => corpus.Query()).ToArray();
 
             var plain = builder.Build(caller, new BriefingRequest());
+            Console.WriteLine($"  of which: counting the final markdown's {plain.Tokens} tokens once {Measure.Calls(calls, _ => TokenCounter.Count(plain.Markdown), warmup: 50)}");
             Console.WriteLine($"\nno task (the hook, memory://briefing)       {Measure.Calls(calls, _ => builder.Build(caller, new BriefingRequest()), warmup: 50)}");
             Console.WriteLine($"task, keywords only (encoder loading/off)   {Measure.Calls(calls, i => Keywords(service, caller, tasks[i % tasks.Length]), warmup: 50)}");
             Console.WriteLine($"task, hybrid (vector index of {size:N0})      {Measure.Calls(calls, i => builder.Build(caller, new BriefingRequest { Task = tasks[i % tasks.Length] }), warmup: 50)}");

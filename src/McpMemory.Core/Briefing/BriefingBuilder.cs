@@ -39,11 +39,21 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         var namespaces = Namespaces(caller, request.Namespaces);
         var now = UnixTime.ToMs(_clock.GetUtcNow());
 
-        var counts = _queries.CountByType(namespaces, now);
+        // One scan of the live memories' ranking fields orders every section; the full rows are read for the candidates only.
+        var live = _queries.Live(namespaces, now);
+        var counts = live.GroupBy(m => m.MemoryType).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
         long Count(IEnumerable<string> types) => types.Sum(t => counts.GetValueOrDefault(t));
+        var others = counts.Keys.Except(PreferenceTypes).Except(DecisionTypes).ToList();
+        var preferenceSeqs = MostImportant(live, PreferenceTypes);
+        var decisionSeqs = live.Where(m => DecisionTypes.Contains(m.MemoryType))
+            .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Seq).Take(PerSection).Select(m => m.Seq).ToList();
+        var importantSeqs = task is null ? MostImportant(live, others) : [];
+        var rows = _queries.Rows(preferenceSeqs.Concat(decisionSeqs).Concat(importantSeqs));
+        List<Memory> Read(List<long> seqs) => seqs.Where(rows.ContainsKey).Select(seq => rows[seq]).ToList();
+
         var (states, stateTotal) = _queries.States(namespaces, caller.AgentId, PerSection);
-        var preferences = Count(PreferenceTypes) > 0 ? _queries.MostImportant(namespaces, PreferenceTypes, now, PerSection) : [];
-        var decisions = Count(DecisionTypes) > 0 ? _queries.Newest(namespaces, DecisionTypes, now, PerSection) : [];
+        var preferences = Read(preferenceSeqs);
+        var decisions = Read(decisionSeqs);
         string? mode = null;
         List<Memory> relevant;
         if (task is not null)
@@ -55,12 +65,10 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         else
         {
             // Preferences, corrections and decisions have their own sections: this one ranks the other kinds.
-            var others = counts.Keys.Except(PreferenceTypes).Except(DecisionTypes).ToList();
-            relevant = others.Count > 0 ? _queries.MostImportant(namespaces, others, now, PerSection) : [];
+            relevant = Read(importantSeqs);
         }
 
         var shown = new HashSet<string>(StringComparer.Ordinal);
-        var otherTypes = counts.Keys.Except(PreferenceTypes).Except(DecisionTypes).ToList();
         var drafts = new List<Draft>();
         long ShownOf(IReadOnlyList<string> types) => drafts.Sum(d => d.Shown.Count(c => c.Item.MemoryType is { } t && types.Contains(t)));
         drafts.AddRange(
@@ -75,7 +83,7 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
                 ? new(Briefing.Relevant, "Relevant to the task", relevant.Select(m => MemoryCandidate(m, $"{m.MemoryType}, {Day(m.CreatedAt)}: ")).ToList(),
                     d => d.Candidates.Count(c => !shown.Contains(c.Item.MemoryId!)), n => $"- and {n} more matches, search for them")
                 : new(Briefing.MostImportant, "Most important", relevant.Select(m => MemoryCandidate(m, $"{m.MemoryType}, {Day(m.CreatedAt)}: ")).ToList(),
-                    _ => Count(otherTypes) - ShownOf(otherTypes), n => $"- and {n} more memories, search for them"),
+                    _ => Count(others) - ShownOf(others), n => $"- and {n} more memories, search for them"),
         ]);
 
         var header = Header(namespaces, task);
@@ -107,13 +115,21 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         return new Briefing(task, namespaces, budget, tokens, TokenCounter.Encoding, mode, sections, markdown);
     }
 
+    /// <summary>What matters most: importance, then how often it was used, then the newest.</summary>
+    private static List<long> MostImportant(List<LiveMemory> live, IReadOnlyList<string> types) =>
+        live.Where(m => types.Contains(m.MemoryType))
+            .OrderByDescending(m => m.Importance).ThenByDescending(m => m.AccessCount).ThenByDescending(m => m.CreatedAt).ThenByDescending(m => m.Seq)
+            .Take(PerSection).Select(m => m.Seq).ToList();
+
     /// <summary>
     /// Sections take turns adding their next item while it fits, each keeping room for its heading and its "more" line.
     /// A section stops at its first item that does not fit (later, shorter ones would break its order).
     /// </summary>
     private static List<Draft> Select(List<Draft> drafts, HashSet<string> shown, int used, int budget)
     {
-        var reserved = drafts.Where(d => d.Candidates.Count > 0)
+        // Lines are counted one by one; the whole text tokenizes a little differently where they meet. A 1 % margin makes
+        // the final count fit at the first try almost always (each retry re-counts the whole text).
+        var reserved = budget / 100 + drafts.Where(d => d.Candidates.Count > 0)
             .Sum(d => TokenCounter.Count($"\n## {d.Title}\n") + TokenCounter.Count(d.Note(d.Candidates.Count + 9999) + "\n"));
         var added = new List<Draft>();
         for (var progress = true; progress;)
@@ -215,10 +231,14 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         return (text[..cut].TrimEnd() + "…", true);
     }
 
-    private sealed record Candidate(BriefingItem Item, string Line, int Tokens)
+    private sealed class Candidate(BriefingItem item, string line)
     {
-        // A line costs its own tokens plus its newline.
-        public static Candidate Of(BriefingItem item, string line) => new(item, line, TokenCounter.Count(line + "\n"));
+        private int _tokens = -1;
+        public BriefingItem Item { get; } = item;
+        public string Line { get; } = line;
+        /// <summary>A line costs its own tokens plus its newline; counted only for the lines the selection considers.</summary>
+        public int Tokens => _tokens >= 0 ? _tokens : _tokens = TokenCounter.Count(Line + "\n");
+        public static Candidate Of(BriefingItem item, string line) => new(item, line);
     }
 
     private sealed class Draft(string name, string title, List<Candidate> candidates, Func<Draft, long> omitted, Func<long, string> note)

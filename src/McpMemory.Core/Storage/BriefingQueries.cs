@@ -5,48 +5,37 @@ using McpMemory.Core.Memories;
 namespace McpMemory.Core.Storage;
 
 /// <summary>
-/// The reads a briefing needs that search does not answer: how many live memories of each type, the newest or most
-/// important few of some types, and the agent's state keys. "Live" is what default search sees: not superseded, not
+/// The reads a briefing needs that search does not answer: the live memories' ranking fields (one scan gives every
+/// section's count and order), the full rows of the chosen few, and the agent's state keys. "Live" is what default search sees: not superseded, not
 /// expired. Namespaces are bound as one JSON array so each statement stays prepared whatever the list.
 /// </summary>
+/// <summary>What ordering a briefing section needs of a memory; the full row is read for the chosen few only.</summary>
+internal sealed record LiveMemory(long Seq, string MemoryType, double Importance, long AccessCount, long CreatedAt);
+
 internal sealed class BriefingQueries(MemoryDatabase database)
 {
-    private const string Live =
+    private const string LiveFilter =
         "m.namespace IN (SELECT value FROM json_each(@namespaces)) AND m.superseded_by IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now)";
 
-    /// <summary>Live memories per type in the namespaces.</summary>
-    public Dictionary<string, long> CountByType(IReadOnlyList<string> namespaces, long now) => database.Read(session =>
+    /// <summary>The ranking fields of every live memory in the namespaces: one scan serves every section's order and count.</summary>
+    public List<LiveMemory> Live(IReadOnlyList<string> namespaces, long now) => database.Read(session =>
     {
-        var command = session.Command($"SELECT m.memory_type, count(*) FROM memories m WHERE {Live} GROUP BY m.memory_type");
+        var command = session.Command($"SELECT m.seq, m.memory_type, m.importance, m.access_count, m.created_at FROM memories m WHERE {LiveFilter}");
         Bind(command, namespaces, now);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var rows = new List<LiveMemory>();
         using var reader = command.ExecuteReader();
-        while (reader.Read()) counts[reader.GetString(0)] = reader.GetInt64(1);
-        return counts;
+        while (reader.Read()) rows.Add(new LiveMemory(reader.GetInt64(0), reader.GetString(1), reader.GetDouble(2), reader.GetInt64(3), reader.GetInt64(4)));
+        return rows;
     });
 
-    /// <summary>The newest live memories of these types (ties: the later row first).</summary>
-    public List<Memory> Newest(IReadOnlyList<string> namespaces, IReadOnlyList<string> types, long now, int limit) =>
-        Top(namespaces, types, now, limit, "m.created_at DESC, m.seq DESC");
-
-    /// <summary>The live memories of these types that matter most: importance, then how often they were used, then the newest.</summary>
-    public List<Memory> MostImportant(IReadOnlyList<string> namespaces, IReadOnlyList<string>? types, long now, int limit) =>
-        Top(namespaces, types, now, limit, "m.importance DESC, m.access_count DESC, m.created_at DESC, m.seq DESC");
-
-    // The order is chosen over the narrow columns first and the full rows are read for the winners only: sorting 10K
-    // whole rows (content, metadata) costs several times more than sorting their keys.
-    private List<Memory> Top(IReadOnlyList<string> namespaces, IReadOnlyList<string>? types, long now, int limit, string order) => database.Read(session =>
+    /// <summary>The full rows of these memories, keyed by seq (rows gone meanwhile are left out).</summary>
+    public Dictionary<long, Memory> Rows(IEnumerable<long> seqs) => database.Read(session =>
     {
-        var typeFilter = types is null ? "" : " AND m.memory_type IN (SELECT value FROM json_each(@types))";
-        var command = session.Command(
-            $"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN " +
-            $"(SELECT m.seq FROM memories m WHERE {Live}{typeFilter} ORDER BY {order} LIMIT @limit) ORDER BY {order}");
-        Bind(command, namespaces, now);
-        if (types is not null) command.Parameters.AddWithValue("@types", JsonSerializer.Serialize(types));
-        command.Parameters.AddWithValue("@limit", limit);
-        var rows = new List<Memory>();
+        var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@seqs))");
+        command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        var rows = new Dictionary<long, Memory>();
         using var reader = command.ExecuteReader();
-        while (reader.Read()) rows.Add(MemoryRows.Read(reader));
+        while (reader.Read()) { var memory = MemoryRows.Read(reader); rows[memory.Seq] = memory; }
         return rows;
     });
 
