@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["scale"] = ScaleBench.Run,
     ["coldstart"] = ColdStartBench.RunAsync,
     ["load"] = LoadBench.RunAsync,
+    ["briefing"] = BriefingBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

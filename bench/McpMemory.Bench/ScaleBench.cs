@@ -151,7 +151,7 @@ internal static class ScaleBench
     }
 
     /// <summary>Cheap deterministic unit vectors from the text's words (similar texts share components), for big stores.</summary>
-    private sealed class HashEmbedder : IEmbedder
+    internal sealed class HashEmbedder : IEmbedder
     {
         public string ModelId => "bench-hash@1";
         public int Dimension => 512;

@@ -12,6 +12,7 @@ var root = new RootCommand("mcp-memory: persistent memory for coding agents, ser
 foreach (var command in MemoryCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in EncoderCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(BriefingCommand.Create());
 foreach (var command in McpMemory.Install.InstallCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in DataCommands.Create()) root.Subcommands.Add(command);
 

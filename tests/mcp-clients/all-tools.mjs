@@ -1,4 +1,4 @@
-// Drives mcp-memory with the official TypeScript MCP SDK client, as an agent would: lists the tools and calls every one.
+// Drives mcp-memory with the official TypeScript MCP SDK client, as an agent would: lists the tools and calls every one, gets the briefing prompt and reads the resources.
 //   node all-tools.mjs stdio <command> [args...]
 //   node all-tools.mjs http  <url of /mcp>      (Streamable HTTP)
 //   node all-tools.mjs sse   <url of /sse>      (legacy HTTP+SSE)
@@ -44,6 +44,12 @@ try {
   const found = await call(client, "search_memory", { query: marker, top_k: 5 });
   const set = await call(client, "set_agent_state", { key: "current_task", value: { transport: kind, step: 1 } });
   const got = await call(client, "get_agent_state", { key: "current_task" });
+  // The briefing three ways: the tool (its structured content checked against the output schema by the SDK), the prompt, the resources.
+  const briefing = await call(client, "get_briefing", { task: marker, budget_tokens: 800 });
+  const prompt = await client.getPrompt({ name: "briefing", arguments: { task: marker } });
+  const briefingResource = await client.readResource({ uri: "memory://briefing" });
+  const memoryResource = await client.readResource({ uri: `memory://memories/${stored.memory_id}` });
+  const stateResource = await client.readResource({ uri: "memory://state/current_task" });
   const rated = await call(client, "feedback", { memory_id: stored.memory_id, signal: "useful", note: `helped over ${kind}` });
   const deleted = await call(client, "delete_memory", { memory_id: stored.memory_id });
   const after = await call(client, "search_memory", { query: marker, top_k: 5 });
@@ -60,6 +66,12 @@ try {
     deleted,
     after_delete: after.results.length,
     history_kinds: history.versions.map(v => v.kind),
+    briefing_ids: briefing.sections.flatMap(s => s.items.map(i => i.memory_id)),
+    briefing_tokens: briefing.tokens,
+    prompt_has_marker: prompt.messages[0].content.text.includes(marker),
+    briefing_resource_has_marker: briefingResource.contents[0].text.includes(marker),
+    memory_resource_id: JSON.parse(memoryResource.contents[0].text).memory_id,
+    state_resource_transport: JSON.parse(stateResource.contents[0].text).value.transport,
   }));
   if (kind === "http") await transport.terminateSession();
   await client.close();

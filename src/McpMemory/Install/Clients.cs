@@ -52,6 +52,9 @@ public sealed record ClientDescriptor
     /// <summary>Project scope only: where the server must also be enabled (Claude Code's .mcp.json approval).</summary>
     public ApprovalList? ProjectApproval { get; init; }
 
+    /// <summary>The client's SessionStart hook, which runs `mcp-memory briefing --hook` (null: none; the snippet asks for get_briefing).</summary>
+    public SessionStartHook? SessionHook { get; init; }
+
     /// <summary>What the user still has to approve or do by hand, given the files as they are now.</summary>
     public Func<InstallPaths, InstallScope, ChangeSet, IEnumerable<string>> Reminders { get; init; } = (_, _, _) => [];
 
@@ -104,6 +107,12 @@ public static class Clients
             "enabledMcpjsonServers",
             "enable the .mcp.json server"),
         Reminders = ApprovalGates.ClaudeCode,
+        // Hooks live in the settings files, not in .mcp.json / ~/.claude.json; the project's local one, beside the enable
+        // list, because the command may be this machine's absolute path. Claude Code's timeout is in seconds.
+        SessionHook = new SessionStartHook(
+            (p, scope) => scope == InstallScope.Project ? Path.Combine(p.ProjectRoot, ".claude", "settings.local.json") : Path.Combine(p.ClaudeConfigDir, "settings.json"),
+            AllowComments: false,
+            command => new JsonObject { ["type"] = "command", ["command"] = command, ["timeout"] = 10 }),
         DetectionPath = p => p.ClaudeConfigDir,
     };
 
@@ -170,6 +179,11 @@ public static class Clients
         ProjectInstructions = p => InstructionTarget.File(Path.Combine(p.ProjectRoot, "GEMINI.md")),
         UserInstructions = p => InstructionTarget.File(Path.Combine(p.GeminiDir, "GEMINI.md")),
         Reminders = ApprovalGates.Gemini,
+        // Same file as the server; Gemini's hook timeout is in milliseconds, and a name lets /hooks show and toggle it.
+        SessionHook = new SessionStartHook(
+            (p, scope) => scope == InstallScope.Project ? Path.Combine(p.ProjectRoot, ".gemini", "settings.json") : Path.Combine(p.GeminiDir, "settings.json"),
+            AllowComments: true,
+            command => new JsonObject { ["name"] = "mcp-memory-briefing", ["type"] = "command", ["command"] = command, ["timeout"] = 10000 }),
         DetectionPath = p => p.GeminiDir,
     };
 

@@ -23,7 +23,7 @@ public static class InstallCommands
                   "Merges into existing configs, keeps each file's layout, backs up every file it changes (under <data folder>/backups/install, " +
                   "next to the default database), and changes nothing when run twice. " +
                   "It never marks a folder as trusted for you: it prints the trust or approval steps each client still needs."
-                : "Remove exactly what `install` added (the server entry, Claude Code's enable-list entry, the instruction block); files that held only that are deleted.");
+                : "Remove exactly what `install` added (the server entry, Claude Code's enable-list entry, the SessionStart hook, the instruction block); files that held only that are deleted.");
 
         var client = new Option<string[]>("--client", "-c")
         {
@@ -55,11 +55,18 @@ public static class InstallCommands
                 ? "Only register the server; leave CLAUDE.md, AGENTS.md, GEMINI.md and the other instruction files alone."
                 : "Keep the memory instructions; only remove the server registration.",
         };
+        var noHooks = new Option<bool>("--no-hooks")
+        {
+            Description = install
+                ? "Do not register the SessionStart hook that runs `mcp-memory briefing --hook` (Claude Code, Gemini CLI)."
+                : "Leave the SessionStart hook in place.",
+        };
         command.Options.Add(client);
         command.Options.Add(scope);
         command.Options.Add(dryRun);
         command.Options.Add(projectDir);
         command.Options.Add(noInstructions);
+        command.Options.Add(noHooks);
 
         Option<string?>? commandOverride = null, db = null, ns = null;
         Option<string[]>? args = null;
@@ -117,7 +124,7 @@ public static class InstallCommands
                     _ => (InstallScope?)null,
                 };
                 var plan = new Installer(paths).Plan(new InstallRequest(
-                    action, clients, requestedScope, !parse.GetValue(noInstructions), launch));
+                    action, clients, requestedScope, !parse.GetValue(noInstructions), launch, Hooks: !parse.GetValue(noHooks)));
                 Report(host, plan, launch, launchNotes, paths, parse.GetValue(dryRun));
                 return 0;
             }

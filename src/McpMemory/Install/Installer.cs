@@ -7,7 +7,8 @@ public sealed record InstallRequest(
     IReadOnlyList<ClientDescriptor> Clients,
     InstallScope? Scope,
     bool Instructions,
-    ServerLaunch? Launch);
+    ServerLaunch? Launch,
+    bool Hooks = true);
 
 /// <summary>What a run will do: the file edits, notes about choices made, and what is left to the user.</summary>
 public sealed record InstallPlan(ChangeSet Files, IReadOnlyList<string> Notes, IReadOnlyList<string> Reminders);
@@ -38,6 +39,9 @@ public sealed class Installer(InstallPaths paths)
 
             if (scope == InstallScope.Project && client.ProjectApproval is { } approval)
                 EditApprovalList(approval, install, files, notes);
+
+            if (request.Hooks && client.SessionHook is { } hook)
+                EditSessionHook(client, hook.File(paths, scope), hook, install ? request.Launch : null, files, notes);
 
             if (request.Instructions && client.Instructions(paths, scope) is { } target)
             {
@@ -115,6 +119,30 @@ public sealed class Installer(InstallPaths paths)
         {
             if (!json.IsEmpty) NoteLayoutLoss(path, json, notes);
             files.Write(path, json.IsEmpty ? null : json.Render(), $"undo: {approval.Why}");
+        }
+    }
+
+    /// <summary>Adds (with a launch) or removes our SessionStart hook; a file left with nothing else is deleted.</summary>
+    private static void EditSessionHook(ClientDescriptor client, string path, SessionStartHook hook, ServerLaunch? launch, ChangeSet files, List<string> notes)
+    {
+        var text = files.Read(path)?.Text;
+        if (launch is null && text is null) return;
+        var json = JsonConfig.Parse(path, text, hook.AllowComments);
+        if (launch is not null)
+        {
+            if (SessionHooks.Command(launch) is not { } command)
+            {
+                notes.Add($"{client.DisplayName}: no SessionStart hook, because the server command has no `serve` to turn into `briefing --hook`.");
+                return;
+            }
+            if (!SessionHooks.Add(json, hook.Hook(command))) return;
+            NoteLayoutLoss(path, json, notes);
+            files.Write(path, json.Render(), $"{client.DisplayName}: SessionStart hook (memory briefing)");
+        }
+        else if (SessionHooks.Remove(json))
+        {
+            if (!json.IsEmpty) NoteLayoutLoss(path, json, notes);
+            files.Write(path, json.IsEmpty ? null : json.Render(), $"{client.DisplayName}: remove SessionStart hook");
         }
     }
 

@@ -69,13 +69,16 @@ public static class StdioServer
             .WithMessageFilters(filters => filters.AddIncomingFilter(RequestParamsErrors.Filter))
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArgumentErrors.Filter))
             .WithTools<MemoryTools>(ToolCall.Json)
-            .WithTools<StateTools>(ToolCall.Json);
+            .WithTools<StateTools>(ToolCall.Json)
+            .WithTools<BriefingTools>(ToolCall.Json)
+            .WithPrompts<BriefingPrompts>()
+            .WithResources<MemoryResources>();
         EncoderWarmup.Add(services, server, encoder);
         return server;
     }
 
     private const string ServerInstructions =
-        "Persistent memory across sessions. Call search_memory at the start of a task, before debugging and before a design " +
+        "Persistent memory across sessions. Call get_briefing first in a session. Call search_memory at the start of a task, before debugging and before a design " +
         "decision. Call store_memory for decisions (with the reason), fixes (with the cause), preferences, corrections and " +
         "commands that worked: one self-contained fact each. Delete what turned out wrong.";
 }

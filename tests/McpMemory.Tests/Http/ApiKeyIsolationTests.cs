@@ -194,4 +194,29 @@ public class ApiKeyIsolationTests
         run.ExitCode.Should().NotBe(0);
         run.Stderr.Should().Contain(field).And.Contain(rule).And.NotContain("k-0123456789abcdef");
     }
+
+    [Fact]
+    public async Task The_briefing_prompt_and_resources_read_only_the_keys_namespaces()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await HttpServerProcess.StartAsync(dir.File("m.db"), ["--keys-file", WriteKeysFile(dir)]);
+        await using var a = await ConnectAsync(server, KeyA);
+        await using var b = await ConnectAsync(server, KeyB);
+        var id = (await OkAsync(a, "store_memory", new() { ["content"] = "project a ships the ledger on fridays", ["memory_type"] = "decision" }))
+            .GetProperty("memory_id").GetString()!;
+        await OkAsync(a, "set_agent_state", new() { ["key"] = "current_task", ["value"] = "ledger release" });
+        (await OkAsync(a, "get_briefing", new())).GetProperty("markdown").GetString().Should().Contain("ships the ledger").And.Contain("ledger release");
+
+        var briefing = await OkAsync(b, "get_briefing", new() { ["task"] = "ledger fridays" });
+        briefing.GetProperty("namespaces").EnumerateArray().Select(e => e.GetString()).Should().Equal("project:b");
+        briefing.GetProperty("markdown").GetString().Should().NotContain("ledger release").And.NotContain(id);
+        (await ErrorAsync(b, "get_briefing", new() { ["namespaces"] = new[] { "project:a" } })).Should().Contain("namespaces").And.Contain("project:a");
+        (await b.GetPromptAsync("briefing")).Messages.Single().Content.Should().BeOfType<TextContentBlock>().Which.Text.Should().NotContain("ledger");
+        (await b.ReadResourceAsync("memory://briefing")).Contents.OfType<TextResourceContents>().Single().Text.Should().NotContain("ledger");
+        var memory = async () => await b.ReadResourceAsync($"memory://memories/{id}");
+        (await memory.Should().ThrowAsync<ModelContextProtocol.McpException>()).Which.Message.Should().Contain("no memory with id");
+        var state = async () => await b.ReadResourceAsync("memory://state/current_task");
+        (await state.Should().ThrowAsync<ModelContextProtocol.McpException>()).Which.Message.Should().Contain("no state");
+        (await a.ReadResourceAsync($"memory://memories/{id}")).Contents.OfType<TextResourceContents>().Single().Text.Should().Contain("ships the ledger");
+    }
 }

@@ -11,7 +11,7 @@ namespace McpMemory.Tests.Http;
 /// </summary>
 public class RealClientTests
 {
-    private static readonly string[] AllTools = ["delete_memory", "feedback", "get_agent_state", "memory_history", "search_memory", "set_agent_state", "store_memory"];
+    private static readonly string[] AllTools = ["delete_memory", "feedback", "get_agent_state", "get_briefing", "memory_history", "search_memory", "set_agent_state", "store_memory"];
 
     private static JsonElement Report(ToolProcess.Result run, string transport)
     {
@@ -28,6 +28,12 @@ public class RealClientTests
         report.GetProperty("deleted").GetProperty("deleted").GetBoolean().Should().BeTrue();
         report.GetProperty("after_delete").GetInt32().Should().Be(0);
         report.GetProperty("history_kinds").EnumerateArray().Select(e => e.GetString()).Should().Equal("stored", "deleted");
+        report.GetProperty("briefing_ids").EnumerateArray().Select(e => e.GetString()).Should().Contain(id, "the stored decision is in the briefing");
+        report.GetProperty("briefing_tokens").GetInt32().Should().BeInRange(1, 800);
+        report.GetProperty("prompt_has_marker").GetBoolean().Should().BeTrue();
+        report.GetProperty("briefing_resource_has_marker").GetBoolean().Should().BeTrue();
+        report.GetProperty("memory_resource_id").GetString().Should().Be(id);
+        report.GetProperty("state_resource_transport").GetString().Should().Be(transport);
         return report;
     }
 

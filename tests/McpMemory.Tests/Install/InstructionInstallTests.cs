@@ -33,7 +33,7 @@ public sealed class InstructionInstallTests
         BlockCount(installed).Should().Be(1);
 
         // An older snippet, with the user's text after it: re-install replaces only the block.
-        var stale = installed.Replace("Search first", "Look first") + "\nMore rules.\n";
+        var stale = installed.Replace("Start with `get_briefing`", "Look first") + "\nMore rules.\n";
         File.WriteAllText(file, stale);
         box.Install("--client", client, "--scope", scope, "--command", "mcp-memory").ExitCode.Should().Be(0);
         File.ReadAllText(file).Should().Be(installed + "\nMore rules.\n");
