@@ -14,6 +14,6 @@ public sealed class BriefingPrompts(MemoryService memories, Caller caller)
     [Description("What was learned before in this project: unfinished work, preferences and corrections, recent decisions, and what is relevant to the task.")]
     public string Briefing(
         [Description("What you are about to work on (optional): adds the memories most relevant to it.")] string? task = null)
-        => ToolCall.Run(() => new BriefingBuilder(memories).Build(caller, new BriefingRequest { Task = task }).Markdown +
-                              "\nUse this as background for the work ahead; search_memory finds more.");
+        => new BriefingBuilder(memories).Build(caller, new BriefingRequest { Task = task }).Markdown +
+                              "\nUse this as background for the work ahead; search_memory finds more.";
 }

@@ -19,8 +19,8 @@ public sealed class BriefingTools(MemoryService memories, Caller caller)
         [Description("What you are about to work on, in plain words (optional): the briefing then includes the memories most relevant to it.")] string? task = null,
         [Description("Most tokens the briefing may use (cl100k_base), 200..20000 (default 1500).")] int? budget_tokens = null,
         [Description("Brief from these namespaces instead of this project + shared, e.g. [\"shared\", \"project:api\"].")] string[]? namespaces = null)
-        => ToolCall.Run(() => BriefingResult.From(new BriefingBuilder(memories).Build(caller,
-            new BriefingRequest { Task = task, BudgetTokens = budget_tokens, Namespaces = namespaces })));
+        => BriefingResult.From(new BriefingBuilder(memories).Build(caller,
+            new BriefingRequest { Task = task, BudgetTokens = budget_tokens, Namespaces = namespaces }));
 }
 
 public sealed record BriefingResult(

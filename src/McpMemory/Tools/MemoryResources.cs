@@ -17,15 +17,15 @@ public sealed class MemoryResources(MemoryService memories, Caller caller)
 {
     [McpServerResource(UriTemplate = "memory://briefing", Name = "briefing", Title = "Memory briefing", MimeType = "text/markdown")]
     [Description("What to know before starting: unfinished work, preferences and corrections, recent decisions, the most important memories (1500 tokens).")]
-    public string Briefing() => ToolCall.Run(() => new BriefingBuilder(memories).Build(caller, new BriefingRequest()).Markdown);
+    public string Briefing() => new BriefingBuilder(memories).Build(caller, new BriefingRequest()).Markdown;
 
     [McpServerResource(UriTemplate = "memory://memories/{id}", Name = "memory", Title = "A memory", MimeType = "application/json")]
     [Description("One memory by its id, as search_memory returns it.")]
-    public string Memory([Description("The memory id (UUID).")] string id) => ToolCall.Run(() =>
-        JsonSerializer.Serialize(MemoryResult.From(memories.Get(caller, MemoryValidator.MemoryId(id, "id")), 0), ToolCall.Json));
+    public string Memory([Description("The memory id (UUID).")] string id) =>
+        JsonSerializer.Serialize(MemoryResult.From(memories.Get(caller, MemoryValidator.MemoryId(id, "id")), 0), ToolCall.Json);
 
     [McpServerResource(UriTemplate = "memory://state/{key}", Name = "state", Title = "Agent state", MimeType = "application/json")]
     [Description("One agent state value by its key, as get_agent_state returns it.")]
-    public string State([Description("The state key.")] string key) => ToolCall.Run(() =>
-        JsonSerializer.Serialize(AgentStateResult.From(memories.GetState(caller, key)), ToolCall.Json));
+    public string State([Description("The state key.")] string key) =>
+        JsonSerializer.Serialize(AgentStateResult.From(memories.GetState(caller, key)), ToolCall.Json);
 }

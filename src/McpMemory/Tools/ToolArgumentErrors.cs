@@ -37,6 +37,14 @@ internal static class ToolArgumentErrors
             }
         };
 
+    /// <summary>Prompts and resources: an engine error becomes an MCP error carrying its message (else the SDK hides it).</summary>
+    public static McpRequestHandler<TParams, TResult> EngineErrors<TParams, TResult>(McpRequestHandler<TParams, TResult> next) =>
+        async (context, cancellationToken) =>
+        {
+            try { return await next(context, cancellationToken); }
+            catch (MemoryException e) { throw new McpException(e.Message); }
+        };
+
     private static CallToolResult Error(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
 
     /// <summary>The first argument that does not fit the tool's input schema, else a short form of the binder's message.</summary>

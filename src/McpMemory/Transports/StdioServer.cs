@@ -67,7 +67,12 @@ public static class StdioServer
                 o.ServerInstructions = ServerInstructions;
             })
             .WithMessageFilters(filters => filters.AddIncomingFilter(RequestParamsErrors.Filter))
-            .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArgumentErrors.Filter))
+            .WithRequestFilters(filters =>
+            {
+                filters.AddCallToolFilter(ToolArgumentErrors.Filter);
+                filters.AddGetPromptFilter(ToolArgumentErrors.EngineErrors);
+                filters.AddReadResourceFilter(ToolArgumentErrors.EngineErrors);
+            })
             .WithTools<MemoryTools>(ToolCall.Json)
             .WithTools<StateTools>(ToolCall.Json)
             .WithTools<BriefingTools>(ToolCall.Json)
