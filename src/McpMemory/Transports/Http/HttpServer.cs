@@ -115,7 +115,12 @@ public static class HttpServer
         // Over HTTP the caller is the key of each request (the request's user), not the process's settings.
         services.AddScoped<RequestCaller>();
         services.Replace(ServiceDescriptor.Scoped(sp => sp.GetRequiredService<RequestCaller>().Caller));
-        server.WithRequestFilters(filters => filters.AddCallToolFilter(RequestCaller.Filter))
+        server.WithRequestFilters(filters =>
+        {
+            filters.AddCallToolFilter(RequestCaller.Filter);
+            filters.AddGetPromptFilter(RequestCaller.Filter);
+            filters.AddReadResourceFilter(RequestCaller.Filter);
+        })
             .WithHttpTransport(o =>
             {
                 // Sessions, each bound by the SDK to the user (the key) that opened it: the legacy SSE pair needs them,

@@ -7,7 +7,7 @@ using ModelContextProtocol.Server;
 namespace McpMemory.Transports.Http;
 
 /// <summary>
-/// The caller of one HTTP tool call. The SDK runs every request in its own DI scope and hands the request's user (the
+/// The caller of one HTTP tool call, prompt or resource read. The SDK runs every request in its own DI scope and hands the request's user (the
 /// HTTP request's <see cref="System.Security.Claims.ClaimsPrincipal"/>) to the filters; <see cref="Filter"/> fills this
 /// scoped holder from it before the tool is built, and the tools' <see cref="Caller"/> resolves from it. So a tool acts
 /// as the key that sent this very request, and the SDK has already checked that key is the one that opened the session.
@@ -22,7 +22,8 @@ public sealed class RequestCaller
         private set => _caller = value;
     }
 
-    public static McpRequestHandler<CallToolRequestParams, CallToolResult> Filter(McpRequestHandler<CallToolRequestParams, CallToolResult> next) =>
+    /// <summary>For tool calls, prompt gets and resource reads: everything that runs as a caller.</summary>
+    public static McpRequestHandler<TParams, TResult> Filter<TParams, TResult>(McpRequestHandler<TParams, TResult> next) =>
         (context, cancellationToken) =>
         {
             // Every HTTP request is authenticated (with no key configured, as the unrestricted caller): no user means a
