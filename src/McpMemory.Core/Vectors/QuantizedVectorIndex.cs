@@ -5,10 +5,10 @@ namespace McpMemory.Core.Vectors;
 /// <summary>
 /// A flat index of int8-quantised vectors with the filter fields of each entry kept beside them (struct of
 /// arrays), so a scan touches 1 byte per dimension and skips filtered entries without a lookup. Scores are
-/// approximate (quantised); callers re-rank the best candidates exactly (see Search.VectorSearch). Thread-safe:
+/// approximate (quantised); vector-mode search re-ranks the best candidates exactly (see Search.HybridSearch). Thread-safe:
 /// many concurrent searches, one writer at a time. Large scans are split across the cores.
 /// </summary>
-public sealed class QuantizedVectorIndex(int dimension) : IVectorIndex
+public sealed class QuantizedVectorIndex(int dimension)
 {
     private const int ParallelThreshold = 32_768;
 

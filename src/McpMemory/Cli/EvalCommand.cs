@@ -1,7 +1,7 @@
 using System.CommandLine;
 using McpMemory.Core;
 using McpMemory.Core.Embeddings;
-using McpMemory.Core.Eval;
+using McpMemory.Eval;
 using McpMemory.Core.Search;
 
 namespace McpMemory.Cli;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using McpMemory.Core;
 using McpMemory.Core.Memories;
-using McpMemory.Tools;
+using McpMemory.Contracts;
 
 namespace McpMemory.Cli;
 
@@ -30,7 +30,7 @@ internal static class MemoryCommands
                 Tags = SplitList(parse.GetValue(tags)),
                 Importance = parse.GetValue(importance),
                 MetadataJson = parse.GetValue(metadata),
-                ExpiresAt = ToolCall.Time(parse.GetValue(expires), "expires_at"),
+                ExpiresAt = IsoTime.Parse(parse.GetValue(expires), "expires_at"),
                 Source = "cli",
                 Supersedes = SplitList(parse.GetValue(supersedes))?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
             });
@@ -69,7 +69,7 @@ internal static class MemoryCommands
                 Mode = parse.GetValue(mode),
                 Explain = parse.GetValue(explain),
                 IncludeSuperseded = parse.GetValue(superseded),
-                Now = Tools.ToolCall.Time(parse.GetValue(now), "--now"),
+                Now = IsoTime.Parse(parse.GetValue(now), "--now"),
                 TimeAware = !parse.GetValue(noTime),
             });
             var output = SearchMemoryResult.From(response, spaces ?? caller.DefaultSearchNamespaces());

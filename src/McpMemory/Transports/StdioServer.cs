@@ -1,6 +1,7 @@
 using McpMemory.Core;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Storage;
+using McpMemory.Contracts;
 using McpMemory.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -68,8 +69,8 @@ public static class StdioServer
             })
             .WithMessageFilters(filters => filters.AddIncomingFilter(RequestParamsErrors.Filter))
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArgumentErrors.Filter))
-            .WithTools<MemoryTools>(ToolCall.Json)
-            .WithTools<StateTools>(ToolCall.Json);
+            .WithTools<MemoryTools>(ResultJson.Options)
+            .WithTools<StateTools>(ResultJson.Options);
         EncoderWarmup.Add(services, server, encoder);
         return server;
     }
