@@ -119,5 +119,5 @@ public sealed record RankingOptions
 
     public override string ToString() =>
         $"bm25_k1={Bm25K1} bm25_b={Bm25B} fusion={Fusion} fts_weight={FtsWeight} vector_weight={VectorWeight} vector_rank_weight={VectorRankWeight} rrf_k={RrfK} candidates={CandidatesPerSource} " +
-        $"half_life_days={HalfLifeDays} recency_weight={RecencyWeight} access_weight={AccessWeight} importance_weight={ImportanceWeight} feedback_weight={FeedbackWeight} time_boost_weight={TimeBoostWeight}";
+        $"half_life_days={HalfLifeDays} recency_weight={RecencyWeight} access_weight={AccessWeight} max_access_boost={MaxAccessBoost} importance_weight={ImportanceWeight} feedback_weight={FeedbackWeight} time_boost_weight={TimeBoostWeight}";
 }
