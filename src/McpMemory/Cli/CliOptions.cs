@@ -55,8 +55,8 @@ internal static class CliOptions
 
     public static readonly Option<string?> Ranking = new("--ranking")
     {
-        Description = $"Ranking parameters as NAME=VALUE pairs, e.g. \"fts_weight=0.8 recency_weight=0.1\", over ${Settings.RankingVariable}; " +
-                      $"names: {string.Join(", ", RankingOptions.Names)} (defaults: {RankingOptions.Default})",
+        Description = $"Ranking parameters as NAME=VALUE pairs over ${Settings.RankingVariable}, e.g. \"fts_weight=0.8 recency_weight=0.1\" " +
+                      $"(the names and defaults: {RankingOptions.Default})",
         Recursive = true,
     };
 

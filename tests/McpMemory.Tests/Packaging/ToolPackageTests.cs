@@ -84,7 +84,7 @@ public class ToolPackageTests
             // kept; except OpenAI.dll, left as IL on purpose (used only with an embeddings endpoint; see McpMemory.csproj).
             var assemblies = zip.Entries.Where(e => e.FullName.StartsWith("tools/net10.0/any/", StringComparison.Ordinal) && !e.FullName.Contains("/runtimes/")
                                                     && e.FullName.EndsWith(".dll", StringComparison.Ordinal)).ToList();
-            assemblies.Select(e => e.Name).Should().Contain(["mcp-memory.dll", "McpMemory.Core.dll", "ModelContextProtocol.Core.dll"]);
+            assemblies.Select(e => e.Name).Should().Contain(["mcp-memory.dll", "McpMemory.Core.dll", "McpMemory.Eval.dll", "ModelContextProtocol.Core.dll"]);
             foreach (var entry in assemblies)
             {
                 using var copy = new MemoryStream();
@@ -122,6 +122,12 @@ public class ToolPackageTests
         var search = await RunAsync(command, ["search", "installed tool", "--db", db, "--namespace", "project:pack", "--json"]);
         search.ExitCode.Should().Be(0, search.Stderr);
         search.Stdout.Should().Contain("the installed tool stores memories");
+
+        // `eval` runs from its own assembly (McpMemory.Eval): the message about the folder comes from its loader.
+        var missing = Path.Combine(dir.Path, "no-locomo-here");
+        var eval = await RunAsync(command, ["eval", "locomo", missing]);
+        eval.ExitCode.Should().Be(1, eval.Stdout);
+        eval.Stderr.Trim().Should().Be($"error: no such folder: {missing}");
 
         // Without the precompiled code (what every platform but linux-x64 does): the IL alone runs the same commands.
         var jitOnly = new Dictionary<string, string> { ["DOTNET_ReadyToRun"] = "0" };
