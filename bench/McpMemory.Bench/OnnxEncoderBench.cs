@@ -8,7 +8,7 @@ namespace McpMemory.Bench;
 /// batch throughput on conversation turns, resident memory.
 /// </summary>
 /// <remarks>dotnet run -c Release --project bench/McpMemory.Bench -- encoder --model arctic-embed-xs|DIR [--turns 1000] [--iterations 300] [--ab]
-/// (--ab: the thread settings against each other, interleaved in rounds in the same process)</remarks>
+/// (--ab: fp32 against int8 weights and one against two threads, interleaved in rounds in the same process)</remarks>
 internal static class OnnxEncoderBench
 {
     // ~30 tokens of a stored memory; ~8 tokens of a query (before the query prefix; the counts are printed).
@@ -26,7 +26,7 @@ internal static class OnnxEncoderBench
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {EncoderBench.RuntimeInfo()}");
         if (args.Contains("--ab")) return CompareSettings(directory, locomoDir, turnCount, iterations);
         long rssBefore = EncoderBench.Rss();
-        using var encoder = OnnxEncoder.Load(directory);
+        using var encoder = OnnxEncoder.Load(directory, int8Cache: Encoders.ModelCacheDirectory);
         long rssLoaded = EncoderBench.Rss();
         Console.WriteLine($"model: {encoder.ModelId} from {encoder.ModelDirectory}; {encoder.Settings}; load {encoder.LoadTime.TotalMilliseconds:F0} ms (first, includes JIT)");
 
@@ -67,7 +67,7 @@ internal static class OnnxEncoderBench
         Console.WriteLine($"batch: {turns.Count} turns from {source}, mean {tokensPerTurn:F1} tokens, EmbedBatch of 64 on {Environment.ProcessorCount} cores: " +
                           $"{turns.Count / best:F0} turns/s ({best * 1e3:F0} ms wall, best of 2), {turns.Count / bestCpu:F0} turns per CPU-second");
 
-        var loads = Enumerable.Range(0, 3).Select(_ => { using var again = OnnxEncoder.Load(directory); return again.LoadTime.TotalMilliseconds; }).Order().ToList();
+        var loads = Enumerable.Range(0, 3).Select(_ => { using var again = OnnxEncoder.Load(directory, int8Cache: Encoders.ModelCacheDirectory); return again.LoadTime.TotalMilliseconds; }).Order().ToList();
         Console.WriteLine($"load: {string.Join(", ", loads.Select(l => $"{l:F0}"))} ms (warm, three more loads)");
         GC.Collect();
         Console.WriteLine($"memory: RSS {EncoderBench.Mb(rssBefore)} MB before loading, {EncoderBench.Mb(rssLoaded)} MB after, " +
@@ -78,8 +78,9 @@ internal static class OnnxEncoderBench
     /// <summary>Each setting's p50 latencies and batch throughput, measured in turns (round-robin) so the machine's drift hits all alike.</summary>
     private static int CompareSettings(string directory, string locomoDir, int turnCount, int iterations)
     {
-        OnnxRunSettings[] settings = [new(1, false), new(2, false), new(2, true)];
-        var encoders = settings.Select(s => OnnxEncoder.Load(directory, s)).ToArray();
+        (OnnxRunSettings Threads, OnnxWeights Weights)[] settings =
+            [(new(1, false), OnnxWeights.AsStored), (new(1, false), OnnxWeights.Int8), (new(2, false), OnnxWeights.Int8)];
+        var encoders = settings.Select(s => OnnxEncoder.Load(directory, s.Threads, s.Weights, Encoders.ModelCacheDirectory)).ToArray();
         var (turns, source) = EncoderBench.LoadTurns(locomoDir, turnCount, 0, int.MaxValue);
         Console.WriteLine($"A/B: {turns.Count} turns from {source}, document {encoders[0].DocumentTokenIds(Document).Length} tokens, query {encoders[0].QueryTokenIds(Query).Length} tokens with the prefix");
         var figures = settings.Select(_ => new List<string>()).ToArray();
@@ -97,7 +98,7 @@ internal static class OnnxEncoderBench
             }
         for (int e = 0; e < encoders.Length; e++)
         {
-            Console.WriteLine($"{settings[e]}: load {encoders[e].LoadTime.TotalMilliseconds:F0} ms");
+            Console.WriteLine($"{settings[e].Weights} weights, {settings[e].Threads.IntraOpThreads} intra-op thread(s): load {encoders[e].LoadTime.TotalMilliseconds:F0} ms");
             foreach (var line in figures[e]) Console.WriteLine("    " + line);
             encoders[e].Dispose();
         }

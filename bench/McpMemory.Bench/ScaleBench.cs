@@ -123,7 +123,7 @@ internal static class ScaleBench
             while (reader.Read())
             {
                 seqs.Add(reader.GetInt64(0));
-                vectors.Add(Core.Vectors.VectorCodec.FromBlob((byte[])reader[1]));
+                vectors.Add(Core.Indexes.Vectors.VectorCodec.FromBlob((byte[])reader[1]));
             }
         }
         var embedded = queries.Select(embedder.Embed).ToArray();

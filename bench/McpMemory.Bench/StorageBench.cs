@@ -1,5 +1,6 @@
 using McpMemory.Core;
 using McpMemory.Core.Memories;
+using McpMemory.Core.Indexes.Keywords;
 using McpMemory.Core.Search;
 using Microsoft.Data.Sqlite;
 

@@ -1,38 +1,33 @@
-using System.Numerics.Tensors;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using McpMemory.Core.Embeddings;
+using McpMemory.Core.Indexes;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Portability;
 using McpMemory.Core.Search;
-using McpMemory.Core.Search.Keywords;
 using McpMemory.Core.Search.Time;
 using McpMemory.Core.Storage;
-using McpMemory.Core.Vectors;
 
 namespace McpMemory.Core;
 
 /// <summary>
-/// The engine's front door, used alike by the MCP tools, the CLI and library callers: validate → embed →
-/// merge only the same memory (DuplicateRule) → store, and search (hybrid when the encoder is ready, keywords otherwise). Thread-safe.
+/// The engine's front door, used alike by the MCP tools, the CLI and library callers. A store is validate → plan
+/// (<see cref="StorePlanner"/>: merge only the same memory, see DuplicateRule) → write (Storage, one transaction) →
+/// index (<see cref="MemoryIndexes"/>); a search is validate → <see cref="HybridSearch"/>. Thread-safe.
 /// Every error a caller can cause is a <see cref="MemoryException"/> whose message names the field and the
-/// limit; nothing is half-written. Background work runs until disposal: writing access counts in batches and,
-/// with an encoder, embedding rows stored without a vector.
+/// limit; nothing is half-written. Background work (<see cref="EmbeddingWorker"/>) runs until disposal.
 /// </summary>
 public sealed class MemoryService : IDisposable
 {
     private readonly MemoryStore _store;
     private readonly AgentStateStore _state;
-    private readonly MemorySearch _sql;
+    private readonly FeedbackStore _feedback;
+    private readonly MemoryIndexes _indexes;
+    private readonly StorePlanner _planner;
     private readonly HybridSearch _search;
-    private readonly VectorIndexHost _vectors;
-    private readonly KeywordIndexHost _keywords;
     private readonly AccessTracker _access;
+    private readonly EmbeddingWorker _worker;
     private readonly MemoryOptions _options;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _embedSignal = new(0);
-    private readonly Lock _embedLock = new();
-    private readonly Task _background = Task.CompletedTask;
+    private readonly CallerRequests _requests;
 
     public MemoryDatabase Database { get; }
     public MemoryValidator Validate { get; }
@@ -44,13 +39,15 @@ public sealed class MemoryService : IDisposable
         _options = options ?? MemoryOptions.Default;
         Validate = new MemoryValidator(_options.Limits);
         _store = new MemoryStore(database);
+        _requests = new CallerRequests(Validate, _store);
         _state = new AgentStateStore(database);
-        _sql = new MemorySearch(database);
-        _vectors = new VectorIndexHost(database, embedder);
-        _keywords = new KeywordIndexHost(database, _options.KeywordIndex, _options.Ranking);
-        _search = new HybridSearch(_sql, _keywords, _vectors, _options.Ranking);
-        _access = new AccessTracker(database, _options.Clock, counts => _keywords.Index?.AddAccess(counts));
-        _background = Task.Run(() => BackgroundLoop(_stopping.Token));
+        _feedback = new FeedbackStore(database);
+        var sql = new MemorySearch(database);
+        _indexes = new MemoryIndexes(new IndexSource(database), _options.KeywordIndex, _options.Ranking.Bm25K1, _options.Ranking.Bm25B, embedder);
+        _planner = new StorePlanner(_indexes, sql, _options);
+        _search = new HybridSearch(sql, _indexes, _options.Ranking);
+        _access = new AccessTracker(database, _options.Clock, _indexes.AddAccess);
+        _worker = new EmbeddingWorker(database, _indexes, _access, _options);
     }
 
     /// <summary>
@@ -78,23 +75,26 @@ public sealed class MemoryService : IDisposable
     public QueryEmbeddingCache QueryVectors => _search.QueryVectors;
 
     /// <summary>The encoder, when it has loaded.</summary>
-    public IEmbedder? Embedder => _vectors.Embedder;
+    public IEmbedder? Embedder => _indexes.Vectors.Embedder;
 
     /// <summary>True once the encoder and the vector index are ready (hybrid search and merging work).</summary>
-    public bool VectorsReady => _vectors.Ready is not null;
+    public bool VectorsReady => _indexes.Vectors.Ready is not null;
 
     /// <summary>Why vectors are unavailable, if the encoder failed.</summary>
-    public Exception? VectorError => _vectors.Error;
+    public Exception? VectorError => _indexes.Vectors.Error;
 
     /// <summary>Waits until the in-memory keyword index is built (keyword search runs in FTS5 until then).</summary>
-    public bool WaitForKeywordIndex(TimeSpan timeout) => _keywords.Loading.Wait(timeout) && _keywords.Index is not null;
+    public bool WaitForKeywordIndex(TimeSpan timeout) => _indexes.Keywords.Loading.Wait(timeout) && _indexes.Keywords.Index is not null;
 
     /// <summary>Waits until vectors are ready (for batch jobs and one-shot commands); false on failure or timeout.</summary>
     public bool WaitForVectors(TimeSpan timeout)
     {
-        try { return _vectors.Loading.Wait(timeout) && VectorsReady; }
+        try { return _indexes.Vectors.Loading.Wait(timeout) && VectorsReady; }
         catch (AggregateException) { return false; }
     }
+
+    /// <summary>At most this many memories may be superseded by one store.</summary>
+    public const int MaxSupersedes = CallerRequests.MaxSupersedes;
 
     public StoreResult Store(Caller caller, NewMemory memory) => StoreMany(caller, [memory])[0];
 
@@ -107,6 +107,7 @@ public sealed class MemoryService : IDisposable
     /// </summary>
     public IReadOnlyList<StoreResult> StoreMany(Caller caller, IReadOnlyList<NewMemory> memories)
     {
+        // Validate.
         var now = Now;
         var rows = new List<MemoryRow>(memories.Count);
         var supersedes = new List<IReadOnlyList<Guid>>(memories.Count);
@@ -114,180 +115,34 @@ public sealed class MemoryService : IDisposable
         {
             try
             {
-                rows.Add(ToRow(caller, memories[i], now));
-                supersedes.Add(Superseded(caller, memories[i].Supersedes, now));
+                rows.Add(_requests.Row(caller, memories[i], now));
+                supersedes.Add(_requests.Superseded(caller, memories[i].Supersedes, now));
             }
             catch (MemoryValidationException e) when (memories.Count > 1)
             {
                 throw new MemoryValidationException($"[{i}].{e.Field}", e.Message[(e.Field.Length + 2)..]);
             }
         }
-
-        var ready = _vectors.Ready;
+        // Plan: embed (when the encoder is ready), then insert or merge.
+        var ready = _indexes.Vectors.Ready;
         float[][]? vectors = null;
         if (ready is { } r)
         {
             try { vectors = r.Embedder.EmbedBatch(rows.Select(row => row.Content).ToList()); }
-            catch (Exception) { vectors = null; } // the encoder failed: store without vectors; the queue retries
+            catch (Exception) { vectors = null; } // the encoder failed: store without vectors; the worker retries
         }
-        var plans = PlanWrites(rows, supersedes, vectors, now);
-        var writes = plans.Select(p => p.Write).ToList();
-        var result = _store.Write(writes, ready?.Embedder.ModelId, now);
-
-        if (writes.Any(w => w.Supersedes.Count > 0))
-        {
-            // Superseded rows change in both indexes: let them replay this batch's events like another process's.
-            _keywords.Sync();
-            _vectors.Sync();
-        }
-        else
-        {
-            if (_keywords.Index is { } keywords)
-            {
-                foreach (var w in result.Written) keywords.Upsert(IndexEntry(w.Seq, w.Row), w.Row.Content);
-                _keywords.Applied(result.FirstEventSeq, result.LastEventSeq);
-            }
-            if (ready is { } done)
-            {
-                foreach (var w in result.Written)
-                    if (w.Vector is not null) done.Index.Upsert(IndexEntry(w.Seq, w.Row), w.Vector);
-                _vectors.Applied(result.FirstEventSeq, result.LastEventSeq);
-            }
-        }
-        // One pending wake-up is enough: the loop embeds everything waiting before it sleeps again.
-        if (vectors is null && _options.EmbeddingInterval > TimeSpan.Zero && _embedSignal.CurrentCount == 0) _embedSignal.Release();
+        var plans = _planner.Plan(rows, supersedes, vectors, now);
+        // Write, then index.
+        var result = _store.Write(plans.Select(p => p.Write).ToList(), ready?.Embedder.ModelId, now);
+        _indexes.Apply(result.ForIndexes());
+        if (vectors is null) _worker.Wake();
         var similarFloor = DuplicateRule.SimilarFloor(ready?.Embedder.ModelId);
         return result.Written.Select((w, i) => new StoreResult(w.Row.Id, w.Status, w.Vector is not null)
         {
+            Namespace = w.Row.Namespace,
             Similar = plans[i].Similar.Where(s => s.MemoryId != w.Row.Id).ToList(),
             SimilarThreshold = similarFloor,
         }).ToList();
-    }
-
-    /// <summary>At most this many memories may be superseded by one store.</summary>
-    public const int MaxSupersedes = 32;
-
-    /// <summary>The ids a new memory supersedes, each one a memory the caller can see and write.</summary>
-    private IReadOnlyList<Guid> Superseded(Caller caller, IReadOnlyList<Guid>? ids, long now)
-    {
-        if (ids is null || ids.Count == 0) return [];
-        if (ids.Count > MaxSupersedes)
-            throw new MemoryValidationException("supersedes", $"has {ids.Count} ids; the limit is {MaxSupersedes}");
-        var distinct = ids.Distinct().ToList();
-        for (var i = 0; i < distinct.Count; i++)
-        {
-            var old = _store.Get(distinct[i], now);
-            if (old is null || !caller.CanRead(old.Namespace))
-                throw new MemoryValidationException($"supersedes[{i}]", $"no memory with id {distinct[i]} (nothing was stored)");
-            if (!caller.CanWrite(old.Namespace))
-                throw new MemoryValidationException($"supersedes[{i}]", $"this caller may not change memories in \"{old.Namespace}\" (read-only access)");
-        }
-        return distinct;
-    }
-
-    /// <summary>A store's plan: the write, and the other memories close to it in meaning.</summary>
-    private sealed record Plan(PendingWrite Write, IReadOnlyList<SimilarMemory> Similar);
-
-    /// <summary>An existing memory, or an earlier new row of the batch, that a new row may merge into or resemble.</summary>
-    private sealed record Candidate(double Cosine, long? Seq, int? BatchItem, Guid Id, string MemoryType, string Content);
-
-    /// <summary>Existing memories read back per new row: the nearest few in its namespace, from this cosine up.</summary>
-    private const int CandidateCount = 8;
-    private const double CandidateFloor = 0.5;
-
-    /// <summary>Decides, for each row, insert or merge (into an existing memory or an earlier row of this batch).</summary>
-    private List<Plan> PlanWrites(List<MemoryRow> rows, List<IReadOnlyList<Guid>> supersedes, float[][]? vectors, long now)
-    {
-        var plans = new List<Plan>(rows.Count);
-        if (vectors is null || _vectors.Ready is not { } ready)
-        {
-            for (var i = 0; i < rows.Count; i++) plans.Add(new Plan(new PendingWrite(rows[i], vectors?[i]) { Supersedes = supersedes[i] }, []));
-            return plans;
-        }
-        var floor = _options.DuplicateThreshold ?? DuplicateRule.CosineFloor(ready.Embedder.ModelId);
-        var similarFloor = DuplicateRule.SimilarFloor(ready.Embedder.ModelId);
-        _vectors.Sync();
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var row = rows[i];
-            var vector = vectors[i];
-            var candidates = new List<Candidate>();
-            // Earlier new rows of this batch.
-            for (var j = 0; j < i; j++)
-            {
-                if (plans[j].Write.MergeIntoSeq is not null || plans[j].Write.MergeIntoBatchItem is not null) continue;
-                if (rows[j].Namespace != row.Namespace) continue;
-                var cosine = TensorPrimitives.Dot(vector, vectors[j]);
-                if (cosine >= CandidateFloor) candidates.Add(new Candidate(cosine, null, j, rows[j].Id, rows[j].MemoryType, rows[j].Content));
-            }
-            // Existing memories (quantised scan, confirmed with the exact stored vectors; int8 scores stay within
-            // ~0.002 of the exact cosine, so only those near the floor are read back).
-            var filter = new IndexFilter([row.Namespace], null, 0, null, null, now, null, []);
-            var hits = ready.Index.Search(vector, CandidateCount, filter).Where(c => c.Score >= CandidateFloor - QuantisationMargin).Select(c => c.Seq).ToList();
-            if (hits.Count > 0)
-            {
-                var stored = _sql.ReadCandidates(hits, withVectors: true);
-                var texts = _sql.ReadMemories(hits);
-                foreach (var seq in hits)
-                {
-                    if (!stored.TryGetValue(seq, out var c) || !texts.TryGetValue(seq, out var m)) continue;
-                    if (c.Vector is null || c.Vector.Length != vector.Length) continue;
-                    var cosine = TensorPrimitives.Dot(vector, c.Vector);
-                    if (cosine >= CandidateFloor) candidates.Add(new Candidate(cosine, seq, null, m.Id, m.MemoryType, m.Content));
-                }
-            }
-            candidates.RemoveAll(c => supersedes[i].Contains(c.Id));
-            candidates.Sort((a, b) => b.Cosine.CompareTo(a.Cosine));
-
-            var write = new PendingWrite(row, vector) { Supersedes = supersedes[i] };
-            Guid? mergedInto = null;
-            if (_options.MergeDuplicates)
-                foreach (var c in candidates.Where(c => c.MemoryType == row.MemoryType))
-                {
-                    var verdict = DuplicateRule.Judge(c.Content, row.Content, c.Cosine, floor);
-                    if (verdict == DuplicateVerdict.Distinct) continue;
-                    write = new PendingWrite(row, vector, c.Seq, c.BatchItem, c.Cosine, verdict.ToString().ToLowerInvariant()) { Supersedes = supersedes[i] };
-                    mergedInto = c.Id;
-                    break;
-                }
-            var similar = candidates.Where(c => c.Cosine >= similarFloor && c.Id != mergedInto).Take(3)
-                .Select(c => new SimilarMemory(c.Id, Math.Round(c.Cosine, 4), c.Content.Length <= SimilarContentChars ? c.Content : c.Content[..SimilarContentChars] + "…")).ToList();
-            plans.Add(new Plan(write, similar));
-        }
-        return plans;
-    }
-
-    private const double QuantisationMargin = 0.03;
-
-    /// <summary>A similar memory's text is cut here in a store's answer (the whole memory is one search or get away).</summary>
-    private const int SimilarContentChars = 500;
-
-    private static IndexEntry IndexEntry(long seq, MemoryRow row) =>
-        new(seq, row.Namespace, row.MemoryType, row.Importance, row.CreatedAt, row.ExpiresAt, row.SessionId, row.Tags);
-
-    private MemoryRow ToRow(Caller caller, NewMemory m, long now)
-    {
-        var ns = m.Namespace is null ? caller.DefaultNamespace : Namespaces.Validate(m.Namespace);
-        if (!caller.CanWrite(ns))
-            throw new MemoryValidationException("namespace", $"this caller may not write to \"{ns}\"");
-        var created = m.CreatedAt is { } c ? UnixTime.ToMs(c) : now;
-        long? expires = m.ExpiresAt is { } e ? UnixTime.ToMs(e) : null;
-        if (expires is not null && expires <= now)
-            throw new MemoryValidationException("expires_at", $"{m.ExpiresAt:O} is not in the future");
-        return new MemoryRow(
-            Id: Guid.NewGuid(),
-            Namespace: ns,
-            AgentId: Validate.AgentId(m.AgentId) ?? caller.AgentId,
-            SessionId: Validate.SessionId(m.SessionId),
-            MemoryType: Validate.MemoryType(m.MemoryType),
-            Content: Validate.Content(m.Content),
-            Metadata: Validate.Metadata(m.MetadataJson),
-            Tags: Validate.Tags(m.Tags),
-            Importance: Validate.Importance(m.Importance),
-            CreatedAt: created,
-            UpdatedAt: Math.Max(created, now),
-            ExpiresAt: expires,
-            Source: Validate.Source(m.Source));
     }
 
     /// <summary>
@@ -323,8 +178,7 @@ public sealed class MemoryService : IDisposable
                           ? throw new MemoryValidationException("memory_id", $"this caller may not delete from \"{m.Namespace}\" (read-only access)")
                           : false))
                       ?? throw new MemoryNotFoundException($"memory_id: no memory with id {id} (nothing was deleted)");
-        _vectors.Ready?.Index.Remove(deleted.Seq);
-        _keywords.Index?.Remove(deleted.Seq);
+        _indexes.Remove(deleted.Seq);
         return deleted;
     }
 
@@ -336,87 +190,39 @@ public sealed class MemoryService : IDisposable
         if (!SearchResponse.RequestModes.Contains(mode))
             throw new MemoryValidationException("mode", $"\"{Namespaces.Truncate(request.Mode!, 40)}\" is not a search mode; use one of: {string.Join(", ", SearchResponse.RequestModes)}");
         if (mode == SearchResponse.Auto) mode = SearchResponse.Hybrid;
-        var plan = TimeAwarePlan.For(request, query, Filter(caller, request), request.Now ?? _options.Clock.GetUtcNow(), _options.Time);
-        var response = _search.Search(plan.Query, topK, plan.Filter, mode, request.Explain, plan.Time) with { Time = plan.Understood };
-        if (trackAccess && response.Results.Count > 0)
-        {
-            _access.Record(response.Results.Select(h => h.Memory.Seq)); // written by the background loop, or on Dispose
-        }
+        var filter = _requests.Filter(caller, request, Now);
+        var plan = TimeAwarePlan.For(request, query, filter, request.Now ?? _options.Clock.GetUtcNow(), _options.Time);
+        var response = _search.Search(plan.Query, topK, plan.Filter, mode, request.Explain, plan.Time) with { Time = plan.Understood, Namespaces = filter.Namespaces };
+        // Access counts are written by the background worker, or on Dispose.
+        if (trackAccess && response.Results.Count > 0) _access.Record(response.Results.Select(h => h.Memory.Seq));
         return response;
     }
 
-    private SearchFilter Filter(Caller caller, SearchRequest request)
-    {
-        var namespaces = Validate.NamespaceList(request.Namespaces) ?? caller.DefaultSearchNamespaces();
-        foreach (var ns in namespaces)
-            if (!caller.CanRead(ns))
-                throw new MemoryValidationException("namespaces", $"this caller may not read \"{ns}\"");
-        if (request.MinImportance is { } min && (double.IsNaN(min) || min < 0 || min > 1))
-            throw new MemoryValidationException("min_importance", $"must be between 0 and 1 (got {min})");
-        if (request.Since is { } since && request.Until is { } until && since >= until)
-            throw new MemoryValidationException("since", $"{since:O} is not before until {until:O}");
-        return new SearchFilter(
-            Namespaces: namespaces,
-            MemoryType: request.MemoryType is null ? null : Validate.MemoryType(request.MemoryType),
-            Tags: Validate.Tags(request.Tags),
-            MinImportance: request.MinImportance ?? 0,
-            SessionId: Validate.SessionId(request.SessionId),
-            Since: UnixTime.ToMs(request.Since),
-            Until: UnixTime.ToMs(request.Until),
-            Now: Now,
-            IncludeSuperseded: request.IncludeSuperseded);
-    }
-
-    public static readonly IReadOnlyList<string> FeedbackSignals = ["useful", "noted", "wrong"];
+    public static readonly IReadOnlyList<string> FeedbackSignals = CallerRequests.FeedbackSignals;
 
     /// <summary>Records feedback on a memory; "useful" lifts it in later rankings, "wrong" lowers it (bounded).</summary>
-    public long Feedback(Caller caller, Guid id, string signal, string? note)
+    public RecordedFeedback Feedback(Caller caller, Guid id, string signal, string? note)
     {
-        var normalized = (signal ?? "").Trim().ToLowerInvariant();
-        if (!FeedbackSignals.Contains(normalized))
-            throw new MemoryValidationException("signal", $"\"{Namespaces.Truncate(signal ?? "", 40)}\" is not a signal; use one of: {string.Join(", ", FeedbackSignals)}");
-        if (note is not null && note.Length > 2000)
-            throw new MemoryValidationException("note", $"is {note.Length} characters; the limit is 2000");
+        var normalized = CallerRequests.FeedbackSignal(signal, note);
         var memory = Get(caller, id);
         if (!caller.CanWrite(memory.Namespace))
             throw new MemoryValidationException("memory_id", $"this caller may not give feedback in \"{memory.Namespace}\"");
-        var now = Now;
-        return Database.Write((session, tx) =>
-        {
-            var insert = session.Command("INSERT INTO feedback (memory_id, namespace, signal, note, created_at) VALUES (@id, @ns, @signal, @note, @now) RETURNING seq", tx);
-            insert.Parameters.AddWithValue("@id", id.ToString("D"));
-            insert.Parameters.AddWithValue("@ns", memory.Namespace);
-            insert.Parameters.AddWithValue("@signal", normalized);
-            insert.Parameters.AddWithValue("@note", MemoryRows.Db(note));
-            insert.Parameters.AddWithValue("@now", now);
-            var seq = Convert.ToInt64(insert.ExecuteScalar());
-            var detail = new JsonObject { ["signal"] = normalized, ["note"] = note };
-            MemoryStore.AppendEvent(session, tx, now, "feedback", memory.Namespace, id.ToString("D"), detail.ToJsonString());
-            return seq;
-        });
+        return new RecordedFeedback(id, normalized, _feedback.Add(id, memory.Namespace, normalized, note, Now), memory.Namespace);
     }
 
     public AgentState GetState(Caller caller, string key, string? ns = null)
     {
-        var (space, validKey) = StateScope(caller, key, ns, write: false);
+        var (space, validKey) = _requests.StateScope(caller, key, ns, write: false);
         return _state.Get(space, caller.AgentId, validKey)
                ?? throw new MemoryNotFoundException($"key: no state \"{validKey}\" in {space} for agent {caller.AgentId}");
     }
 
     public AgentState SetState(Caller caller, string key, JsonElement value, long? expectedVersion, string? ns = null)
     {
-        var (space, validKey) = StateScope(caller, key, ns, write: true);
+        var (space, validKey) = _requests.StateScope(caller, key, ns, write: true);
         if (expectedVersion is < 0)
             throw new MemoryValidationException("expected_version", $"must be 0 (key must not exist) or a positive version (got {expectedVersion})");
         return _state.Set(space, caller.AgentId, validKey, Validate.StateValue(value), expectedVersion, Now);
-    }
-
-    private (string Namespace, string Key) StateScope(Caller caller, string key, string? ns, bool write)
-    {
-        var space = ns is null ? caller.DefaultNamespace : Namespaces.Validate(ns);
-        if (write ? !caller.CanWrite(space) : !caller.CanRead(space))
-            throw new MemoryValidationException("namespace", $"this caller may not {(write ? "write" : "read")} \"{space}\"");
-        return (space, Validate.StateKey(key));
     }
 
     public StoreStats Stats() => _store.Stats(Now);
@@ -448,94 +254,18 @@ public sealed class MemoryService : IDisposable
     public ImportResult ImportJsonl(string path, IProgress<ImportProgress>? progress = null) =>
         new JsonlImporter(Database, Validate).Import(path, Now, progress);
 
-    /// <summary>
-    /// Embeds up to one batch of memories stored without a vector (for this encoder). Returns how many were
-    /// embedded; 0 when none are waiting or vectors are not ready.
-    /// </summary>
-    public int EmbedPending()
-    {
-        if (_vectors.Ready is not { } ready) return 0;
-        lock (_embedLock)
-        {
-            var pending = Database.Read(session =>
-            {
-                var select = session.Command("SELECT seq, id, namespace, content FROM memories WHERE has_embedding = 0 ORDER BY seq LIMIT @n");
-                select.Parameters.AddWithValue("@n", _options.EmbeddingBatchSize);
-                var rows = new List<(long Seq, string Id, string Namespace, string Content)>();
-                using var reader = select.ExecuteReader();
-                while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
-                return rows;
-            });
-            if (pending.Count == 0) return 0;
-            var vectors = ready.Embedder.EmbedBatch(pending.Select(p => p.Content).ToList());
-            var now = Now;
-            Database.Write((session, tx) =>
-            {
-                for (var i = 0; i < pending.Count; i++)
-                {
-                    VectorStore.Write(session, tx, pending[i].Seq, ready.Embedder.ModelId, vectors[i]);
-                    MemoryStore.AppendEvent(session, tx, now, "embed", pending[i].Namespace, pending[i].Id, null);
-                }
-                return 0;
-            });
-            _vectors.Sync();
-            return pending.Count;
-        }
-    }
+    /// <summary>Embeds up to one batch of memories stored without a vector (see <see cref="EmbeddingWorker.EmbedPending"/>).</summary>
+    public int EmbedPending() => _worker.EmbedPending();
 
     /// <summary>Marks every memory for re-embedding (a new encoder, or a repair); <see cref="EmbedPending"/> does the work.</summary>
-    public long ResetEmbeddings() => Database.Write((session, tx) =>
-    {
-        var reset = session.Command("UPDATE memories SET has_embedding = 0", tx);
-        var count = reset.ExecuteNonQuery();
-        session.Command("DELETE FROM memory_vectors", tx).ExecuteNonQuery();
-        return (long)count;
-    });
+    public long ResetEmbeddings() => VectorStore.Reset(Database);
 
     /// <summary>Number of memories waiting for a vector.</summary>
-    public long PendingEmbeddings() => Database.Read(session =>
-        Convert.ToInt64(session.Command("SELECT count(*) FROM memories WHERE has_embedding = 0").ExecuteScalar()));
-
-    /// <summary>Background work: embed rows stored without vectors; write access counts.</summary>
-    private async Task BackgroundLoop(CancellationToken stopping)
-    {
-        // Access counts are flushed from the start; embedding begins once the encoder is ready (EmbedPending does
-        // nothing before).
-        var lastAccessFlush = DateTime.UtcNow;
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                while (!stopping.IsCancellationRequested && EmbedPending() > 0) { }
-                if (DateTime.UtcNow - lastAccessFlush >= _options.AccessFlushInterval)
-                {
-                    _access.Flush();
-                    lastAccessFlush = DateTime.UtcNow;
-                }
-            }
-            catch (Exception) when (!stopping.IsCancellationRequested)
-            {
-                // The encoder or the database failed this round; rows stay searchable by keywords, retry next round.
-            }
-            var wait = _options.EmbeddingInterval > TimeSpan.Zero && _options.EmbeddingInterval < _options.AccessFlushInterval
-                ? _options.EmbeddingInterval : _options.AccessFlushInterval;
-            if (wait <= TimeSpan.Zero) wait = TimeSpan.FromSeconds(1);
-            if (!_vectors.Loading.IsCompleted)
-            {
-                // Nothing to embed yet: sleep until the encoder is ready (then embed at once) or the next flush is due.
-                await Task.WhenAny(_vectors.Loading, Task.Delay(wait, stopping));
-                continue;
-            }
-            try { await _embedSignal.WaitAsync(wait, stopping); }
-            catch (OperationCanceledException) { break; }
-        }
-    }
+    public long PendingEmbeddings() => VectorStore.PendingCount(Database);
 
     public void Dispose()
     {
-        _stopping.Cancel();
-        try { _background.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
-        try { _access.Flush(); } catch (Exception) { /* best effort: counts are advisory */ }
+        _worker.Dispose();
         Database.Dispose();
     }
 }

@@ -14,7 +14,20 @@ namespace McpMemory;
 public static class Encoders
 {
     public const string Arctic = "arctic-embed-xs";
+
+    /// <summary>The built-in model with its weights as stored (fp32): exact vectors, about half the speed of the default int8.</summary>
+    public const string ArcticFp32 = "arctic-embed-xs-fp32";
     public const string UseLite = "use-lite";
+
+    /// <summary>
+    /// Where int8 weights are kept once quantized (OnnxEncoder.Int8Session): the user's data folder (the default
+    /// database's), whatever --db says, so a project-local database never gets a models/ folder beside it.
+    /// </summary>
+    public static string ModelCacheDirectory => Path.Combine(Path.GetDirectoryName(Settings.DefaultDatabasePath())!, "models");
+
+    /// <summary>Whether <paramref name="model"/> names a built-in encoder rather than a model folder.</summary>
+    public static bool IsBuiltIn(string model) =>
+        new[] { Arctic, ArcticFp32, UseLite }.Any(name => name.Equals(model.Trim(), StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The encoder in use and why: "default", "configured: …" or "fallback: …" (the reason the model could not load).</summary>
     public sealed record Choice(IEmbedder Embedder, string Reason, TimeSpan LoadTime);
@@ -38,16 +51,18 @@ public static class Encoders
             choice = new Choice(useLite(), $"configured: {UseLite}", stopwatch.Elapsed);
         else
         {
-            bool builtIn = name.Equals(Arctic, StringComparison.OrdinalIgnoreCase);
+            bool fp32 = name.Equals(ArcticFp32, StringComparison.OrdinalIgnoreCase);
+            bool builtIn = fp32 || name.Equals(Arctic, StringComparison.OrdinalIgnoreCase);
             var directory = builtIn ? OnnxEncoder.DefaultDirectory : Path.GetFullPath(name);
             try
             {
-                var encoder = OnnxEncoder.Load(directory);
-                choice = new Choice(encoder, builtIn && string.IsNullOrWhiteSpace(model) ? "default" : $"configured: {directory}", stopwatch.Elapsed);
+                var encoder = OnnxEncoder.Load(directory, weights: fp32 ? OnnxWeights.AsStored : null, int8Cache: ModelCacheDirectory);
+                var reason = string.IsNullOrWhiteSpace(model) ? "default" : $"configured: {(builtIn ? name : directory)}";
+                choice = new Choice(encoder, reason, stopwatch.Elapsed);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                var reason = $"fallback: {(builtIn ? Arctic : directory)} could not be loaded ({Describe(e)})";
+                var reason = $"fallback: {(builtIn ? name : directory)} could not be loaded ({Describe(e)})";
                 choice = new Choice(useLite(), reason, stopwatch.Elapsed);
             }
         }

@@ -90,8 +90,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         var space = FirstNonEmpty(args.Namespace, Env(NamespaceVariable)) ?? DefaultNamespaceFor(Directory.GetCurrentDirectory());
         var agent = FirstNonEmpty(args.AgentId, Env(AgentVariable)) ?? Caller.DefaultAgentId;
         var encoderModel = FirstNonEmpty(args.Model, Env(ModelVariable))?.Trim();
-        if (encoderModel is not null && !encoderModel.Equals(Encoders.Arctic, StringComparison.OrdinalIgnoreCase)
-            && !encoderModel.Equals(Encoders.UseLite, StringComparison.OrdinalIgnoreCase))
+        if (encoderModel is not null && !Encoders.IsBuiltIn(encoderModel))
             encoderModel = Core.Storage.UserPath.FullPath(encoderModel, "--model");
         var path = Core.Storage.UserPath.FullPath(given ?? DefaultDatabasePath(), "--db");
         // Only the default data folder is created on demand; a folder named by --db or the environment must exist

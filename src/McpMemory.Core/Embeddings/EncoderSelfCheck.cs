@@ -5,7 +5,7 @@ using McpMemory.Core.Embeddings.Onnx;
 namespace McpMemory.Core.Embeddings;
 
 /// <summary>Result of a self-check (<see cref="UseLiteEncoder.SelfCheck"/>, <see cref="Run(OnnxEncoder)"/>): the encoder against a vector computed by the reference.</summary>
-/// <param name="Passed">Token ids equal the reference's and the cosine is at least <see cref="MinimumCosine"/>.</param>
+/// <param name="Passed">Token ids equal the reference's and the cosine is at least <see cref="MinimumCosine"/> (<see cref="MinimumInt8Cosine"/> for int8 weights).</param>
 /// <param name="Cosine">Cosine similarity between our vector and the built-in reference vector.</param>
 /// <param name="TokenIdsMatch">Whether the tokenizer produced the reference's token ids for the check sentence.</param>
 /// <param name="Elapsed">Time taken by the check (tokenize + embed one sentence).</param>
@@ -69,8 +69,14 @@ public sealed record EncoderSelfCheck(bool Passed, double Cosine, bool TokenIdsM
     /// <summary>The built-in transformer's check sentence (a LoCoMo turn from /work/shared/tools/bert-reference, text 1).</summary>
     public const string ArcticCheckText = "John: Yup, it's a yoga studio I go to often. The vibe is really chill and the instructors are awesome.";
 
-    /// <summary>The model id of the built-in transformer, whose reference vector is below.</summary>
-    public const string ArcticModelId = "snowflake-arctic-embed-xs@onnx-fp32";
+    /// <summary>The built-in transformer's model_id (its config's), whose reference vector is below.</summary>
+    public const string ArcticModelId = "snowflake-arctic-embed-xs@onnx";
+
+    /// <summary>
+    /// How close the built-in model with int8 weights comes to the fp32 reference vector: measured 0.9948 at worst over
+    /// the 202 bert-reference texts, queries and documents (docs/encoder.md, "int8 weights").
+    /// </summary>
+    public const double MinimumInt8Cosine = 0.99;
 
     // Hugging Face tokenizers' ids for ArcticCheckText (document mode) and the vector model.onnx gives for them (CLS,
     // L2-normalised; base64 of 384 little-endian float32): ids.jsonl / vectors.jsonl of the bert-reference set.
@@ -109,7 +115,7 @@ public sealed record EncoderSelfCheck(bool Passed, double Cosine, bool TokenIdsM
         long[] ids = encoder.DocumentTokenIds(ArcticCheckText);
         float[] actual = encoder.Embed(ArcticCheckText);
         stopwatch.Stop();
-        if (encoder.ModelId != ArcticModelId)
+        if (encoder.Config.ModelId != ArcticModelId)
         {
             float norm = TensorPrimitives.Norm(actual);
             bool sane = actual.Length == encoder.Dimension && float.IsFinite(norm) && norm > 0
@@ -119,7 +125,8 @@ public sealed record EncoderSelfCheck(bool Passed, double Cosine, bool TokenIdsM
         }
         bool idsMatch = ids.AsSpan().SequenceEqual(ArcticReferenceIds);
         double cosine = TensorPrimitives.CosineSimilarity(actual, Decode(ArcticReferenceVectorBase64));
-        return new EncoderSelfCheck(idsMatch && cosine >= MinimumCosine, cosine, idsMatch, stopwatch.Elapsed, ArcticCheckText);
+        double minimum = encoder.Weights == OnnxWeights.Int8 ? MinimumInt8Cosine : MinimumCosine;
+        return new EncoderSelfCheck(idsMatch && cosine >= minimum, cosine, idsMatch, stopwatch.Elapsed, ArcticCheckText);
     }
 
     private static float[] Decode(string base64)

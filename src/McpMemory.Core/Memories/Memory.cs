@@ -48,6 +48,9 @@ public sealed record NewMemory
 /// <summary>The answer to a store: the id, and whether a new memory was added or an existing one updated.</summary>
 public sealed record StoreResult(Guid MemoryId, string Status, bool HasEmbedding)
 {
+    /// <summary>The namespace the memory lives in (the one asked for, or the caller's default).</summary>
+    public string Namespace { get; init; } = "";
+
     /// <summary>Other memories close in meaning (cosine at or above <see cref="SimilarThreshold"/>), best first, at most 3.</summary>
     public IReadOnlyList<SimilarMemory> Similar { get; init; } = [];
     public double SimilarThreshold { get; init; }
@@ -55,6 +58,9 @@ public sealed record StoreResult(Guid MemoryId, string Status, bool HasEmbedding
     public const string Stored = "stored";
     public const string Updated = "updated";
 }
+
+/// <summary>Feedback as recorded: the memory, the signal normalised (useful, noted or wrong), the feedback row, the memory's namespace.</summary>
+public sealed record RecordedFeedback(Guid MemoryId, string Signal, long FeedbackId, string Namespace);
 
 /// <summary>A memory close in meaning to one just stored but not merged with it: the caller decides (supersedes, delete, keep).</summary>
 public sealed record SimilarMemory(Guid MemoryId, double Similarity, string Content);

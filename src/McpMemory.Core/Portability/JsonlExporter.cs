@@ -15,112 +15,95 @@ public sealed record ExportCounts(long Memories, long States, long Feedback, lon
 /// </summary>
 internal static class JsonlExporter
 {
-    public static ExportCounts Write(MemoryDatabase database, TextWriter output, long now) => database.Read(session =>
+    public static ExportCounts Write(MemoryDatabase database, TextWriter output, long now) => PortableStore.ReadSnapshot(database, snapshot =>
     {
-        using var transaction = session.Connection.BeginTransaction(deferred: true);
         Line(output, JsonlFormat.HeaderRecord());
         long memories = 0, states = 0, feedback = 0, events = 0, vectors = 0;
 
-        var memoryRows = session.Command(
-            $"SELECT {MemoryRows.Columns} FROM memories m WHERE m.expires_at IS NULL OR m.expires_at > @now ORDER BY m.seq", transaction);
-        memoryRows.Parameters.AddWithValue("@now", now);
-        using (var reader = memoryRows.ExecuteReader())
-            while (reader.Read())
+        foreach (var (seq, m) in snapshot.Memories(now))
+        {
+            Line(output, new JsonObject
             {
+                ["kind"] = JsonlFormat.Memory,
+                ["id"] = m.Id,
+                ["namespace"] = m.Namespace,
+                ["memory_type"] = m.MemoryType,
+                ["content"] = m.Content,
+                ["metadata"] = m.Metadata is null ? null : JsonNode.Parse(m.Metadata),
+                ["tags"] = new JsonArray(MemoryRows.SplitTags(m.Tags).Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
+                ["importance"] = m.Importance,
+                ["agent_id"] = m.AgentId,
+                ["session_id"] = m.SessionId,
+                ["source"] = m.Source,
+                ["access_count"] = m.AccessCount,
+                ["last_accessed"] = Time(m.LastAccessed),
+                ["created_at"] = JsonlFormat.Time(m.CreatedAt),
+                ["updated_at"] = JsonlFormat.Time(m.UpdatedAt),
+                ["expires_at"] = Time(m.ExpiresAt),
+                ["superseded_by"] = m.SupersededBy,
+            });
+            memories++;
+            if (snapshot.Vector(seq, m.Id) is { } v)
+            {
+                // The float16 bytes as they are, in base64.
                 Line(output, new JsonObject
                 {
-                    ["kind"] = JsonlFormat.Memory,
-                    ["id"] = reader.GetString(1),
-                    ["namespace"] = reader.GetString(2),
-                    ["memory_type"] = reader.GetString(5),
-                    ["content"] = reader.GetString(6),
-                    ["metadata"] = reader.IsDBNull(7) ? null : JsonNode.Parse(reader.GetString(7)),
-                    ["tags"] = new JsonArray(MemoryRows.SplitTags(reader.GetString(8)).Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
-                    ["importance"] = reader.GetDouble(9),
-                    ["agent_id"] = Text(reader, 3),
-                    ["session_id"] = Text(reader, 4),
-                    ["source"] = Text(reader, 16),
-                    ["access_count"] = reader.GetInt64(11),
-                    ["last_accessed"] = Time(reader, 12),
-                    ["created_at"] = JsonlFormat.Time(reader.GetInt64(13)),
-                    ["updated_at"] = JsonlFormat.Time(reader.GetInt64(14)),
-                    ["expires_at"] = Time(reader, 15),
-                    ["superseded_by"] = Text(reader, 17),
+                    ["kind"] = JsonlFormat.Vector,
+                    ["memory_id"] = v.MemoryId,
+                    ["model"] = v.Model,
+                    ["dimension"] = (long)v.Dimension,
+                    ["vector"] = Convert.ToBase64String(v.Blob),
                 });
-                memories++;
-                if (VectorRecord(session, transaction, reader.GetInt64(0), reader.GetString(1)) is { } vector) { Line(output, vector); vectors++; }
+                vectors++;
             }
+        }
 
-        using (var reader = session.Command(
-                   "SELECT namespace, agent_id, key, value, version, updated_at FROM agent_state ORDER BY namespace, agent_id, key", transaction).ExecuteReader())
-            while (reader.Read())
+        foreach (var s in snapshot.States())
+        {
+            Line(output, new JsonObject
             {
-                Line(output, new JsonObject
-                {
-                    ["kind"] = JsonlFormat.State,
-                    ["namespace"] = reader.GetString(0),
-                    ["agent_id"] = reader.GetString(1),
-                    ["key"] = reader.GetString(2),
-                    ["value"] = JsonNode.Parse(reader.GetString(3)),
-                    ["version"] = reader.GetInt64(4),
-                    ["updated_at"] = JsonlFormat.Time(reader.GetInt64(5)),
-                });
-                states++;
-            }
+                ["kind"] = JsonlFormat.State,
+                ["namespace"] = s.Namespace,
+                ["agent_id"] = s.AgentId,
+                ["key"] = s.Key,
+                ["value"] = JsonNode.Parse(s.Value),
+                ["version"] = s.Version,
+                ["updated_at"] = JsonlFormat.Time(s.UpdatedAt),
+            });
+            states++;
+        }
 
-        using (var reader = session.Command(
-                   "SELECT memory_id, namespace, signal, note, created_at FROM feedback ORDER BY seq", transaction).ExecuteReader())
-            while (reader.Read())
+        foreach (var f in snapshot.Feedback())
+        {
+            Line(output, new JsonObject
             {
-                Line(output, new JsonObject
-                {
-                    ["kind"] = JsonlFormat.Feedback,
-                    ["memory_id"] = reader.GetString(0),
-                    ["namespace"] = reader.GetString(1),
-                    ["signal"] = reader.GetString(2),
-                    ["note"] = Text(reader, 3),
-                    ["created_at"] = JsonlFormat.Time(reader.GetInt64(4)),
-                });
-                feedback++;
-            }
+                ["kind"] = JsonlFormat.Feedback,
+                ["memory_id"] = f.MemoryId,
+                ["namespace"] = f.Namespace,
+                ["signal"] = f.Signal,
+                ["note"] = f.Note,
+                ["created_at"] = JsonlFormat.Time(f.CreatedAt),
+            });
+            feedback++;
+        }
 
-        using (var reader = session.Command(
-                   $"SELECT at, kind, namespace, memory_id, detail FROM events WHERE NOT ({JsonlFormat.ImportMarkerSql}) ORDER BY seq", transaction).ExecuteReader())
-            while (reader.Read())
+        foreach (var e in snapshot.Events())
+        {
+            Line(output, new JsonObject
             {
-                Line(output, new JsonObject
-                {
-                    ["kind"] = JsonlFormat.Event,
-                    ["event"] = reader.GetString(1),
-                    ["at"] = JsonlFormat.Time(reader.GetInt64(0)),
-                    ["namespace"] = Text(reader, 2),
-                    ["memory_id"] = Text(reader, 3),
-                    ["detail"] = reader.IsDBNull(4) ? null : JsonNode.Parse(reader.GetString(4)),
-                });
-                events++;
-            }
+                ["kind"] = JsonlFormat.Event,
+                ["event"] = e.Event,
+                ["at"] = JsonlFormat.Time(e.At),
+                ["namespace"] = e.Namespace,
+                ["memory_id"] = e.MemoryId,
+                ["detail"] = e.Detail is null ? null : JsonNode.Parse(e.Detail),
+            });
+            events++;
+        }
 
-        transaction.Commit();
         output.Flush();
         return new ExportCounts(memories, states, feedback, events, vectors);
     }, retryWhenBusy: false); // lines already written cannot be taken back
-
-    /// <summary>The memory's stored vector as a record (the float16 bytes as they are, in base64), or null if it has none.</summary>
-    private static JsonObject? VectorRecord(SqliteSession session, Microsoft.Data.Sqlite.SqliteTransaction transaction, long seq, string memoryId)
-    {
-        var command = session.Command("SELECT model, dimension, vector FROM memory_vectors WHERE seq = @seq", transaction);
-        command.Parameters.AddWithValue("@seq", seq);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read()) return null;
-        return new JsonObject
-        {
-            ["kind"] = JsonlFormat.Vector,
-            ["memory_id"] = memoryId,
-            ["model"] = reader.GetString(0),
-            ["dimension"] = reader.GetInt64(1),
-            ["vector"] = Convert.ToBase64String((byte[])reader[2]),
-        };
-    }
 
     private static void Line(TextWriter output, JsonObject record)
     {
@@ -128,8 +111,5 @@ internal static class JsonlExporter
         output.Write('\n');
     }
 
-    private static string? Text(Microsoft.Data.Sqlite.SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
-
-    private static string? Time(Microsoft.Data.Sqlite.SqliteDataReader reader, int column) =>
-        reader.IsDBNull(column) ? null : JsonlFormat.Time(reader.GetInt64(column));
+    private static string? Time(long? ms) => ms is { } t ? JsonlFormat.Time(t) : null;
 }

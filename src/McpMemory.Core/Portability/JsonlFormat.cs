@@ -27,12 +27,6 @@ public static class JsonlFormat
     /// <summary>Largest vector dimension an import accepts.</summary>
     public const int MaxVectorDimension = 4096;
 
-    /// <summary>
-    /// The event an import leaves in the database it writes to (kind "import", no memory): bookkeeping of that file,
-    /// not history of the memories, so exports leave it out and imports skip it.
-    /// </summary>
-    internal const string ImportMarkerSql = "kind = 'import' AND memory_id IS NULL";
-
     /// <summary>Deep enough for any metadata the validator accepts (16) inside a record; deeper is refused before parsing.</summary>
     internal const int MaxDepth = 64;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Portability;
 
@@ -43,41 +42,39 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         foreach (var _ in Records(full)) total++; // pass 1: every line valid, or nothing is written
 
         var counts = new long[10];
-        var state = new ImportState(database.Read(PresentRecords.Load));
-        var batch = new List<Record>(BatchSize);
+        var state = new ImportState(PortableStore.ReadSnapshot(database, PresentRecords.Load));
+        var batch = new List<object>(BatchSize);
         var done = 0L;
         foreach (var record in Records(full))
         {
             // A memory and the vector record after it go in one transaction, so no background embedder sees the row without it.
-            if (batch.Count >= BatchSize && record is not VectorRecord) Flush();
+            if (batch.Count >= BatchSize && record is not StoredVector) Flush();
             batch.Add(record);
         }
         Flush();
         var result = new ImportResult(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7], counts[8], counts[9]);
         if (result.Added > 0)
-            database.Write((session, tx) =>
+        {
+            var detail = new JsonObject
             {
-                var detail = new JsonObject
-                {
-                    ["file"] = Path.GetFileName(full), ["memories"] = result.MemoriesAdded, ["states"] = result.StatesAdded,
-                    ["feedback"] = result.FeedbackAdded, ["events"] = result.EventsAdded, ["skipped"] = result.Skipped,
-                };
-                MemoryStore.AppendEvent(session, tx, now, "import", null, null, detail.ToJsonString());
-                return 0;
-            });
+                ["file"] = Path.GetFileName(full), ["memories"] = result.MemoriesAdded, ["states"] = result.StatesAdded,
+                ["feedback"] = result.FeedbackAdded, ["events"] = result.EventsAdded, ["skipped"] = result.Skipped,
+            };
+            PortableStore.Write(database, writer => { writer.Add(new StoredEvent("import", now, null, null, detail.ToJsonString())); return 0; });
+        }
         return result;
 
         void Flush()
         {
             if (batch.Count == 0) return;
             // Counted per attempt: a batch retried after a busy error must not be counted twice.
-            var batchCounts = database.Write((session, tx) =>
+            var batchCounts = PortableStore.Write(database, writer =>
             {
                 var attempt = new long[counts.Length];
                 state.BeginAttempt();
                 foreach (var record in batch)
                 {
-                    var (kind, wasAdded) = Write(session, tx, record, state);
+                    var (kind, wasAdded) = Write(writer, record, state);
                     attempt[kind * 2 + (wasAdded ? 0 : 1)]++;
                 }
                 return attempt;
@@ -125,102 +122,38 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         }
     }
 
-    private abstract record Record;
-    private sealed record MemoryRecord(string Id, string Namespace, string MemoryType, string Content, string? Metadata, string Tags,
-        double Importance, string? AgentId, string? SessionId, string? Source, long AccessCount, long? LastAccessed,
-        long CreatedAt, long UpdatedAt, long? ExpiresAt, string? SupersededBy) : Record;
-    private sealed record StateRecord(string Namespace, string AgentId, string Key, string Value, long Version, long UpdatedAt) : Record;
-    private sealed record FeedbackRecord(string MemoryId, string Namespace, string Signal, string? Note, long CreatedAt) : Record;
-    private sealed record EventRecord(string Event, long At, string? Namespace, string? MemoryId, string? Detail) : Record;
-    private sealed record VectorRecord(string MemoryId, string Model, int Dimension, byte[] Blob) : Record;
+    // A record of the file is the row it writes: StoredMemory, StoredState, StoredFeedback, StoredEvent or StoredVector.
 
     /// <summary>Returns (kind index, added?) — kind index 0 memory, 1 state, 2 feedback, 3 event, 4 vector.</summary>
-    private static (int Kind, bool Added) Write(SqliteSession session, SqliteTransaction tx, Record record, ImportState state)
+    private static (int Kind, bool Added) Write(PortableStore.Writer writer, object record, ImportState state)
     {
         switch (record)
         {
-            case MemoryRecord m:
-            {
-                var insert = session.Command("""
-                    INSERT INTO memories (id, namespace, agent_id, session_id, memory_type, content, metadata, tags, importance,
-                                          has_embedding, access_count, last_accessed, created_at, updated_at, expires_at, source, superseded_by)
-                    VALUES (@id, @ns, @agent, @session, @type, @content, @metadata, @tags, @importance,
-                            0, @accessCount, @lastAccessed, @created, @updated, @expires, @source, @supersededBy)
-                    ON CONFLICT (id) DO NOTHING
-                    """, tx);
-                var p = insert.Parameters;
-                p.AddWithValue("@id", m.Id);
-                p.AddWithValue("@ns", m.Namespace);
-                p.AddWithValue("@agent", MemoryRows.Db(m.AgentId));
-                p.AddWithValue("@session", MemoryRows.Db(m.SessionId));
-                p.AddWithValue("@type", m.MemoryType);
-                p.AddWithValue("@content", m.Content);
-                p.AddWithValue("@metadata", MemoryRows.Db(m.Metadata));
-                p.AddWithValue("@tags", m.Tags);
-                p.AddWithValue("@importance", m.Importance);
-                p.AddWithValue("@accessCount", m.AccessCount);
-                p.AddWithValue("@lastAccessed", MemoryRows.Db(m.LastAccessed));
-                p.AddWithValue("@created", m.CreatedAt);
-                p.AddWithValue("@updated", m.UpdatedAt);
-                p.AddWithValue("@expires", MemoryRows.Db(m.ExpiresAt));
-                p.AddWithValue("@source", MemoryRows.Db(m.Source));
-                p.AddWithValue("@supersededBy", MemoryRows.Db(m.SupersededBy));
-                var isNew = insert.ExecuteNonQuery() == 1;
+            case StoredMemory m:
+                var isNew = writer.Add(m);
                 if (isNew) state.Added(m.Id);
                 return (0, isNew);
-            }
-            case StateRecord s:
-            {
-                var insert = session.Command("""
-                    INSERT INTO agent_state (namespace, agent_id, key, value, version, updated_at)
-                    VALUES (@ns, @agent, @key, @value, @version, @updated)
-                    ON CONFLICT (namespace, agent_id, key) DO NOTHING
-                    """, tx);
-                insert.Parameters.AddWithValue("@ns", s.Namespace);
-                insert.Parameters.AddWithValue("@agent", s.AgentId);
-                insert.Parameters.AddWithValue("@key", s.Key);
-                insert.Parameters.AddWithValue("@value", s.Value);
-                insert.Parameters.AddWithValue("@version", s.Version);
-                insert.Parameters.AddWithValue("@updated", s.UpdatedAt);
-                var isNew = insert.ExecuteNonQuery() == 1;
-                return (1, isNew);
-            }
-            case FeedbackRecord f:
-            {
+            case StoredState s:
+                return (1, writer.Add(s));
+            case StoredFeedback f:
                 if (state.TakePresent(PresentRecords.FeedbackKey(f.MemoryId, f.Namespace, f.Signal, f.Note, f.CreatedAt))) return (2, false);
-                var insert = session.Command("""
-                    INSERT INTO feedback (memory_id, namespace, signal, note, created_at) VALUES (@memory, @ns, @signal, @note, @created)
-                    """, tx);
-                insert.Parameters.AddWithValue("@memory", f.MemoryId);
-                insert.Parameters.AddWithValue("@ns", f.Namespace);
-                insert.Parameters.AddWithValue("@signal", f.Signal);
-                insert.Parameters.AddWithValue("@note", MemoryRows.Db(f.Note));
-                insert.Parameters.AddWithValue("@created", f.CreatedAt);
-                insert.ExecuteNonQuery();
+                writer.Add(f);
                 return (2, true);
-            }
-            case EventRecord e:
-            {
+            case StoredEvent e:
                 if (e.Event == "import" && e.MemoryId is null) return (3, false); // another database's import marker
                 if (state.TakePresent(PresentRecords.EventKey(e.At, e.Event, e.Namespace, e.MemoryId, e.Detail))) return (3, false);
-                MemoryStore.AppendEvent(session, tx, e.At, e.Event, e.Namespace, e.MemoryId, e.Detail);
+                writer.Add(e);
                 return (3, true);
-            }
-            case VectorRecord v:
-            {
+            case StoredVector v:
                 if (!state.WasAdded(v.MemoryId)) return (4, false); // the memory was already here: its own vector (or none) stays
-                var find = session.Command("SELECT seq FROM memories WHERE id = @id", tx);
-                find.Parameters.AddWithValue("@id", v.MemoryId);
-                VectorStore.WriteBlob(session, tx, Convert.ToInt64(find.ExecuteScalar()), v.Model, v.Dimension, v.Blob);
+                writer.Add(v);
                 return (4, true);
-            }
             default: throw new InvalidOperationException(record.GetType().Name);
         }
     }
 
-
     /// <summary>Parses and validates every line; the first bad one stops the import with its line number.</summary>
-    private IEnumerable<Record> Records(string path)
+    private IEnumerable<object> Records(string path)
     {
         using var reader = new StreamReader(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true));
         var number = 0;
@@ -232,7 +165,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
             if (line is null) yield break;
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            Record? record;
+            object? record;
             try { record = Parse(line); }
             catch (MemoryValidationException e) { throw Bad(number, e.Message); }
             if (record is not null) yield return record;
@@ -241,7 +174,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
 
     private static MemoryFileException Bad(int line, string message) => new($"line {line}: {message}");
 
-    private Record? Parse(string line)
+    private object? Parse(string line)
     {
         JsonObject obj;
         try
@@ -252,7 +185,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         catch (JsonException e) { throw new MemoryValidationException("record", $"is not valid JSON: {e.Message}"); }
         var fields = new Fields(obj);
         var kind = fields.Text("kind");
-        Record? record = kind switch
+        object? record = kind switch
         {
             JsonlFormat.Header => Header(fields),
             JsonlFormat.Memory => Memory(fields),
@@ -266,7 +199,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         return record;
     }
 
-    private static Record? Header(Fields f)
+    private static object? Header(Fields f)
     {
         var format = f.Text("format");
         if (format != JsonlFormat.FormatName) throw new MemoryValidationException("format", $"is \"{Namespaces.Truncate(format, 40)}\", not \"{JsonlFormat.FormatName}\"");
@@ -276,7 +209,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         return null;
     }
 
-    private MemoryRecord Memory(Fields f)
+    private StoredMemory Memory(Fields f)
     {
         var id = MemoryValidator.MemoryId(f.Text("id"), "id").ToString("D");
         var ns = Namespaces.Validate(f.Text("namespace"));
@@ -295,13 +228,13 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         var created = f.Time("created_at");
         var updated = f.Time("updated_at");
         if (updated < created) throw new MemoryValidationException("updated_at", "is before created_at");
-        return new MemoryRecord(id, ns, type, content, metadata, MemoryRows.JoinTags(tags), importance,
+        return new StoredMemory(id, ns, type, content, metadata, MemoryRows.JoinTags(tags), importance,
             validate.AgentId(f.OptionalText("agent_id")), validate.SessionId(f.OptionalText("session_id")), validate.Source(f.OptionalText("source")),
             accessCount, f.OptionalTime("last_accessed"), created, updated, f.OptionalTime("expires_at"),
             f.OptionalText("superseded_by") is { } successor ? MemoryValidator.MemoryId(successor, "superseded_by").ToString("D") : null);
     }
 
-    private StateRecord State(Fields f)
+    private StoredState State(Fields f)
     {
         var ns = Namespaces.Validate(f.Text("namespace"));
         var agent = validate.AgentId(f.Text("agent_id")) ?? throw new MemoryValidationException("agent_id", "must not be empty");
@@ -310,29 +243,29 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         var value = validate.StateValue(JsonSerializer.SerializeToElement(f.Node("value")));
         var version = f.Integer("version");
         if (version < 1) throw new MemoryValidationException("version", $"must be 1 or more (got {version})");
-        return new StateRecord(ns, agent, key, value, version, f.Time("updated_at"));
+        return new StoredState(ns, agent, key, value, version, f.Time("updated_at"));
     }
 
-    private FeedbackRecord Feedback(Fields f)
+    private StoredFeedback Feedback(Fields f)
     {
         var memoryId = MemoryValidator.MemoryId(f.Text("memory_id")).ToString("D");
         var ns = Namespaces.Validate(f.Text("namespace"));
         var signal = validate.Source(f.Text("signal")) ?? throw new MemoryValidationException("signal", "must not be empty");
         var note = f.OptionalText("note");
         if (note is not null) validate.Content(note, "note");
-        return new FeedbackRecord(memoryId, ns, signal, note, f.Time("created_at"));
+        return new StoredFeedback(memoryId, ns, signal, note, f.Time("created_at"));
     }
 
-    private EventRecord Event(Fields f)
+    private StoredEvent Event(Fields f)
     {
         var kind = validate.Source(f.Text("event")) ?? throw new MemoryValidationException("event", "must not be empty");
         var ns = f.OptionalText("namespace") is { } n ? Namespaces.Validate(n) : null;
         var memoryId = f.OptionalText("memory_id") is { } m ? MemoryValidator.MemoryId(m).ToString("D") : null;
         var detail = f.Node("detail")?.ToJsonString(JsonlFormat.Options);
-        return new EventRecord(kind, f.Time("at"), ns, memoryId, detail);
+        return new StoredEvent(kind, f.Time("at"), ns, memoryId, detail);
     }
 
-    private VectorRecord Vector(Fields f)
+    private StoredVector Vector(Fields f)
     {
         var memoryId = MemoryValidator.MemoryId(f.Text("memory_id")).ToString("D");
         var model = validate.Source(f.Text("model")) ?? throw new MemoryValidationException("model", "must not be empty");
@@ -342,15 +275,15 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         byte[] blob;
         try { blob = Convert.FromBase64String(f.Text("vector")); }
         catch (FormatException) { throw new MemoryValidationException("vector", "is not base64"); }
-        if (blob.Length != dimension * Vectors.VectorCodec.BytesPerDimension)
-            throw new MemoryValidationException("vector", $"holds {blob.Length} bytes; dimension {dimension} needs {dimension * Vectors.VectorCodec.BytesPerDimension} (little-endian float16)");
-        var values = Vectors.VectorCodec.FromBlob(blob);
+        if (blob.Length != dimension * Indexes.Vectors.VectorCodec.BytesPerDimension)
+            throw new MemoryValidationException("vector", $"holds {blob.Length} bytes; dimension {dimension} needs {dimension * Indexes.Vectors.VectorCodec.BytesPerDimension} (little-endian float16)");
+        var values = Indexes.Vectors.VectorCodec.FromBlob(blob);
         if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
             throw new MemoryValidationException("vector", "holds a value that is not a finite number");
         var norm = System.Numerics.Tensors.TensorPrimitives.Norm(values);
         if (Math.Abs(norm - 1) > 0.01)
             throw new MemoryValidationException("vector", $"must have length 1 (L2-normalised; got {norm:0.###})");
-        return new VectorRecord(memoryId, model, (int)dimension, blob);
+        return new StoredVector(memoryId, model, (int)dimension, blob);
     }
 
     /// <summary>Typed access to a record's fields; each error names the field. Remembers which fields were read.</summary>
@@ -427,19 +360,16 @@ internal sealed class PresentRecords
 {
     private readonly Dictionary<UInt128, int> _counts = [];
 
-    public static PresentRecords Load(SqliteSession session)
+    public static PresentRecords Load(PortableStore.Snapshot snapshot)
     {
         var present = new PresentRecords();
-        using (var reader = session.Command("SELECT memory_id, namespace, signal, note, created_at FROM feedback").ExecuteReader())
-            while (reader.Read())
-                present.Return(FeedbackKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), Text(reader, 3), reader.GetInt64(4)));
-        using (var reader = session.Command($"SELECT at, kind, namespace, memory_id, detail FROM events WHERE NOT ({JsonlFormat.ImportMarkerSql})").ExecuteReader())
-            while (reader.Read())
-            {
-                // As the file has it: the detail in the export's JSON form.
-                var detail = reader.IsDBNull(4) ? null : JsonNode.Parse(reader.GetString(4))?.ToJsonString(JsonlFormat.Options);
-                present.Return(EventKey(reader.GetInt64(0), reader.GetString(1), Text(reader, 2), Text(reader, 3), detail));
-            }
+        foreach (var f in snapshot.Feedback()) present.Return(FeedbackKey(f.MemoryId, f.Namespace, f.Signal, f.Note, f.CreatedAt));
+        foreach (var e in snapshot.Events())
+        {
+            // As the file has it: the detail in the export's JSON form.
+            var detail = e.Detail is null ? null : JsonNode.Parse(e.Detail)?.ToJsonString(JsonlFormat.Options);
+            present.Return(EventKey(e.At, e.Event, e.Namespace, e.MemoryId, detail));
+        }
         return present;
     }
 
@@ -460,8 +390,6 @@ internal sealed class PresentRecords
     public void Return(UInt128 key) => _counts[key] = _counts.GetValueOrDefault(key) + 1;
 
     private static string Nullable(string? value) => value is null ? "\0" : "=" + value;
-
-    private static string? Text(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
 
     private static UInt128 Hash(string text) =>
         System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));

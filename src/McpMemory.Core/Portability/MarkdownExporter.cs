@@ -17,15 +17,7 @@ internal static class MarkdownExporter
 {
     public static IReadOnlyList<MarkdownFile> Render(MemoryDatabase database, long now)
     {
-        var memories = database.Read(session =>
-        {
-            var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.expires_at IS NULL OR m.expires_at > @now ORDER BY m.namespace, m.created_at DESC, m.seq DESC");
-            command.Parameters.AddWithValue("@now", now);
-            using var reader = command.ExecuteReader();
-            var list = new List<Memory>();
-            while (reader.Read()) list.Add(MemoryRows.Read(reader));
-            return list;
-        });
+        var memories = PortableStore.LiveMemoriesByNamespace(database, now);
 
         var usedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         return memories.GroupBy(m => m.Namespace, StringComparer.Ordinal)

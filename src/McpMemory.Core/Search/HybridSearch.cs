@@ -1,10 +1,11 @@
-using McpMemory.Core.Embeddings;
 using System.Numerics.Tensors;
+using McpMemory.Core.Embeddings;
+using McpMemory.Core.Indexes;
+using McpMemory.Core.Indexes.Keywords;
+using McpMemory.Core.Indexes.Vectors;
 using McpMemory.Core.Memories;
-using McpMemory.Core.Search.Keywords;
 using McpMemory.Core.Search.Time;
 using McpMemory.Core.Storage;
-using McpMemory.Core.Vectors;
 
 namespace McpMemory.Core.Search;
 
@@ -14,27 +15,31 @@ namespace McpMemory.Core.Search;
 /// → bounded factors for recency, access, importance and feedback → top-k. Falls back to keywords when the encoder
 /// is not ready or fails, and to a substring match when nothing else answers; the response names the mode used.
 /// </summary>
-internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, VectorIndexHost vectors, RankingOptions ranking)
+internal sealed class HybridSearch(MemorySearch sql, MemoryIndexes indexes, RankingOptions ranking)
 {
+    private KeywordIndexHost Keywords => indexes.Keywords;
+    private VectorIndexHost Vectors => indexes.Vectors;
+
     /// <summary>Recent queries' vectors: a repeated query skips the encoder.</summary>
     public QueryEmbeddingCache QueryVectors { get; } = new();
 
     public RankingOptions Ranking => ranking;
 
-    public SearchResponse Search(string query, int topK, SearchFilter filter, string requestedMode, bool explain, SearchTime? time = null)
+    public SearchResponse Search(string query, int topK, IndexFilter filter, string requestedMode, bool explain, SearchTime? time = null)
     {
         time ??= new SearchTime(filter.Now);
+        indexes.Sync(); // one read of the event log brings both indexes up to date
         var n = Math.Max(ranking.CandidatesPerSource, topK);
         var useFts = requestedMode != SearchResponse.Vector;
         // The keyword index answers in micro- to milliseconds, so it runs inline: waiting here for a pool thread would
         // stall under load until the pool grows. Only FTS5 (while the index builds) runs beside the embedding.
-        var ready = requestedMode != SearchResponse.Fts ? vectors.Ready : null;
+        var ready = requestedMode != SearchResponse.Fts ? Vectors.Ready : null;
         var ftsTask = !useFts ? Task.FromResult(new List<(long Seq, double Score)>())
-            : ready is not null && keywords.Index is null ? Task.Run(() => KeywordCandidates(query, n, filter)) : Task.FromResult(KeywordCandidates(query, n, filter));
+            : ready is not null && Keywords.Index is null ? Task.Run(() => KeywordCandidates(query, n, filter)) : Task.FromResult(KeywordCandidates(query, n, filter));
         float[]? queryVector = null;
         List<VectorHit> approximate = [];
         // Why meaning is left out of this answer (keywords still answer), when it was asked for.
-        var fallback = requestedMode == SearchResponse.Fts ? null : vectors.Unavailable;
+        var fallback = requestedMode == SearchResponse.Fts ? null : Vectors.Unavailable;
         try
         {
             if (ready is { } r)
@@ -44,12 +49,8 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
             }
             if (requestedMode == SearchResponse.Vector && queryVector is null)
                 throw new MemoryValidationException("mode", "vector search is not available: " + (fallback ?? "no encoder is configured") +
-                    (ready is null && vectors.Error is null && fallback is not null ? "; try again shortly or use mode \"fts\"" : ""));
-            if (queryVector is not null)
-            {
-                vectors.Sync();
-                approximate = [.. ready!.Value.Index.Search(queryVector, n * 2, filter.ForIndex())];
-            }
+                    (ready is null && Vectors.Error is null && fallback is not null ? "; try again shortly or use mode \"fts\"" : ""));
+            if (queryVector is not null) approximate = [.. ready!.Value.Index.Search(queryVector, n * 2, filter)];
         }
         finally { ((IAsyncResult)ftsTask).AsyncWaitHandle.WaitOne(); } // never leave the keyword query running behind an error
         var fts = ftsTask.GetAwaiter().GetResult();
@@ -57,14 +58,14 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
         if (fts.Count == 0 && approximate.Count == 0)
             return requestedMode == SearchResponse.Vector
                 ? new SearchResponse(SearchResponse.Vector, [])
-                : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter), fallback);
+                : new SearchResponse(SearchResponse.Like, sql.Like(query, topK, filter).Select(m => new SearchHit(m, 0)).ToList(), fallback);
 
         var seqs = fts.Select(c => c.Seq).Concat(approximate.Select(c => c.Seq)).Distinct().ToList();
         // Vector mode ranks by the exact cosine, from the stored vectors. Fusion needs only each candidate's share of
         // meaning: the int8 cosine (within ~0.002) serves, so keyword and hybrid searches read no candidate row:
         // the keyword index holds every ranking field (SQLite answers while it builds).
         var exact = requestedMode == SearchResponse.Vector;
-        var rows = !exact && keywords.Index?.Ranking(seqs) is { } held && held.Count == seqs.Count
+        var rows = !exact && Keywords.Index?.Ranking(seqs) is { } held && held.Count == seqs.Count
             ? held : sql.ReadCandidates(seqs, withVectors: exact);
         var similarity = new Dictionary<long, double>();
         if (queryVector is not null && !exact)
@@ -110,10 +111,9 @@ internal sealed class HybridSearch(MemorySearch sql, KeywordIndexHost keywords, 
     }
 
     /// <summary>BM25 candidates: from the in-memory keyword index once built, else from FTS5 (same terms, same ranking).</summary>
-    private List<(long Seq, double Score)> KeywordCandidates(string query, int n, SearchFilter filter)
+    private List<(long Seq, double Score)> KeywordCandidates(string query, int n, IndexFilter filter)
     {
-        keywords.Sync();
-        if (keywords.Index is { } index) return index.Search(KeywordIndex.QueryTerms(query), n, filter.ForIndex());
+        if (Keywords.Index is { } index) return index.Search(KeywordIndex.QueryTerms(query), n, filter);
         return FtsQuery.Build(query) is { } match ? sql.FtsCandidates(match, n, filter) : [];
     }
 

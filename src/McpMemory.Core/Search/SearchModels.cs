@@ -40,6 +40,9 @@ public sealed record SearchHit(Memory Memory, double Score, double? Similarity =
 /// </summary>
 public sealed record SearchResponse(string Mode, IReadOnlyList<SearchHit> Results, string? FallbackReason = null)
 {
+    /// <summary>The namespaces searched: the request's (validated, each once) or the caller's default ones.</summary>
+    public IReadOnlyList<string> Namespaces { get; init; } = [];
+
     /// <summary>The time phrase understood in the query and how it was applied (null: none).</summary>
     public Time.QueryTimeWindow? Time { get; init; }
 
@@ -54,12 +57,4 @@ public sealed record SearchResponse(string Mode, IReadOnlyList<SearchHit> Result
 
     public const string Auto = "auto";
     public static readonly IReadOnlyList<string> RequestModes = [Auto, Hybrid, Fts, Vector];
-}
-
-/// <summary>The validated filters shared by every candidate source.</summary>
-internal sealed record SearchFilter(
-    IReadOnlyList<string> Namespaces, string? MemoryType, IReadOnlyList<string> Tags, double MinImportance,
-    string? SessionId, long? Since, long? Until, long Now, bool IncludeSuperseded = false)
-{
-    public IndexFilter ForIndex() => new(Namespaces, MemoryType, MinImportance, Since, Until, Now, SessionId, Tags, IncludeSuperseded);
 }

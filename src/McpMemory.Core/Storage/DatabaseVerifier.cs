@@ -77,7 +77,7 @@ public static class DatabaseVerifier
             n => $"vectors: {n} memory(ies) marked has_embedding = 1 have no vector");
         Expect(faults, connection, "SELECT count(*) FROM memories m WHERE m.has_embedding = 0 AND EXISTS (SELECT 1 FROM memory_vectors v WHERE v.seq = m.seq)",
             n => $"vectors: {n} memory(ies) marked has_embedding = 0 have a vector");
-        Expect(faults, connection, $"SELECT count(*) FROM memory_vectors WHERE dimension <= 0 OR length(vector) <> dimension * {Vectors.VectorCodec.BytesPerDimension}",
+        Expect(faults, connection, $"SELECT count(*) FROM memory_vectors WHERE dimension <= 0 OR length(vector) <> dimension * {Indexes.Vectors.VectorCodec.BytesPerDimension}",
             n => $"vectors: {n} vector(s) whose size does not match their dimension");
 
         Expect(faults, connection, "SELECT count(*) FROM memories WHERE length(id) <> 36", n => $"memories: {n} id(s) are not UUIDs");

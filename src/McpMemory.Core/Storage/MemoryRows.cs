@@ -42,7 +42,7 @@ internal static class MemoryRows
     /// <summary>Number of columns in <see cref="IndexEntryColumns"/>; extra selected columns start here.</summary>
     public const int IndexEntryCount = 9;
 
-    public static Search.IndexEntry ReadIndexEntry(SqliteDataReader r) => new(
+    public static Indexes.IndexEntry ReadIndexEntry(SqliteDataReader r) => new(
         Seq: r.GetInt64(0), Namespace: r.GetString(1), MemoryType: r.GetString(2), Importance: r.GetDouble(3),
         CreatedAt: r.GetInt64(4), ExpiresAt: r.IsDBNull(5) ? null : r.GetInt64(5), SessionId: r.IsDBNull(6) ? null : r.GetString(6),
         Tags: SplitTags(r.GetString(7)), Superseded: r.GetInt64(8) != 0);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpMemory.Core.Indexes;
 using McpMemory.Core.Memories;
 using Microsoft.Data.Sqlite;
 
@@ -21,9 +22,18 @@ internal sealed record PendingWrite(MemoryRow Row, float[]? Vector, long? MergeI
     public IReadOnlyList<Guid> Supersedes { get; init; } = [];
 }
 
-internal sealed record WrittenMemory(long Seq, MemoryRow Row, float[]? Vector, string Status);
+internal sealed record WrittenMemory(long Seq, MemoryRow Row, float[]? Vector, string Status)
+{
+    public IndexedMemory ForIndexes() =>
+        new(new IndexEntry(Seq, Row.Namespace, Row.MemoryType, Row.Importance, Row.CreatedAt, Row.ExpiresAt, Row.SessionId, Row.Tags), Row.Content, Vector);
+}
 
-internal sealed record WriteBatchResult(IReadOnlyList<WrittenMemory> Written, long FirstEventSeq, long LastEventSeq);
+/// <summary>What a batch wrote, in order, the events it appended, and whether it superseded older memories.</summary>
+internal sealed record WriteBatchResult(IReadOnlyList<WrittenMemory> Written, long FirstEventSeq, long LastEventSeq, bool Superseded)
+{
+    /// <summary>The write as both in-memory indexes take it.</summary>
+    public IndexedWrite ForIndexes() => new(Written.Select(w => w.ForIndexes()).ToList(), FirstEventSeq, LastEventSeq, Superseded);
+}
 
 /// <summary>SQL for memory rows and the event log. Every change and its event commit in one transaction.</summary>
 internal sealed class MemoryStore(MemoryDatabase database)
@@ -72,7 +82,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
                 lastEvent = Supersede(session, tx, write.Supersedes[i], final.Id, $"supersedes[{i}]", now);
             written.Add(new WrittenMemory(seq, final, write.Vector, merged is null ? StoreResult.Stored : StoreResult.Updated));
         }
-        return new WriteBatchResult(written, firstEvent, lastEvent);
+        return new WriteBatchResult(written, firstEvent, lastEvent, writes.Any(w => w.Supersedes.Count > 0));
     });
 
     private static long Insert(SqliteSession session, SqliteTransaction tx, MemoryRow row)

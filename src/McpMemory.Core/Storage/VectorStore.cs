@@ -1,10 +1,13 @@
-using McpMemory.Core.Search;
-using McpMemory.Core.Vectors;
+using McpMemory.Core.Indexes;
+using McpMemory.Core.Indexes.Vectors;
 using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Storage;
 
-/// <summary>SQL for stored vectors: written with their memory, tagged with the encoder's model id.</summary>
+/// <summary>A memory stored without a vector (the encoder was not ready, or failed), waiting for one.</summary>
+internal sealed record PendingEmbedding(long Seq, string Id, string Namespace, string Content);
+
+/// <summary>SQL for stored vectors: written with their memory, tagged with the encoder's model id; the rows still waiting for one.</summary>
 internal static class VectorStore
 {
     public static void Write(SqliteSession session, SqliteTransaction tx, long seq, string model, ReadOnlySpan<float> vector) =>
@@ -62,4 +65,39 @@ internal static class VectorStore
         drop.ExecuteNonQuery();
         return count;
     }
+
+    /// <summary>Up to <paramref name="limit"/> memories stored without a vector, oldest first.</summary>
+    public static List<PendingEmbedding> Pending(MemoryDatabase database, int limit) => database.Read(session =>
+    {
+        var select = session.Command("SELECT seq, id, namespace, content FROM memories WHERE has_embedding = 0 ORDER BY seq LIMIT @n");
+        select.Parameters.AddWithValue("@n", limit);
+        var rows = new List<PendingEmbedding>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read()) rows.Add(new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        return rows;
+    });
+
+    /// <summary>Number of memories waiting for a vector.</summary>
+    public static long PendingCount(MemoryDatabase database) => database.Read(session =>
+        Convert.ToInt64(session.Command("SELECT count(*) FROM memories WHERE has_embedding = 0").ExecuteScalar()));
+
+    /// <summary>Stores the vectors of pending memories, each with its "embed" event, in one transaction.</summary>
+    public static void WriteEmbedded(MemoryDatabase database, IReadOnlyList<PendingEmbedding> rows,
+        string model, IReadOnlyList<float[]> vectors, long now) => database.Write((session, tx) =>
+    {
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Write(session, tx, rows[i].Seq, model, vectors[i]);
+            MemoryStore.AppendEvent(session, tx, now, "embed", rows[i].Namespace, rows[i].Id, null);
+        }
+        return 0;
+    });
+
+    /// <summary>Drops every vector and marks every memory for re-embedding; returns how many memories were marked.</summary>
+    public static long Reset(MemoryDatabase database) => database.Write((session, tx) =>
+    {
+        var count = session.Command("UPDATE memories SET has_embedding = 0", tx).ExecuteNonQuery();
+        session.Command("DELETE FROM memory_vectors", tx).ExecuteNonQuery();
+        return (long)count;
+    });
 }

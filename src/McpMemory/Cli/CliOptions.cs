@@ -36,7 +36,7 @@ internal static class CliOptions
 
     public static readonly Option<string?> Model = new("--model")
     {
-        Description = $"Sentence encoder: {Encoders.Arctic} (default), {Encoders.UseLite}, or a folder with model.onnx, vocab.txt and mcp-memory-model.json (default: ${Settings.ModelVariable})",
+        Description = $"Sentence encoder: {Encoders.Arctic} (default; int8 weights), {Encoders.ArcticFp32} (the same model's fp32 weights: exact, slower), {Encoders.UseLite}, or a folder with model.onnx, vocab.txt and mcp-memory-model.json (default: ${Settings.ModelVariable})",
         Recursive = true,
     };
 

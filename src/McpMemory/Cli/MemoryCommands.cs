@@ -34,7 +34,7 @@ internal static class MemoryCommands
                 Source = "cli",
                 Supersedes = SplitList(parse.GetValue(supersedes))?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
             });
-            var output = StoreMemoryResult.From(result, settings.DefaultNamespace);
+            var output = StoreMemoryResult.From(result);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
             foreach (var similar in output.Similar) Console.Out.WriteLine($"  similar {similar.MemoryId} ({similar.Similarity:0.000}): {similar.Content}");
@@ -72,7 +72,7 @@ internal static class MemoryCommands
                 Now = IsoTime.Parse(parse.GetValue(now), "--now"),
                 TimeAware = !parse.GetValue(noTime),
             });
-            var output = SearchMemoryResult.From(response, spaces ?? caller.DefaultSearchNamespaces());
+            var output = SearchMemoryResult.From(response);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode}{(output.FallbackReason is { } why ? ": " + why : "")})");
             if (output.Time is { } time)

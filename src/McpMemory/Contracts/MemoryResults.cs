@@ -13,8 +13,8 @@ public sealed record StoreMemoryResult(
     [property: System.ComponentModel.Description("Other memories close in meaning that were NOT merged (at most 3, best first): if the new memory replaces one, store again with supersedes, or delete it.")]
     IReadOnlyList<SimilarMemoryResult> Similar, double SimilarThreshold)
 {
-    public static StoreMemoryResult From(StoreResult result, string ns) => new(
-        result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, ns,
+    public static StoreMemoryResult From(StoreResult result) => new(
+        result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, result.Namespace,
         result.Similar.Select(s => new SimilarMemoryResult(s.MemoryId.ToString("D"), s.Similarity, s.Content)).ToList(), result.SimilarThreshold);
 }
 
@@ -48,8 +48,8 @@ public sealed record MemoryResult(
 /// <summary>Time: the time phrase understood; FallbackReason: why meaning was left out (mode fts or like when hybrid was wanted), e.g. the embeddings endpoint timed out.</summary>
 public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Namespaces, IReadOnlyList<MemoryResult> Results, TimeWindowResult? Time = null, string? FallbackReason = null)
 {
-    public static SearchMemoryResult From(SearchResponse response, IReadOnlyList<string> namespaces) =>
-        new(response.Mode, namespaces, response.Results.Select(MemoryResult.From).ToList(), TimeWindowResult.From(response.Time), response.FallbackReason);
+    public static SearchMemoryResult From(SearchResponse response) =>
+        new(response.Mode, response.Namespaces, response.Results.Select(MemoryResult.From).ToList(), TimeWindowResult.From(response.Time), response.FallbackReason);
 }
 
 /// <summary>
@@ -72,6 +72,12 @@ public sealed record AgentStateResult(
     public static AgentStateResult From(AgentState s) => new(s.Key, s.Value, s.Version, IsoTime.Format(s.UpdatedAt), s.Namespace);
 }
 
-public sealed record DeleteMemoryResult(string MemoryId, bool Deleted, string Namespace);
+public sealed record DeleteMemoryResult(string MemoryId, bool Deleted, string Namespace)
+{
+    public static DeleteMemoryResult From(Memory deleted) => new(deleted.Id.ToString("D"), true, deleted.Namespace);
+}
 
-public sealed record FeedbackResult(string MemoryId, string Signal, long FeedbackId);
+public sealed record FeedbackResult(string MemoryId, string Signal, long FeedbackId)
+{
+    public static FeedbackResult From(RecordedFeedback feedback) => new(feedback.MemoryId.ToString("D"), feedback.Signal, feedback.FeedbackId);
+}

@@ -8,7 +8,10 @@ using ModelContextProtocol.Server;
 
 namespace McpMemory.Tools;
 
-/// <summary>store_memory, search_memory, feedback, delete_memory: thin validation-and-shape wrappers over the engine.</summary>
+/// <summary>
+/// store_memory, search_memory, memory_history, feedback, delete_memory: each one call into the engine and its result's
+/// shape. Engine errors become tool errors in one place, the call-tool filter (<see cref="ToolArgumentErrors"/>).
+/// </summary>
 [McpServerToolType]
 public sealed class MemoryTools(MemoryService memories, Caller caller)
 {
@@ -29,9 +32,7 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("When it happened, ISO-8601 (default: now).")] string? created_at = null,
         [Description("Forget it after this time, ISO-8601 (default: never).")] string? expires_at = null,
         [Description("Ids of older memories this one replaces (max 32): they are kept, marked superseded, hidden from search unless include_superseded, and shown in memory_history.")] string[]? supersedes = null)
-        => ToolCall.Run(() =>
-        {
-            var result = memories.Store(caller, new NewMemory
+        => StoreMemoryResult.From(memories.Store(caller, new NewMemory
             {
                 Content = content,
                 MemoryType = memory_type,
@@ -44,9 +45,7 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
                 ExpiresAt = IsoTime.Parse(expires_at, "expires_at"),
                 Source = "mcp",
                 Supersedes = supersedes?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
-            });
-            return StoreMemoryResult.From(result, @namespace ?? caller.DefaultNamespace);
-        });
+            }));
 
     [McpServerTool(Name = "search_memory", Title = "Search memories", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Find what was learned before. Search at the start of a task, before debugging, and before a design decision. " +
@@ -67,30 +66,24 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Read time phrases in the query (\"yesterday\", \"last week\", \"in March\", \"since 2026-11-01\", \"recently\") as a window on created_at, and search the rest (default true). The result's time field says what was understood.")] bool time_aware = true,
         [Description("The moment time phrases are read against and recency is counted from, ISO-8601 (default: now).")] string? now = null,
         [Description("Also return memories that a newer one superseded (hidden by default); they carry superseded_by.")] bool include_superseded = false)
-        => ToolCall.Run(() =>
-        {
-            var request = new SearchRequest
+        => SearchMemoryResult.From(memories.Search(caller, new SearchRequest
             {
                 Query = query, TopK = top_k, MemoryType = memory_type, Tags = tags, MinImportance = min_importance,
                 Namespaces = namespaces, SessionId = session_id,
                 Since = IsoTime.Parse(since, "since"), Until = IsoTime.Parse(until, "until"), Mode = mode, Explain = explain,
                 IncludeSuperseded = include_superseded,
                 TimeAware = time_aware, Now = IsoTime.Parse(now, "now"),
-            };
-            var response = memories.Search(caller, request);
-            return SearchMemoryResult.From(response, namespaces ?? caller.DefaultSearchNamespaces());
-        });
+            }));
 
     [McpServerTool(Name = "memory_history", Title = "History of a memory", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Every version of a memory, oldest first, from the event log: stored, merged (restated or extended), " +
                  "superseded (and by which memory), deleted; with the versions of the memories it superseded. Works for deleted memories too.")]
     public MemoryHistoryResult MemoryHistory(
         [Description("The memory_id (a UUID).")] string memory_id)
-        => ToolCall.Run(() =>
-        {
-            var id = MemoryValidator.MemoryId(memory_id);
-            return MemoryHistoryResult.From(id, memories.History(caller, id));
-        });
+    {
+        var id = MemoryValidator.MemoryId(memory_id);
+        return MemoryHistoryResult.From(id, memories.History(caller, id));
+    }
 
     [McpServerTool(Name = "feedback", Title = "Rate a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Say whether a memory helped: \"useful\" ranks it higher in later searches, \"wrong\" ranks it lower " +
@@ -99,20 +92,12 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("The memory_id from search_memory (a UUID).")] string memory_id,
         [Description("useful, noted or wrong.")] string signal,
         [Description("Optional reason, max 2000 characters.")] string? note = null)
-        => ToolCall.Run(() =>
-        {
-            var id = memories.Feedback(caller, MemoryValidator.MemoryId(memory_id), signal, note);
-            return new FeedbackResult(memory_id.Trim(), signal.Trim().ToLowerInvariant(), id);
-        });
+        => FeedbackResult.From(memories.Feedback(caller, MemoryValidator.MemoryId(memory_id), signal, note));
 
     [McpServerTool(Name = "delete_memory", Title = "Delete a memory", Destructive = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Delete a memory that turned out wrong or obsolete (its text stays in the event log). " +
                  "Prefer storing a correction when the history matters.")]
     public DeleteMemoryResult DeleteMemory(
         [Description("The memory_id returned by store_memory or search_memory (a UUID).")] string memory_id)
-        => ToolCall.Run(() =>
-        {
-            var deleted = memories.Delete(caller, MemoryValidator.MemoryId(memory_id));
-            return new DeleteMemoryResult(deleted.Id.ToString("D"), true, deleted.Namespace);
-        });
+        => DeleteMemoryResult.From(memories.Delete(caller, MemoryValidator.MemoryId(memory_id)));
 }

@@ -16,7 +16,7 @@ public sealed class StateTools(MemoryService memories, Caller caller)
                  "Returns the value and its version; pass that version as expected_version when you update it.")]
     public AgentStateResult GetAgentState(
         [Description("The state key, e.g. \"current_task\" (max 200 characters).")] string key)
-        => ToolCall.Run(() => AgentStateResult.From(memories.GetState(caller, key)));
+        => AgentStateResult.From(memories.GetState(caller, key));
 
     [McpServerTool(Name = "set_agent_state", Title = "Write agent state", Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Write a named piece of working state (any JSON value) to pick up in a later session. " +
@@ -25,5 +25,5 @@ public sealed class StateTools(MemoryService memories, Caller caller)
         [Description("The state key, e.g. \"current_task\" (max 200 characters).")] string key,
         [Description("Any JSON value: object, array, string, number, boolean or null (max 256 KiB).")] JsonElement value,
         [Description("Optional optimistic-concurrency check: the version you last read (0 = the key must not exist yet).")] long? expected_version = null)
-        => ToolCall.Run(() => AgentStateResult.From(memories.SetState(caller, key, value, expected_version)));
+        => AgentStateResult.From(memories.SetState(caller, key, value, expected_version));
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using McpMemory.Core.Memories;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -9,8 +10,9 @@ namespace McpMemory.Tools;
 /// <summary>
 /// Tool errors as an agent should see them: one line that starts with the field. Arguments of the wrong JSON type
 /// never reach a tool method (the SDK fails to bind them and would answer only "An error occurred invoking
-/// 'store_memory'"), so this call-tool filter names the argument and the expected type; engine errors pass through
-/// without the SDK's prefix.
+/// 'store_memory'"), so this call-tool filter names the argument and the expected type. It is also the one place
+/// where engine errors (<see cref="MemoryException"/>: bad input, not found, a stale version) become tool errors,
+/// as they are, without the SDK's prefix; so each tool method is just its call into the engine.
 /// </summary>
 internal static class ToolArgumentErrors
 {
@@ -18,9 +20,14 @@ internal static class ToolArgumentErrors
         async (context, cancellationToken) =>
         {
             try { return await next(context, cancellationToken); }
+            catch (MemoryException e)
+            {
+                // Already names the field and the limit (the SDK would answer only "An error occurred invoking …").
+                return Error(e.Message);
+            }
             catch (McpException e) when (e is not McpProtocolException)
             {
-                // An engine error, already naming the field: pass it on as is (the SDK would prefix "An error occurred invoking …").
+                // A tool's own error, already phrased for the agent: pass it on as is.
                 return Error(e.Message);
             }
             catch (Exception e) when (e is JsonException or ArgumentException or FormatException or InvalidOperationException or OverflowException)

@@ -1,18 +1,11 @@
 using System.Text.Json;
 using McpMemory.Core.Memories;
-using ModelContextProtocol;
 
 namespace McpMemory.Tools;
 
-/// <summary>Shared plumbing of the tool classes: engine errors become tool errors the agent can read and act on.</summary>
+/// <summary>Shared plumbing of the tool classes: arguments read the way the engine's errors read (JSON options and times: Contracts/).</summary>
 internal static class ToolCall
 {
-    public static T Run<T>(Func<T> call)
-    {
-        try { return call(); }
-        catch (MemoryException e) { throw new McpException(e.Message); }
-    }
-
     public static string? Metadata(JsonElement? metadata) => metadata switch
     {
         null => null,

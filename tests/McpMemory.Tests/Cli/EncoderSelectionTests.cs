@@ -32,10 +32,21 @@ public class EncoderSelectionTests
     {
         using var dir = new TempDirectory();
         var encoder = Encoder(await ToolProcess.RunAsync(["doctor", "--json", "--db", Db(dir)]));
-        encoder.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx-fp32");
+        encoder.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx/int8");
         encoder.GetProperty("dimension").GetInt32().Should().Be(384);
         encoder.GetProperty("reason").GetString().Should().Be("default");
         encoder.GetProperty("load_ms").GetDouble().Should().BeGreaterThan(0);
+        encoder.GetProperty("self_check").GetString().Should().Be("passed");
+        encoder.GetProperty("cosine_to_reference").GetDouble().Should().BeGreaterThanOrEqualTo(0.99, "int8 weights (fp32 below)");
+    }
+
+    [Fact]
+    public async Task The_fp32_weights_are_one_option_away_and_match_the_reference_exactly()
+    {
+        using var dir = new TempDirectory();
+        var encoder = Encoder(await ToolProcess.RunAsync(["doctor", "--json", "--db", Db(dir), "--model", "arctic-embed-xs-fp32"]));
+        encoder.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx");
+        encoder.GetProperty("reason").GetString().Should().Be("configured: arctic-embed-xs-fp32");
         encoder.GetProperty("self_check").GetString().Should().Be("passed");
         encoder.GetProperty("cosine_to_reference").GetDouble().Should().BeGreaterThanOrEqualTo(0.9999);
     }
@@ -97,7 +108,7 @@ public class EncoderSelectionTests
         var document = await ToolProcess.RunAsync(["embed", "--json", "nginx reverse proxy", "docker compose"]);
         document.ExitCode.Should().Be(0, document.Stderr);
         var json = JsonDocument.Parse(document.Stdout).RootElement;
-        json.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx-fp32");
+        json.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx/int8");
         json.GetProperty("dimension").GetInt32().Should().Be(384);
         var vectors = json.GetProperty("vectors").EnumerateArray().Select(v => v.EnumerateArray().Select(x => x.GetSingle()).ToArray()).ToList();
         vectors.Should().HaveCount(2).And.AllSatisfy(v => TensorPrimitives.Norm(v).Should().BeApproximately(1f, 1e-4f));
@@ -122,8 +133,8 @@ public class EncoderSelectionTests
 
         var reindex = await ToolProcess.RunAsync(["reindex", "--json", .. db]);
         reindex.ExitCode.Should().Be(0, reindex.Stderr);
-        JsonDocument.Parse(reindex.Stdout).RootElement.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx-fp32");
-        VectorModels(Db(dir)).Should().Equal([("snowflake-arctic-embed-xs@onnx-fp32", 3L)], "the USE-lite vectors were dropped, never mixed with arctic's");
+        JsonDocument.Parse(reindex.Stdout).RootElement.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx/int8");
+        VectorModels(Db(dir)).Should().Equal([("snowflake-arctic-embed-xs@onnx/int8", 3L)], "the USE-lite vectors were dropped, never mixed with arctic's");
 
         var search = await ToolProcess.RunAsync(["search", "which container tool deploys it?", "--mode", "vector", "--json", .. db]);
         var results = JsonDocument.Parse(search.Stdout).RootElement.GetProperty("results");

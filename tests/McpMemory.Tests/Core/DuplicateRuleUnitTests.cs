@@ -47,9 +47,9 @@ public class DuplicateRuleUnitTests
     public void Floors_are_keyed_by_the_encoders_model_id()
     {
         DuplicateRule.CosineFloor("use-lite-en@0.2.0").Should().NotBeNull();
-        DuplicateRule.CosineFloor("snowflake-arctic-embed-xs@onnx-fp32").Should().BeGreaterThan(DuplicateRule.CosineFloor("use-lite-en@0.2.0")!.Value,
+        DuplicateRule.CosineFloor("snowflake-arctic-embed-xs@onnx/int8").Should().BeGreaterThan(DuplicateRule.CosineFloor("use-lite-en@0.2.0")!.Value,
             "arctic's cosines are compressed towards 1");
-        DuplicateRule.SimilarFloor("snowflake-arctic-embed-xs@onnx-fp32").Should().BeGreaterThan(DuplicateRule.DefaultSimilarFloor);
+        DuplicateRule.SimilarFloor("snowflake-arctic-embed-xs@onnx/int8").Should().BeGreaterThan(DuplicateRule.DefaultSimilarFloor);
         DuplicateRule.CosineFloor("some-other-model@1").Should().BeNull("not calibrated: only identical or contained texts merge");
         DuplicateRule.CosineFloor(null).Should().BeNull();
         DuplicateRule.SimilarFloor("some-other-model@1").Should().Be(DuplicateRule.DefaultSimilarFloor);

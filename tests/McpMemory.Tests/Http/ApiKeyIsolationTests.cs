@@ -139,6 +139,35 @@ public class ApiKeyIsolationTests
     }
 
     [Fact]
+    public async Task A_legacy_sse_session_acts_as_its_key_and_refuses_another_key()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await HttpServerProcess.StartAsync(dir.File("m.db"), ["--keys-file", WriteKeysFile(dir)]);
+        await using var b = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = new Uri($"{server.BaseUrl}/sse"),
+                TransportMode = HttpTransportMode.Sse,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {KeyB}" },
+            }),
+            cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        (await OkAsync(b, "store_memory", new() { ["content"] = "sse with key b" })).GetProperty("namespace").GetString().Should().Be("project:b");
+        (await ErrorAsync(b, "store_memory", new() { ["content"] = "sneaky", ["namespace"] = "project:a" })).Should().Contain("project:a");
+
+        using var a = server.Client(KeyA);
+        using var other = server.Client(KeyB);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var sse = await a.GetAsync("/sse", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await sse.Content.ReadAsStreamAsync(cts.Token));
+        (await reader.ReadLineAsync(cts.Token)).Should().Be("event: endpoint");
+        var endpoint = (await reader.ReadLineAsync(cts.Token))!["data: ".Length..];
+        using (var hijack = await other.SendAsync(RawMcpHttp.Post(RawMcpHttp.Initialize, path: endpoint), cts.Token))
+            hijack.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        using (var own = await a.SendAsync(RawMcpHttp.Post(RawMcpHttp.Initialize, path: endpoint), cts.Token))
+            own.StatusCode.Should().Be(HttpStatusCode.Accepted);
+    }
+
+    [Fact]
     public async Task The_default_csharp_client_falls_back_from_the_sessionless_revision_and_works()
     {
         using var dir = new TempDirectory();

@@ -88,6 +88,15 @@ public class HttpProtocolTests
             notInitialize.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         using (var malformed = await client.SendAsync(Post("{not json")))
             malformed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        using (var plainText = Post(Initialize))
+        {
+            plainText.Content!.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+            using var response = await client.SendAsync(plainText);
+            response.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
+            (await ErrorBodyAsync(response)).GetProperty("message").GetString().Should().Contain("application/json");
+        }
+        using (var root = await client.SendAsync(Post(Initialize, path: "/")))
+            root.StatusCode.Should().Be(HttpStatusCode.NotFound, "Streamable HTTP is served at /mcp only");
         using (var batch = await client.SendAsync(Post($"[{Initialize}]")))
             batch.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         using (var tooLarge = Post(Initialize.Replace("\"raw\"", $"\"{new string('x', 2 * 1024 * 1024)}\"")))
@@ -103,10 +112,22 @@ public class HttpProtocolTests
             unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
             (await ErrorBodyAsync(unknown)).GetProperty("code").GetInt32().Should().Be(-32001);
         }
-        using (var future = Post(Initialize))
+        // The session-less 2026-07-28 revision, as its clients send it (no initialize; version and capabilities in _meta),
+        // is refused so that they fall back to initialize: every session here is bound to the key that opened it.
+        using (var future = Post("""{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"""))
         {
             future.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+            future.Headers.Add("Mcp-Method", "server/discover");
             using var response = await client.SendAsync(future);
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            var error = await ErrorBodyAsync(response);
+            error.GetProperty("code").GetInt32().Should().Be(-32022);
+            error.GetProperty("data").GetProperty("supported").EnumerateArray().Select(v => v.GetString()).Should().Contain("2025-11-25").And.NotContain("2026-07-28");
+        }
+        using (var unknownVersion = Post(Initialize))
+        {
+            unknownVersion.Headers.Add("MCP-Protocol-Version", "1999-01-01");
+            using var response = await client.SendAsync(unknownVersion);
             response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
             var error = await ErrorBodyAsync(response);
             error.GetProperty("code").GetInt32().Should().Be(-32022);
@@ -212,7 +233,7 @@ public class HttpProtocolTests
         using var stream = await client.SendAsync(Get(), HttpCompletionOption.ResponseHeadersRead);
         stream.StatusCode.Should().Be(HttpStatusCode.OK);
         using (var second = await client.SendAsync(Get(), HttpCompletionOption.ResponseHeadersRead))
-            second.StatusCode.Should().Be(HttpStatusCode.Conflict);
+            second.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the SDK serves one GET stream per session");
 
         using var body = await stream.Content.ReadAsStreamAsync();
         using (var delete = new HttpRequestMessage(HttpMethod.Delete, "/mcp"))
@@ -233,8 +254,12 @@ public class HttpProtocolTests
 
         using (var missing = await client.SendAsync(Post(Initialize, path: "/message")))
             missing.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        // The SDK answers a session it does not know with 400 (the 2024-11-05 transport names no status for it).
         using (var unknown = await client.SendAsync(Post(Initialize, path: "/message?sessionId=nope")))
-            unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        {
+            unknown.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            (await unknown.Content.ReadAsStringAsync()).Should().Contain("Session ID not found");
+        }
 
         var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var sse = await client.GetAsync("/sse", HttpCompletionOption.ResponseHeadersRead, cts.Token);
@@ -251,14 +276,14 @@ public class HttpProtocolTests
         JsonDocument.Parse(line!["data: ".Length..]).RootElement.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString()
             .Should().Be("mcp-memory");
 
-        // Disconnecting frees the session: within a bounded time, posting to it is 404.
+        // Disconnecting frees the session: within a bounded time, posting to it is "Session ID not found".
         sse.Dispose();
         reader.Dispose();
         var freed = false;
         for (var attempt = 0; attempt < 50 && !freed; attempt++)
         {
             using var after = await client.SendAsync(Post(Initialized, path: endpoint));
-            freed = after.StatusCode == HttpStatusCode.NotFound;
+            freed = after.StatusCode == HttpStatusCode.BadRequest && (await after.Content.ReadAsStringAsync()).Contains("Session ID not found");
             if (!freed) await Task.Delay(100);
         }
         freed.Should().BeTrue("a client that disconnects frees its SSE session");

@@ -114,7 +114,7 @@ public class HybridSearchEndToEndTests
     // arctic-embed-xs (the default) ranks the deployment memory first by meaning, but its cosines bunch (0.684 against
     // 0.682 and 0.680 for the next two), so in hybrid mode the distractor that leads on keywords stays ahead of it.
     [Fact]
-    public async Task Deployment_memory_is_first_by_meaning_with_the_default_encoder()
+    public async Task Deployment_memory_leads_by_meaning_with_the_default_encoder()
     {
         using var dir = new TempDirectory();
         await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio");
@@ -135,11 +135,17 @@ public class HybridSearchEndToEndTests
             (await Call(client, "store_memory", new() { ["content"] = text })).GetProperty("has_embedding").GetBoolean().Should().BeTrue();
 
         var vector = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 3, ["mode"] = "vector" });
-        vector.GetProperty("results")[0].GetProperty("memory_id").GetString().Should().Be(deploymentId, $"results: {vector.GetProperty("results")}");
+        // Of 51 memories, two lead by meaning within 0.004 of each other (fp32 weights: 0.6839 against the Formspree
+        // memory's 0.6806; int8: 0.6829 against 0.6835), so the order of those two is the weights' coin toss.
+        var ranked = vector.GetProperty("results").EnumerateArray().ToList();
+        var leaders = ranked.Take(2).Select(r => r.GetProperty("memory_id").GetString()).ToList();
+        leaders.Should().Contain(deploymentId, $"results: {vector.GetProperty("results")}");
+        double top = ranked[0].GetProperty("similarity_score").GetDouble();
+        ranked[1].GetProperty("similarity_score").GetDouble().Should().BeGreaterThan(top - 0.005);
         var hybrid = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 5, ["explain"] = true });
         hybrid.GetProperty("mode").GetString().Should().Be("hybrid");
         var deployment = hybrid.GetProperty("results").EnumerateArray().First(r => r.GetProperty("memory_id").GetString() == deploymentId);
-        deployment.GetProperty("explain").GetProperty("vector_rank").GetInt32().Should().Be(1);
+        deployment.GetProperty("explain").GetProperty("vector_rank").GetInt32().Should().BeLessThanOrEqualTo(2);
     }
 
     private static Task<JsonElement> Call(McpClient client, string tool, Dictionary<string, object?> args) =>

@@ -1,6 +1,6 @@
 using FluentAssertions;
-using McpMemory.Core.Search;
-using McpMemory.Core.Search.Keywords;
+using McpMemory.Core.Indexes;
+using McpMemory.Core.Indexes.Keywords;
 using McpMemory.Core.Storage;
 using McpMemory.Tests.Embeddings;
 using McpMemory.Tests.Support;
@@ -14,9 +14,6 @@ namespace McpMemory.Tests.Search;
 /// </summary>
 public class KeywordIndexTests
 {
-    /// <summary>FTS5's own BM25 parameters, under which the scores must be equal.</summary>
-    private static readonly RankingOptions FtsParameters = RankingOptions.Default with { Bm25K1 = KeywordIndex.Fts5K1, Bm25B = KeywordIndex.Fts5B };
-
     private static readonly string[] Types = ["fact", "decision", "fix", "preference"];
     private static readonly string[] TagPool = ["nginx", "deploy", "ci", "database", "frontend", "retro-planning"];
 
@@ -37,14 +34,14 @@ public class KeywordIndexTests
                 session: i % 5 == 0 ? "s1" : null);
     }
 
-    private static IEnumerable<SearchFilter> Filters(long now) =>
+    private static IEnumerable<IndexFilter> Filters(long now) =>
     [
-        new(["project:test", "shared"], null, [], 0, null, null, null, now),
-        new(["shared"], null, [], 0, null, null, null, now),
-        new(["project:test"], "decision", [], 0, null, null, null, now),
-        new(["project:test", "shared"], null, ["nginx"], 0, null, null, null, now),
-        new(["project:test", "shared"], null, [], 0.55, "s1", null, null, now),
-        new(["nowhere"], null, [], 0, null, null, null, now),
+        new(["project:test", "shared"], null, 0, null, null, now, null, []),
+        new(["shared"], null, 0, null, null, now, null, []),
+        new(["project:test"], "decision", 0, null, null, now, null, []),
+        new(["project:test", "shared"], null, 0, null, null, now, null, ["nginx"]),
+        new(["project:test", "shared"], null, 0.55, null, null, now, "s1", []),
+        new(["nowhere"], null, 0, null, null, now, null, []),
     ];
 
     private static void AssertSameAsFts5(MemoryDatabase database, KeywordIndex index, long now, IEnumerable<string> queries)
@@ -54,7 +51,7 @@ public class KeywordIndexTests
         foreach (var query in queries)
             foreach (var filter in Filters(now))
             {
-                var ours = index.Search(KeywordIndex.QueryTerms(query), 30, filter.ForIndex());
+                var ours = index.Search(KeywordIndex.QueryTerms(query), 30, filter);
                 var fts5 = FtsQuery.Build(query) is { } match ? sql.FtsCandidates(match, 30, filter) : [];
                 ours.Select(h => h.Score).Should().Equal(fts5.Select(h => h.Score), (a, b) => Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(b)),
                     $"BM25 scores for \"{query}\" under {filter}");
@@ -67,12 +64,15 @@ public class KeywordIndexTests
         compared.Should().BeGreaterThan(1_000, "the comparison must cover real matches");
     }
 
-    /// <summary>A keyword index over the store's file, built apart from the store's own service, and the store's "now".</summary>
-    private static async Task<(KeywordIndexHost Host, long Now)> BuildAsync(TestStore store, MemoryDatabase database)
+    /// <summary>
+    /// A keyword index over the store's file (with FTS5's own BM25 parameters, under which the scores must be equal),
+    /// built apart from the store's own service, and the store's "now".
+    /// </summary>
+    private static async Task<(MemoryIndexes Indexes, long Now)> BuildAsync(TestStore store, MemoryDatabase database)
     {
-        var host = new KeywordIndexHost(database, build: true, FtsParameters);
-        await host.Loading.WaitAsync(TimeSpan.FromMinutes(1));
-        return (host, store.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var indexes = new MemoryIndexes(new IndexSource(database), keywordIndex: true, KeywordIndex.Fts5K1, KeywordIndex.Fts5B, embedder: null);
+        await indexes.Keywords.Loading.WaitAsync(TimeSpan.FromMinutes(1));
+        return (indexes, store.Clock.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
     [Fact]
@@ -81,9 +81,9 @@ public class KeywordIndexTests
         using var store = new TestStore();
         Fill(store, 600);
         using var database = MemoryDatabase.Open(store.DatabasePath);
-        var (host, now) = await BuildAsync(store, database);
-        host.Index!.Count.Should().Be(600);
-        AssertSameAsFts5(database, host.Index, now, Texts().Take(80).Append("nginx deploy").Append("Café DÉJÀ vu"));
+        var (indexes, now) = await BuildAsync(store, database);
+        indexes.Keywords.Index!.Count.Should().Be(600);
+        AssertSameAsFts5(database, indexes.Keywords.Index, now, Texts().Take(80).Append("nginx deploy").Append("Café DÉJÀ vu"));
     }
 
     [Fact]
@@ -92,19 +92,19 @@ public class KeywordIndexTests
         using var store = new TestStore();
         Fill(store, 200);
         using var database = MemoryDatabase.Open(store.DatabasePath);
-        var (host, now) = await BuildAsync(store, database);
-        var index = host.Index!;
-        var all = Filters(now).First().ForIndex();
+        var (indexes, now) = await BuildAsync(store, database);
+        var index = indexes.Keywords.Index!;
+        var all = Filters(now).First();
 
         var added = store.Store("the zanzibar deployment runbook lives in ops/zanzibar.md", tags: ["runbook"]);
         var doomed = store.Store("quokka migration notes, obsolete");
-        host.Sync();
+        indexes.Sync();
         index.Search(KeywordIndex.QueryTerms("zanzibar runbooks"), 10, all).Should().ContainSingle();
         index.Search(KeywordIndex.QueryTerms("quokka"), 10, all).Should().ContainSingle();
 
         store.Service.Delete(store.Caller, doomed);
         foreach (var text in Texts().Take(20)) store.Store(text + " appended later", type: "fix");
-        host.Sync();
+        indexes.Sync();
         index.Search(KeywordIndex.QueryTerms("quokka"), 10, all).Should().BeEmpty();
         index.Count.Should().Be(200 + 1 + 20);
         AssertSameAsFts5(database, index, now, Texts().Take(40).Append("zanzibar appended later"));

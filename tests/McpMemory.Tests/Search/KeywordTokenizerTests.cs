@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FluentAssertions;
 using McpMemory.Core.Embeddings;
-using McpMemory.Core.Search.Keywords;
+using McpMemory.Core.Indexes.Keywords;
 using McpMemory.Core.Storage;
 using McpMemory.Tests.Embeddings;
 using Microsoft.Data.Sqlite;

@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using FluentAssertions;
-using McpMemory.Core.Search;
-using McpMemory.Core.Vectors;
+using McpMemory.Core.Indexes;
+using McpMemory.Core.Indexes.Vectors;
 using Xunit;
 
 namespace McpMemory.Tests.Search;

@@ -25,6 +25,12 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>The ONNX graph inside a model folder.</summary>
     public const string ModelFile = "model.onnx";
 
+    /// <summary>
+    /// model.onnx with its MatMul weights quantized to int8 (<see cref="Int8WeightQuantizer"/>): run instead of quantizing
+    /// at load when present. The build makes it for the built-in model, and the tool package carries only it.
+    /// </summary>
+    public const string Int8ModelFile = "model.int8.onnx";
+
     /// <summary>The WordPiece vocabulary inside a model folder (one token a line, id = line number).</summary>
     public const string VocabularyFile = "vocab.txt";
 
@@ -49,7 +55,11 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "models", DefaultFolder);
 
     /// <inheritdoc />
-    public string ModelId => Config.ModelId;
+    /// <remarks>The config's model_id, plus "/int8" when the weights were quantized at load: a vector space of its own.</remarks>
+    public string ModelId { get; }
+
+    /// <summary>Whether the weights run as stored or were quantized to int8 at load.</summary>
+    public OnnxWeights Weights { get; }
 
     /// <inheritdoc />
     public int Dimension => Config.Dimension;
@@ -66,8 +76,11 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>The thread settings the session was created with.</summary>
     public OnnxRunSettings Settings { get; }
 
-    private OnnxEncoder(string directory, OnnxModelConfig config, ITextTokenizer tokenizer, InferenceSession session, OnnxRunSettings settings, TimeSpan loadTime)
+    private OnnxEncoder(string directory, OnnxModelConfig config, OnnxWeights weights, ITextTokenizer tokenizer, InferenceSession session,
+        OnnxRunSettings settings, TimeSpan loadTime)
     {
+        Weights = weights;
+        ModelId = weights == OnnxWeights.Int8 ? config.ModelId + "/int8" : config.ModelId;
         Settings = settings;
         _concurrentRuns = Math.Max(1, Environment.ProcessorCount / settings.IntraOpThreads);
         _cores = new SemaphoreSlim(_concurrentRuns, _concurrentRuns);
@@ -93,24 +106,118 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <summary>The built-in encoder (snowflake-arctic-embed-xs) from <see cref="DefaultDirectory"/>.</summary>
     public static OnnxEncoder LoadDefault() => Load(DefaultDirectory);
 
-    /// <summary>Loads a model folder; a missing file, a bad config or a model that ONNX Runtime cannot load throws, naming it.</summary>
-    public static OnnxEncoder Load(string directory, OnnxRunSettings? settings = null)
+    /// <summary>
+    /// Loads a model folder; a missing file, a bad config or a model that ONNX Runtime cannot load throws, naming it.
+    /// <paramref name="weights"/>, if given, overrides the config's (arctic-embed-xs-fp32 runs the built-in file as stored).
+    /// <paramref name="int8Cache"/>, if given, is a folder where int8 weights are kept once quantized (see <see cref="Int8Session"/>).
+    /// </summary>
+    public static OnnxEncoder Load(string directory, OnnxRunSettings? settings = null, OnnxWeights? weights = null, string? int8Cache = null)
     {
         settings ??= OnnxRunSettings.Default;
         var stopwatch = Stopwatch.StartNew();
         directory = Path.GetFullPath(directory);
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"The model folder '{directory}' does not exist.");
-        foreach (var file in new[] { ModelFile, VocabularyFile, OnnxModelConfig.FileName })
-            if (!File.Exists(Path.Combine(directory, file)))
-                throw new FileNotFoundException($"The model file '{Path.Combine(directory, file)}' is missing (a model folder holds {ModelFile}, {VocabularyFile} and {OnnxModelConfig.FileName}).",
-                    Path.Combine(directory, file));
-        var config = OnnxModelConfig.Load(Path.Combine(directory, OnnxModelConfig.FileName));
+        string Required(string file)
+        {
+            string path = Path.Combine(directory, file);
+            if (File.Exists(path)) return path;
+            string onlyInt8 = file == ModelFile && File.Exists(Path.Combine(directory, Int8ModelFile))
+                ? $"; this one has only int8 weights, {Int8ModelFile}: the tool package does not carry the fp32 file" : "";
+            throw new FileNotFoundException($"The model file '{path}' is missing (a model folder holds {ModelFile}, {VocabularyFile} and {OnnxModelConfig.FileName}{onlyInt8}).", path);
+        }
+        string int8File = Path.Combine(directory, Int8ModelFile);
+        if (!File.Exists(int8File)) Required(ModelFile);
+        var config = OnnxModelConfig.Load(Required(OnnxModelConfig.FileName));
+        string vocabulary = Required(VocabularyFile);
+        var chosenWeights = weights ?? config.Weights;
+        // int8 runs a quantized file when the folder has one (the tool package ships only that), else quantizes model.onnx.
+        bool prequantized = chosenWeights == OnnxWeights.Int8 && File.Exists(int8File);
+        string model = prequantized ? int8File : Required(ModelFile);
         // Hugging Face-exact uncased WordPiece (docs/bert-tokenizer.md).
-        ITextTokenizer tokenizer = Bert.BertTokenizer.Load(Path.Combine(directory, VocabularyFile));
+        ITextTokenizer tokenizer = Bert.BertTokenizer.Load(vocabulary);
         using var options = settings.CreateSessionOptions();
-        var session = new InferenceSession(Path.Combine(directory, ModelFile), options);
-        try { return new OnnxEncoder(directory, config, tokenizer, session, settings, stopwatch.Elapsed); }
+        var session = chosenWeights == OnnxWeights.Int8 && !prequantized
+            ? Int8Session(model, options, int8Cache)
+            : new InferenceSession(model, options);
+        try { return new OnnxEncoder(directory, config, chosenWeights, tokenizer, session, settings, stopwatch.Elapsed); }
         catch { session.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// A session over <paramref name="modelPath"/> with int8 weights. Quantizing takes a second and, from memory, leaves
+    /// ONNX Runtime holding ~60 MB more than a session read from a file; so the quantized model is written once to
+    /// <paramref name="cacheDirectory"/> (named by the source file's path, size and time: a new model file gets a new
+    /// entry and the old one is removed) and read from there by every later load. A damaged entry is quantized again; a
+    /// folder that cannot be written only costs the second.
+    /// </summary>
+    private static InferenceSession Int8Session(string modelPath, SessionOptions options, string? cacheDirectory)
+    {
+        string? cached = cacheDirectory is null ? null : Int8CachePath(modelPath, cacheDirectory);
+        if (cached is not null && File.Exists(cached))
+        {
+            try { return new InferenceSession(cached, options); }
+            catch (OnnxRuntimeException) { TryDelete(cached); }
+        }
+        var session = Quantize(modelPath, cached, options);
+        // The fp32 file and the rewritten model (~150 MB) are garbage now: give that memory back to the system.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return session;
+
+        static InferenceSession Quantize(string modelPath, string? cached, SessionOptions options)
+        {
+            var model = QuantizedModel(modelPath);
+            return cached is not null && TryWrite(cached, model) ? new InferenceSession(cached, options) : new InferenceSession(model, options);
+        }
+    }
+
+    /// <summary>The cache entry for a model file: its folder's name plus a hash of its full path, size and modification time.</summary>
+    internal static string Int8CachePath(string modelPath, string cacheDirectory)
+    {
+        var file = new FileInfo(modelPath);
+        string key = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|int8-v{Int8WeightQuantizer.Version}";
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16];
+        return Path.Combine(cacheDirectory, $"{file.Directory!.Name}-{hash}.int8.onnx");
+    }
+
+    private static bool TryWrite(string path, byte[] model)
+    {
+        string directory = Path.GetDirectoryName(path)!, temporary = path + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            Directory.CreateDirectory(directory);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(model);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+            string prefix = Path.GetFileName(path)[..(Path.GetFileName(path).LastIndexOf('-') + 1)];
+            foreach (var stale in Directory.EnumerateFiles(directory, prefix + "*.int8.onnx"))
+                if (stale != path) TryDelete(stale);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    private static byte[] QuantizedModel(string path)
+    {
+        byte[] model;
+        int quantized;
+        try { (model, quantized) = Int8WeightQuantizer.Quantize(File.ReadAllBytes(path)); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a valid ONNX model (protobuf parsing failed: {e.Message})", e); }
+        if (quantized == 0)
+            throw new InvalidDataException($"{path}: weights: int8 needs MatMul nodes with constant fp32 weights, and this model has none (use \"as-stored\")");
+        return model;
     }
 
     /// <summary>The model's input ids for a stored text (document prefix, if any, included).</summary>
@@ -144,7 +251,12 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
             Run(ids, new ArraySegment<int>([0]), results);
             return results;
         }
-        var chunks = PlanChunks(ids.Select(sequence => sequence.Length).ToArray());
+        // int8 weights: DynamicQuantizeMatMul quantizes a call's activations with one scale for the whole input, so a text
+        // batched with others would get a slightly different vector (cosine ~0.998) than alone; one text a run keeps
+        // every vector independent of its companions.
+        var chunks = Weights == OnnxWeights.Int8
+            ? Enumerable.Range(0, ids.Count).Select(i => new ArraySegment<int>([i])).ToList()
+            : PlanChunks(ids.Select(sequence => sequence.Length).ToArray());
         if (chunks.Count == 1 || _concurrentRuns == 1) foreach (var chunk in chunks) Run(ids, chunk, results);
         else Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = _concurrentRuns }, chunk => Run(ids, chunk, results));
         return results;

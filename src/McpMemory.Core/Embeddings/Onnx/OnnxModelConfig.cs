@@ -13,10 +13,24 @@ public enum Pooling
     Mean,
 }
 
+/// <summary>What the encoder does with model.onnx's weights at load.</summary>
+public enum OnnxWeights
+{
+    /// <summary>Run the file as it is (fp32 for the built-in model): vectors exactly as the model's authors compute them.</summary>
+    AsStored,
+
+    /// <summary>
+    /// Quantize every MatMul weight to int8 at load (<see cref="Int8WeightQuantizer"/>): about twice as fast and smaller
+    /// in memory, vectors within cosine 0.99 of the file's own (docs/encoder.md, "int8 weights"). A vector space of its own.
+    /// </summary>
+    Int8,
+}
+
 /// <summary>
 /// What a sentence-transformers model folder needs besides its model.onnx and vocab.txt: <c>mcp-memory-model.json</c>,
-/// e.g. <c>{"model_id": "snowflake-arctic-embed-xs@onnx-fp32", "dimension": 384, "pooling": "cls", "normalize": true,
-/// "max_tokens": 512, "query_prefix": "Represent this sentence for searching relevant passages: ", "document_prefix": ""}</c>.
+/// e.g. <c>{"model_id": "snowflake-arctic-embed-xs@onnx", "dimension": 384, "pooling": "cls", "normalize": true,
+/// "max_tokens": 512, "query_prefix": "Represent this sentence for searching relevant passages: ", "document_prefix": "",
+/// "weights": "int8"}</c>.
 /// </summary>
 /// <param name="ModelId">Stored with every vector: a different id means a different vector space (re-embedded, never mixed).</param>
 /// <param name="Dimension">Width of the model's hidden state, checked against the model at load.</param>
@@ -25,8 +39,10 @@ public enum Pooling
 /// <param name="MaxTokens">Longest input in tokens, special tokens included; longer texts are cut.</param>
 /// <param name="QueryPrefix">Put before a search query (asymmetric models such as arctic-embed).</param>
 /// <param name="DocumentPrefix">Put before a stored memory.</param>
+/// <param name="Weights">as-stored (default) or int8: see <see cref="OnnxWeights"/>.</param>
 public sealed record OnnxModelConfig(
-    string ModelId, int Dimension, Pooling Pooling, bool Normalize, int MaxTokens, string QueryPrefix, string DocumentPrefix)
+    string ModelId, int Dimension, Pooling Pooling, bool Normalize, int MaxTokens, string QueryPrefix, string DocumentPrefix,
+    OnnxWeights Weights = OnnxWeights.AsStored)
 {
     /// <summary>The config file's name inside a model folder.</summary>
     public const string FileName = "mcp-memory-model.json";
@@ -53,7 +69,13 @@ public sealed record OnnxModelConfig(
         };
         int maxTokens = raw.MaxTokens ?? 512;
         if (maxTokens is < 3 or > 8192) throw Invalid("max_tokens", "must be between 3 and 8192", maxTokens);
-        return new OnnxModelConfig(modelId, raw.Dimension.Value, pooling, raw.Normalize ?? true, maxTokens, raw.QueryPrefix ?? "", raw.DocumentPrefix ?? "");
+        var weights = raw.Weights?.Trim().ToLowerInvariant() switch
+        {
+            null or "as-stored" => OnnxWeights.AsStored,
+            "int8" => OnnxWeights.Int8,
+            var other => throw Invalid("weights", "must be \"as-stored\" or \"int8\"", other),
+        };
+        return new OnnxModelConfig(modelId, raw.Dimension.Value, pooling, raw.Normalize ?? true, maxTokens, raw.QueryPrefix ?? "", raw.DocumentPrefix ?? "", weights);
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -65,6 +87,6 @@ public sealed record OnnxModelConfig(
     };
 
     private sealed record Raw(
-        string? ModelId, int? Dimension, string? Pooling, bool? Normalize, int? MaxTokens, string? QueryPrefix, string? DocumentPrefix,
+        string? ModelId, int? Dimension, string? Pooling, bool? Normalize, int? MaxTokens, string? QueryPrefix, string? DocumentPrefix, string? Weights,
         [property: JsonPropertyName("$comment")] string? Comment);
 }

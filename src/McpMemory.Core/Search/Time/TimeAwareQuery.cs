@@ -1,3 +1,4 @@
+using McpMemory.Core.Indexes;
 using McpMemory.Core.Storage;
 
 namespace McpMemory.Core.Search.Time;
@@ -24,14 +25,14 @@ internal sealed record SearchTime(long Now, long? BoostSince = null, long? Boost
 }
 
 /// <summary>How a request's time phrase changes the search: the query to match, the filter window, the boost.</summary>
-internal sealed record TimeAwarePlan(string Query, SearchFilter Filter, SearchTime Time, QueryTimeWindow? Understood)
+internal sealed record TimeAwarePlan(string Query, IndexFilter Filter, SearchTime Time, QueryTimeWindow? Understood)
 {
     /// <summary>
     /// Reads the time phrase of <paramref name="query"/> (unless the request turned it off), relative to the request's
     /// <c>Now</c> or the clock. A hard window narrows the filter, a soft one becomes a boost; explicit since/until win
     /// over both. A query that was only a time phrase ("yesterday") keeps its words, so something still matches.
     /// </summary>
-    public static TimeAwarePlan For(SearchRequest request, string query, SearchFilter filter, DateTimeOffset now, TimeExpressionOptions options)
+    public static TimeAwarePlan For(SearchRequest request, string query, IndexFilter filter, DateTimeOffset now, TimeExpressionOptions options)
     {
         var time = new SearchTime(UnixTime.ToMs(now));
         if (!request.TimeAware || TimeExpressions.Parse(query, now, options) is not { Window: { } window } parse)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,14 +10,16 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
-using ModelContextProtocol.Server;
 
 namespace McpMemory.Transports.Http;
 
 /// <summary>
-/// `serve --http`: the MCP server on Kestrel. Streamable HTTP at /mcp, the legacy HTTP+SSE pair at /sse + /message,
-/// and /health. Binds 127.0.0.1 by default and refuses any other address unless API keys are configured.
+/// `serve --http`: the MCP server on Kestrel, through the SDK's HTTP transport. Streamable HTTP at /mcp, the legacy
+/// HTTP+SSE pair at /sse + /message, and /health. Binds 127.0.0.1 by default and refuses any other address unless API
+/// keys are configured. In front of the SDK: the Origin/Host guard, bearer-key authentication (the key is the request's
+/// user; its caller is what the tools act as) and the JSON-RPC message checks.
 /// </summary>
 public static class HttpServer
 {
@@ -95,6 +98,8 @@ public static class HttpServer
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("McpMemory", LogLevel.Information);
+        // The refused request is logged once, by the challenge; not also as the handler's "not authenticated" lines.
+        builder.Logging.AddFilter(typeof(ApiKeyAuthentication).FullName, LogLevel.Warning);
         // A failed start is reported once, as one line naming the address (RunAsync), not as the host's stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.WebHost.UseUrls([.. http.Urls]);
@@ -102,23 +107,30 @@ public static class HttpServer
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
         var services = builder.Services;
-        StdioServer.AddMemoryServer(services, settings);
-        // Over HTTP the caller is the session's key, not the process's settings: each session's scope carries it.
-        services.Configure<McpServerOptions>(o => o.ScopeRequests = false);
-        services.AddScoped<SessionCaller>();
-        services.Replace(ServiceDescriptor.Scoped(sp => sp.GetRequiredService<SessionCaller>().Caller));
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<SessionServers>();
-        services.AddSingleton<SessionStore>();
-        services.AddHostedService(sp => sp.GetRequiredService<SessionStore>());
-        services.AddSingleton<StreamableHttpEndpoint>();
-        services.AddSingleton<SseEndpoint>();
+        services.AddSingleton(keys);
+        services.AddSingleton(KeyIdentity.Unrestricted(settings));
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorization();
+        var server = StdioServer.AddMemoryServer(services, settings);
+        // Over HTTP the caller is the key of each request (the request's user), not the process's settings.
+        services.AddScoped<RequestCaller>();
+        services.Replace(ServiceDescriptor.Scoped(sp => sp.GetRequiredService<RequestCaller>().Caller));
+        server.WithRequestFilters(filters => filters.AddCallToolFilter(RequestCaller.Filter))
+            .WithHttpTransport(o =>
+            {
+                // Sessions, each bound by the SDK to the user (the key) that opened it: the legacy SSE pair needs them,
+                // and so do server-to-client messages. A client of the session-less 2026-07-28 revision is refused with
+                // -32022 and falls back to initialize.
+                o.SessionMode = HttpServerSessionMode.Stateful;
+#pragma warning disable MCP9004 // The legacy HTTP+SSE transport: obsolete in the SDK (no backpressure), still used by older clients.
+                o.EnableLegacySse = true;
+#pragma warning restore MCP9004
+            });
 
         var app = builder.Build();
         app.Services.GetRequiredService<McpMemory.Core.MemoryService>(); // owned by the host from now on: disposed (WAL checkpointed) on shutdown
         var loopbackOnly = http.Urls.All(u => OriginGuard.IsLoopbackHost(BindingAddress.Parse(u).Host));
         var guard = new OriginGuard(http.AllowedOrigins, loopbackOnly);
-        var authenticator = new KeyAuthenticator(keys, KeyIdentity.Unrestricted(settings));
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory.Http");
 
         app.Use(async (context, next) =>
@@ -126,37 +138,28 @@ public static class HttpServer
             if (guard.Check(context.Request) is { } refusal)
             {
                 log.LogWarning("refused {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path, refusal);
-                await McpHttp.WriteErrorAsync(context, StatusCodes.Status403Forbidden, (int)McpErrorCode.InvalidRequest, refusal);
+                await Results.Json(new JsonRpcError { Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidRequest, Message = refusal } },
+                    McpJsonUtilities.DefaultOptions, statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(context);
                 return;
             }
-            if (context.Request.Path == "/health") { await next(context); return; }
-            if (authenticator.Authenticate(context.Request) is not { } identity)
-            {
-                // Never log the presented value: a near-miss key is still a secret.
-                log.LogWarning("refused {Method} {Path} from {Remote}: no valid API key", context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress);
-                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"mcp-memory\"";
-                await McpHttp.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, (int)McpErrorCode.InvalidRequest,
-                    "a valid API key is required: send Authorization: Bearer <key>");
-                return;
-            }
-            RequestIdentity.Set(context, identity);
-            try { await next(context); }
-            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
-            {
-                // Kestrel throws this while the body is read, e.g. past MaxRequestBodySize: answer it, don't log a crash.
-                await McpHttp.WriteErrorAsync(context, e.StatusCode, (int)McpErrorCode.InvalidRequest,
-                    e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the request body is larger than the limit of {MaxRequestBodyBytes} bytes" : e.Message);
-            }
+            // The SDK serves Streamable HTTP at the root of MapMcp and the legacy pair beside it (/sse, /message): /mcp is
+            // that root, and the bare root is not an address of this server.
+            if (context.Request.Path == StreamablePath || context.Request.Path == StreamablePath + "/") context.Request.Path = "/";
+            else if (context.Request.Path == "/") { context.Response.StatusCode = StatusCodes.Status404NotFound; return; }
+            await next(context);
         });
-
-        var streamable = app.Services.GetRequiredService<StreamableHttpEndpoint>();
-        var sse = app.Services.GetRequiredService<SseEndpoint>();
-        app.MapPost("/mcp", streamable.PostAsync);
-        app.MapGet("/mcp", streamable.GetAsync);
-        app.MapDelete("/mcp", streamable.DeleteAsync);
-        app.MapGet("/sse", sse.StreamAsync);
-        app.MapPost("/message", sse.MessageAsync);
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseWhen(context => context.Request.Path == "/" || context.Request.Path == "/message", checks => checks.Use(McpRequestChecks.RunAsync));
+        app.MapMcp().RequireAuthorization();
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         return app;
     }
+
+    private const string StreamablePath = "/mcp";
+
+    /// <summary>The path as the client sent it, without the query (/mcp is served as the SDK's root): for log lines.</summary>
+    public static string RequestedPath(HttpContext context) =>
+        context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw.Split('?')[0] : context.Request.Path.ToString();
 }

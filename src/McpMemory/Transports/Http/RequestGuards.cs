@@ -40,31 +40,60 @@ public sealed class OriginGuard(IReadOnlyList<string> allowedOrigins, bool loopb
 }
 
 /// <summary>
-/// Bearer-key authentication. With no key configured every request is the unrestricted settings caller (the server then
-/// listens on loopback only); otherwise a request needs "Authorization: Bearer &lt;key&gt;" with a configured key, or gets 401.
+/// What HTTP checks before the SDK's transport reads a request: each POST body must be JSON, at most the body limit, and
+/// one JSON-RPC message the SDK can take (<see cref="JsonRpcMessageCheck"/>, the check stdio runs on each line). A body
+/// that fails gets the answer it gets over stdio, one JSON-RPC error naming the problem under the message's id when that
+/// can be read back, instead of the SDK's generic 400 without an id (or a 500 for a body that is not JSON).
 /// </summary>
-public sealed class KeyAuthenticator(ApiKeyRing keys, KeyIdentity unrestricted)
+public static class McpRequestChecks
 {
-    public bool Required => keys.Count > 0;
-
-    public KeyIdentity? Authenticate(HttpRequest request)
+    public static async Task RunAsync(HttpContext context, RequestDelegate next)
     {
-        if (!Required) return unrestricted;
-        var header = request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return null;
-        var presented = header[scheme.Length..].Trim();
-        return presented.Length == 0 ? null : keys.Authenticate(presented);
+        var request = context.Request;
+        if (HttpMethods.IsDelete(request.Method) && !request.Headers.ContainsKey(SessionIdHeader))
+        {
+            // The SDK ignores a DELETE without a session (200); the specification asks for 400.
+            await WriteAsync(context, StatusCodes.Status400BadRequest, JsonRpcMessageCheck.Error(null, JsonRpcMessageCheck.InvalidRequest, $"{SessionIdHeader} header is required"));
+            return;
+        }
+        if (!HttpMethods.IsPost(request.Method)) { await next(context); return; }
+        if (!request.HasJsonContentType())
+        {
+            await WriteAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                JsonRpcMessageCheck.Error(null, JsonRpcMessageCheck.InvalidRequest, "Content-Type must be application/json"));
+            return;
+        }
+
+        byte[] body;
+        try
+        {
+            // Kestrel enforces the body limit while this reads.
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, context.RequestAborted);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e)
+        {
+            await WriteAsync(context, e.StatusCode, JsonRpcMessageCheck.Error(null, JsonRpcMessageCheck.InvalidRequest,
+                e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the request body is larger than the limit of {HttpServer.MaxRequestBodyBytes} bytes" : e.Message));
+            return;
+        }
+        if (JsonRpcMessageCheck.Check(body, out var id) is { } problem)
+        {
+            await WriteAsync(context, StatusCodes.Status400BadRequest, JsonRpcMessageCheck.Error(id, problem.Code, problem.Message));
+            return;
+        }
+        request.Body = new MemoryStream(body, writable: false);
+        await next(context);
     }
-}
 
-/// <summary>The authenticated identity of the current request, set by the guard middleware.</summary>
-public static class RequestIdentity
-{
-    private static readonly object Key = new();
+    private const string SessionIdHeader = "Mcp-Session-Id";
 
-    public static void Set(HttpContext context, KeyIdentity identity) => context.Items[Key] = identity;
-
-    public static KeyIdentity Get(HttpContext context) =>
-        context.Items[Key] as KeyIdentity ?? throw new InvalidOperationException("the request was not authenticated");
+    /// <summary>An error response already serialized (its id may be one the SDK's RequestId cannot hold, such as 1.5).</summary>
+    private static async Task WriteAsync(HttpContext context, int status, byte[] response)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(response, context.RequestAborted);
+    }
 }

@@ -11,12 +11,20 @@ using Xunit;
 
 namespace McpMemory.Tests.Embeddings.Onnx;
 
-/// <summary>One arctic-embed-xs session for all ONNX encoder tests (creating it takes ~1 s).</summary>
+/// <summary>The arctic-embed-xs sessions shared by all ONNX encoder tests (creating one takes ~1 s).</summary>
 public sealed class ArcticFixture : IDisposable
 {
-    public OnnxEncoder Encoder { get; } = OnnxEncoder.LoadDefault();
+    /// <summary>The weights as stored (fp32): the exact pipeline, held to the reference vectors at cosine 0.9999.</summary>
+    public OnnxEncoder Encoder { get; } = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, weights: OnnxWeights.AsStored);
 
-    public void Dispose() => Encoder.Dispose();
+    /// <summary>The default: the same file with int8 weights.</summary>
+    public OnnxEncoder Int8 { get; } = OnnxEncoder.LoadDefault();
+
+    public void Dispose()
+    {
+        Encoder.Dispose();
+        Int8.Dispose();
+    }
 }
 
 [CollectionDefinition(Name)]
@@ -134,7 +142,7 @@ public class OnnxEncoderTests(ArcticFixture fixture)
     [Fact]
     public async Task Two_intra_op_threads_give_the_single_thread_vectors_and_zero_threads_are_refused()
     {
-        using var twoThreads = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, new OnnxRunSettings(2, AllowSpinning: false));
+        using var twoThreads = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory, new OnnxRunSettings(2, AllowSpinning: false), OnnxWeights.AsStored);
         twoThreads.Settings.IntraOpThreads.Should().Be(2);
         var texts = BertTokenizerTests.ReadTexts(Path.Combine(BertTokenizerTests.ReferenceDirectory(), "texts.json")).Take(40).ToList();
         var expected = _encoder.EmbedBatch(texts);
@@ -152,7 +160,7 @@ public class OnnxEncoderTests(ArcticFixture fixture)
     {
         const string text = "John: Yup, it's a yoga studio I go to often. The vibe is really chill and the instructors are awesome.";
         var reference = ArcticGoldenCase.All.Where(c => c.Index == 1).ToDictionary(c => c.Query);
-        _encoder.ModelId.Should().Be("snowflake-arctic-embed-xs@onnx-fp32");
+        _encoder.ModelId.Should().Be("snowflake-arctic-embed-xs@onnx");
         _encoder.Dimension.Should().Be(384);
         _encoder.DocumentTokenIds(text).Should().Equal(reference[false].Ids);
         _encoder.QueryTokenIds(text).Should().Equal(reference[true].Ids);
@@ -241,6 +249,7 @@ public class OnnxEncoderTests(ArcticFixture fixture)
     [InlineData("""{ "model_id": "x" }""", "dimension: required, between 8 and 4096 (got null)")]
     [InlineData("""{ "model_id": "x", "dimension": 384, "max_tokens": 100000 }""", "max_tokens: must be between 3 and 8192 (got 100000)")]
     [InlineData("""{ "model_id": "x", "dimension": 384, "poolin": "cls" }""", "poolin")]
+    [InlineData("""{ "model_id": "x", "dimension": 384, "weights": "int4" }""", "weights: must be \"as-stored\" or \"int8\" (got \"int4\")")]
     [InlineData("""{ "model_id": "x", "dimension": 512 }""", "dimension: the model's output 'last_hidden_state' is")]
     public void A_bad_config_is_refused_naming_the_field(string json, string message)
     {

@@ -1,14 +1,4 @@
-namespace McpMemory.Core.Search;
-
-/// <summary>What an in-memory index keeps of each memory so that filters apply during the scan, not after it.</summary>
-public readonly record struct IndexEntry(
-    long Seq, string Namespace, string MemoryType, double Importance, long CreatedAt, long? ExpiresAt,
-    string? SessionId, IReadOnlyList<string> Tags, bool Superseded = false);
-
-/// <summary>The filters of a search, as the in-memory indexes apply them (times in unix ms).</summary>
-public sealed record IndexFilter(
-    IReadOnlyList<string> Namespaces, string? MemoryType, double MinImportance, long? Since, long? Until, long Now,
-    string? SessionId, IReadOnlyList<string> Tags, bool IncludeSuperseded = false);
+namespace McpMemory.Core.Indexes;
 
 /// <summary>
 /// The filter fields of an index's entries, one array per field indexed by slot (struct of arrays), with strings

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace McpMemory.Core.Search.Keywords;
+namespace McpMemory.Core.Indexes.Keywords;
 
 /// <summary>
 /// The Porter stemmer as SQLite's FTS5 <c>porter</c> tokenizer applies it (tested against FTS5 itself): it works

@@ -1,12 +1,9 @@
 using System.Text;
+using McpMemory.Core.Indexes;
 using McpMemory.Core.Memories;
-using McpMemory.Core.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace McpMemory.Core.Search;
-
-/// <summary>What ranking needs of a candidate; the full row is read only for the final top-k.</summary>
-internal sealed record CandidateRow(long Seq, long CreatedAt, long AccessCount, double Importance, long NetFeedback, float[]? Vector);
+namespace McpMemory.Core.Storage;
 
 /// <summary>
 /// The SQL side of retrieval: FTS5 BM25 candidates over content and tags with every filter applied inside the
@@ -22,7 +19,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
     /// (no per-match join), then filter the best <see cref="CandidateFactor"/>×n. Only when the filters leave fewer
     /// than n does the exhaustive query run (filters joined before ranking), so the answer is the true filtered top-n.
     /// </summary>
-    public List<(long Seq, double Score)> FtsCandidates(string match, int n, SearchFilter filter) => database.Read(session =>
+    public List<(long Seq, double Score)> FtsCandidates(string match, int n, IndexFilter filter) => database.Read(session =>
     {
         var candidates = Math.Max(100, n * CandidateFactor);
         // The CTE is materialised once; its size tells whether the fast path saw every match.
@@ -42,7 +39,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
     /// <summary>How many unfiltered FTS candidates the fast path considers per wanted result.</summary>
     private const int CandidateFactor = 4;
 
-    private static (List<(long, double)> Hits, long Seen) RunFts(SqliteSession session, string sql, string match, int n, int candidates, SearchFilter filter)
+    private static (List<(long, double)> Hits, long Seen) RunFts(SqliteSession session, string sql, string match, int n, int candidates, IndexFilter filter)
     {
         var command = session.Command(sql);
         command.Parameters.AddWithValue("@match", match);
@@ -80,7 +77,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
         using var reader = command.ExecuteReader();
         while (reader.Read())
             rows[reader.GetInt64(0)] = new CandidateRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), reader.GetInt64(4),
-                reader.IsDBNull(5) ? null : Vectors.VectorCodec.FromBlob((byte[])reader[5]));
+                reader.IsDBNull(5) ? null : Indexes.Vectors.VectorCodec.FromBlob((byte[])reader[5]));
         return rows;
     });
 
@@ -96,7 +93,8 @@ internal sealed class MemorySearch(MemoryDatabase database)
     });
 
 
-    public List<SearchHit> Like(string query, int topK, SearchFilter filter) => database.Read(session =>
+    /// <summary>The newest memories whose text contains <paramref name="query"/>: the last resort of a search.</summary>
+    public List<Memory> Like(string query, int topK, IndexFilter filter) => database.Read(session =>
     {
         var sql = new StringBuilder($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.content LIKE @pattern ESCAPE '\\'");
         AppendFilter(sql, filter);
@@ -105,11 +103,14 @@ internal sealed class MemorySearch(MemoryDatabase database)
         command.Parameters.AddWithValue("@pattern", "%" + EscapeLike(query.Trim()) + "%");
         command.Parameters.AddWithValue("@k", topK);
         BindFilter(command, filter);
-        return ReadHits(command, _ => 0);
+        var memories = new List<Memory>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) memories.Add(MemoryRows.Read(reader));
+        return memories;
     });
 
     /// <summary>Appends the filter clauses. The SQL depends only on the counts, so prepared statements are reused.</summary>
-    internal static void AppendFilter(StringBuilder sql, SearchFilter filter)
+    internal static void AppendFilter(StringBuilder sql, IndexFilter filter)
     {
         sql.Append(" AND m.namespace IN (");
         for (var i = 0; i < filter.Namespaces.Count; i++) sql.Append(i == 0 ? "" : ", ").Append("@ns").Append(i);
@@ -125,7 +126,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
         if (!filter.IncludeSuperseded) sql.Append(" AND m.superseded_by IS NULL");
     }
 
-    internal static void BindFilter(SqliteCommand command, SearchFilter filter)
+    internal static void BindFilter(SqliteCommand command, IndexFilter filter)
     {
         var p = command.Parameters;
         for (var i = 0; i < filter.Namespaces.Count; i++) p.AddWithValue("@ns" + i, filter.Namespaces[i]);
@@ -136,14 +137,6 @@ internal sealed class MemorySearch(MemoryDatabase database)
         if (filter.Until is not null) p.AddWithValue("@until", filter.Until);
         for (var i = 0; i < filter.Tags.Count; i++) p.AddWithValue("@tag" + i, filter.Tags[i]);
         p.AddWithValue("@now", filter.Now);
-    }
-
-    private static List<SearchHit> ReadHits(SqliteCommand command, Func<SqliteDataReader, double> score)
-    {
-        var hits = new List<SearchHit>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read()) hits.Add(new SearchHit(MemoryRows.Read(reader), score(reader)));
-        return hits;
     }
 
     private static string EscapeLike(string text) =>

@@ -1,11 +1,13 @@
-using McpMemory.Core.Search;
 
-namespace McpMemory.Core.Vectors;
+namespace McpMemory.Core.Indexes.Vectors;
+
+/// <summary>One entry found by a scan: its seq and its approximate cosine to the query.</summary>
+public readonly record struct VectorHit(long Seq, float Score);
 
 /// <summary>
 /// A flat index of int8-quantised vectors with the filter fields of each entry kept beside them (struct of
 /// arrays), so a scan touches 1 byte per dimension and skips filtered entries without a lookup. Scores are
-/// approximate (quantised); vector-mode search re-ranks the best candidates exactly (see Search.HybridSearch). Thread-safe:
+/// approximate (quantised, within ~0.002 of the exact cosine); vector-mode search re-ranks its candidates exactly from the stored vectors (HybridSearch). Thread-safe:
 /// many concurrent searches, one writer at a time. Large scans are split across the cores.
 /// </summary>
 public sealed class QuantizedVectorIndex(int dimension)

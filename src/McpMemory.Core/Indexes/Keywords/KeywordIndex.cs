@@ -1,4 +1,4 @@
-namespace McpMemory.Core.Search.Keywords;
+namespace McpMemory.Core.Indexes.Keywords;
 
 /// <summary>
 /// An in-memory inverted index over the same terms as the FTS5 table (content and tags, <see cref="Unicode61"/>

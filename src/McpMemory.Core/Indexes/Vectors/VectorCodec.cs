@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace McpMemory.Core.Vectors;
+namespace McpMemory.Core.Indexes.Vectors;
 
 /// <summary>
 /// Vector formats. On disk: little-endian float16 (half the bytes of float32; cosine error ~1e-4, far below

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace McpMemory.Core.Search.Keywords;
+namespace McpMemory.Core.Indexes.Keywords;
 
 /// <summary>
 /// Splits text into words exactly as SQLite's FTS5 <c>unicode61 remove_diacritics 2</c> tokenizer does, so the

@@ -1,6 +1,6 @@
-using McpMemory.Core.Search.Keywords;
+using McpMemory.Core.Indexes.Keywords;
 
-namespace McpMemory.Core.Search;
+namespace McpMemory.Core.Indexes.Keywords;
 
 /// <summary>
 /// Turns any user text into a safe FTS5 MATCH expression. The text is split into words exactly as the

@@ -1,0 +1,92 @@
+using McpMemory.Core.Indexes;
+using McpMemory.Core.Storage;
+
+namespace McpMemory.Core;
+
+/// <summary>
+/// The engine's background loop, until disposal: embeds memories stored without a vector (the encoder was not ready,
+/// or failed) in batches, and writes access counts in batches off the search path.
+/// </summary>
+internal sealed class EmbeddingWorker : IDisposable
+{
+    private readonly MemoryDatabase _database;
+    private readonly MemoryIndexes _indexes;
+    private readonly AccessTracker _access;
+    private readonly MemoryOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly Lock _embedLock = new();
+    private readonly Task _loop;
+
+    public EmbeddingWorker(MemoryDatabase database, MemoryIndexes indexes, AccessTracker access, MemoryOptions options)
+    {
+        (_database, _indexes, _access, _options) = (database, indexes, access, options);
+        _loop = Task.Run(() => Loop(_stopping.Token));
+    }
+
+    /// <summary>Rows were stored without vectors: embed them soon (one pending wake-up is enough, the loop embeds all that wait).</summary>
+    public void Wake()
+    {
+        if (_options.EmbeddingInterval > TimeSpan.Zero && _signal.CurrentCount == 0) _signal.Release();
+    }
+
+    /// <summary>
+    /// Embeds up to one batch of memories stored without a vector (for this encoder). Returns how many were
+    /// embedded; 0 when none are waiting or vectors are not ready.
+    /// </summary>
+    public int EmbedPending()
+    {
+        if (_indexes.Vectors.Ready is not { } ready) return 0;
+        lock (_embedLock)
+        {
+            var pending = VectorStore.Pending(_database, _options.EmbeddingBatchSize);
+            if (pending.Count == 0) return 0;
+            var vectors = ready.Embedder.EmbedBatch(pending.Select(p => p.Content).ToList());
+            VectorStore.WriteEmbedded(_database, pending, ready.Embedder.ModelId, vectors, UnixTime.ToMs(_options.Clock.GetUtcNow()));
+            _indexes.Sync();
+            return pending.Count;
+        }
+    }
+
+    private async Task Loop(CancellationToken stopping)
+    {
+        // Access counts are flushed from the start; embedding begins once the encoder is ready (EmbedPending does
+        // nothing before).
+        var lastAccessFlush = DateTime.UtcNow;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                while (!stopping.IsCancellationRequested && EmbedPending() > 0) { }
+                if (DateTime.UtcNow - lastAccessFlush >= _options.AccessFlushInterval)
+                {
+                    _access.Flush();
+                    lastAccessFlush = DateTime.UtcNow;
+                }
+            }
+            catch (Exception) when (!stopping.IsCancellationRequested)
+            {
+                // The encoder or the database failed this round; rows stay searchable by keywords, retry next round.
+            }
+            var wait = _options.EmbeddingInterval > TimeSpan.Zero && _options.EmbeddingInterval < _options.AccessFlushInterval
+                ? _options.EmbeddingInterval : _options.AccessFlushInterval;
+            if (wait <= TimeSpan.Zero) wait = TimeSpan.FromSeconds(1);
+            if (!_indexes.Vectors.Loading.IsCompleted)
+            {
+                // Nothing to embed yet: sleep until the encoder is ready (then embed at once) or the next flush is due.
+                await Task.WhenAny(_indexes.Vectors.Loading, Task.Delay(wait, stopping));
+                continue;
+            }
+            try { await _signal.WaitAsync(wait, stopping); }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    /// <summary>Stops the loop (waiting up to 10 s for a batch in flight) and writes the access counts gathered.</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        try { _loop.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        try { _access.Flush(); } catch (Exception) { /* best effort: counts are advisory */ }
+    }
+}

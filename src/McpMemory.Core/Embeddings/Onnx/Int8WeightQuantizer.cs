@@ -1,0 +1,330 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace McpMemory.Core.Embeddings.Onnx;
+
+/// <summary>
+/// Rewrites an ONNX model so that every <c>MatMul</c> by a constant fp32 weight [K, N] runs as ONNX Runtime's
+/// <c>com.microsoft.DynamicQuantizeMatMul</c>: the weight stored as int8 with one scale per column, the activations
+/// quantized to uint8 per call. What ONNX Runtime's Python quantizer (quantize_dynamic, per-channel, reduce_range) does,
+/// here at load time so the package ships the one fp32 file. See docs/encoder.md, "int8 weights".
+/// </summary>
+/// <remarks>
+/// <para>Weights use 7 bits (−63…63): on x86 without VNNI ONNX Runtime multiplies uint8 × int8 with <c>vpmaddubsw</c>,
+/// whose int16 pair sums saturate at 8-bit weights (255 × 127 × 2 > 32767); 7 bits never do, on every CPU.</para>
+/// <para>The model is read as protobuf field by field and every field this class does not change is copied byte for
+/// byte, so a model it cannot handle (no constant MatMul weights) comes back equivalent to the original.</para>
+/// </remarks>
+public static class Int8WeightQuantizer
+{
+    /// <summary>Bumped whenever the output changes, so cached quantized models are made again.</summary>
+    public const int Version = 1;
+
+    /// <summary>The largest quantized weight (7 bits, see remarks).</summary>
+    public const int MaxLevel = 63;
+
+    private const string ContribDomain = "com.microsoft";
+
+    // ONNX protobuf field numbers (onnx.proto3).
+    private const int ModelGraph = 7, ModelOpsetImport = 8;
+    private const int GraphNode = 1, GraphInitializer = 5, GraphOutput = 12;
+    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeDomain = 7;
+    private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
+    private const int OpsetDomain = 1, OpsetVersion = 2;
+    private const int ValueInfoName = 1;
+    private const int Float = 1, Int8 = 3;
+
+    /// <summary>The rewritten model and how many weight matrices were quantized (0: the model came back as it was).</summary>
+    public static (byte[] Model, int Quantized) Quantize(byte[] model)
+    {
+        var modelFields = Proto.Read(model, 0, model.Length);
+        var graph = modelFields.FirstOrDefault(f => f.Number == ModelGraph && f.IsBytes);
+        if (graph.End == 0) return (model, 0);
+        var graphFields = Proto.Read(model, graph.ValueStart, graph.End);
+
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var field in graphFields.Where(f => f.Number == GraphInitializer))
+            if (Tensor.Parse(model, field) is { } tensor) weights[tensor.Name] = tensor;
+        // A weight read by more than one node, or returned as an output, keeps its fp32 form.
+        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var field in graphFields)
+        {
+            if (field.Number == GraphNode)
+                foreach (var input in Node.Parse(model, field).Inputs) uses[input] = uses.GetValueOrDefault(input) + 1;
+            else if (field.Number == GraphOutput)
+                foreach (var name in Proto.Read(model, field.ValueStart, field.End).Where(f => f.Number == ValueInfoName))
+                    uses[Proto.String(model, name)] = 2;
+        }
+
+        // Which MatMuls get int8 weights: decided before writing, so the model is assembled in one pass.
+        var quantized = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in graphFields.Where(f => f.Number == GraphNode))
+            if (QuantizableWeight(Node.Parse(model, field), weights, uses) is { } weight) quantized.Add(weight.Name);
+        if (quantized.Count == 0) return (model, 0);
+
+        var graphOut = new Proto.Writer();
+        foreach (var field in graphFields)
+        {
+            if (field.Number == GraphNode && QuantizableWeight(Node.Parse(model, field), weights, uses) is { } weight)
+                graphOut.Bytes(GraphNode, QuantizedNode(Node.Parse(model, field), weight.Name));
+            else if (field.Number != GraphInitializer || Tensor.Parse(model, field) is not { } tensor || !quantized.Contains(tensor.Name))
+                graphOut.Raw(model, field);
+        }
+        foreach (var name in quantized) WriteQuantizedWeight(graphOut, model, weights[name]);
+
+        var modelOut = new Proto.Writer();
+        bool hasContrib = false;
+        foreach (var field in modelFields)
+        {
+            if (field.Number == ModelGraph && field.IsBytes) { modelOut.Message(ModelGraph, graphOut); continue; }
+            if (field.Number == ModelOpsetImport && Proto.Read(model, field.ValueStart, field.End)
+                    .Any(f => f.Number == OpsetDomain && Proto.String(model, f) == ContribDomain))
+                hasContrib = true;
+            modelOut.Raw(model, field);
+        }
+        if (!hasContrib)
+        {
+            var opset = new Proto.Writer();
+            opset.String(OpsetDomain, ContribDomain);
+            opset.Varint(OpsetVersion, 1);
+            modelOut.Message(ModelOpsetImport, opset);
+        }
+        return (modelOut.ToArray(), quantized.Count);
+    }
+
+    private static Tensor? QuantizableWeight(Node node, Dictionary<string, Tensor> weights, Dictionary<string, int> uses) =>
+        node is { OpType: "MatMul", Domain: "", Inputs.Count: 2 } && weights.TryGetValue(node.Inputs[1], out var weight)
+        && weight.IsFloatMatrix && uses.GetValueOrDefault(weight.Name) == 1 ? weight : null;
+
+    /// <summary>Per column j: scale = max |w[·, j]| / <see cref="MaxLevel"/>, q = round(w / scale); zero point 0.</summary>
+    internal static (sbyte[] Levels, float[] Scales) QuantizeColumns(ReadOnlySpan<float> weight, int rows, int columns)
+    {
+        var scales = new float[columns];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = weight.Slice(i * columns, columns);
+            for (int j = 0; j < columns; j++) scales[j] = Math.Max(scales[j], Math.Abs(row[j]));
+        }
+        for (int j = 0; j < columns; j++) scales[j] = scales[j] > 0 ? scales[j] / MaxLevel : 1f;
+        var levels = new sbyte[rows * columns];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = weight.Slice(i * columns, columns);
+            var target = levels.AsSpan(i * columns, columns);
+            for (int j = 0; j < columns; j++) target[j] = (sbyte)Math.Clamp(MathF.Round(row[j] / scales[j]), -MaxLevel, MaxLevel);
+        }
+        return (levels, scales);
+    }
+
+    private static void WriteQuantizedWeight(Proto.Writer initializers, byte[] model, Tensor weight)
+    {
+        int rows = (int)weight.Dims[0], columns = (int)weight.Dims[1];
+        // Copy out of the protobuf bytes: raw_data has no alignment guarantee.
+        var values = new float[rows * columns];
+        var raw = model.AsSpan(weight.RawStart, weight.RawLength);
+        if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(raw).CopyTo(values);
+        else for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+        var (levels, scales) = QuantizeColumns(values, rows, columns);
+
+        var scaleBytes = new byte[columns * 4];
+        for (int j = 0; j < columns; j++) BinaryPrimitives.WriteSingleLittleEndian(scaleBytes.AsSpan(j * 4), scales[j]);
+        initializers.Bytes(GraphInitializer, TensorBytes(weight.Name + "_int8", [rows, columns], Int8, MemoryMarshal.AsBytes(levels.AsSpan()).ToArray()));
+        initializers.Bytes(GraphInitializer, TensorBytes(weight.Name + "_scale", [columns], Float, scaleBytes));
+        initializers.Bytes(GraphInitializer, TensorBytes(weight.Name + "_zero", [columns], Int8, new byte[columns]));
+    }
+
+    private static byte[] TensorBytes(string name, long[] dims, int dataType, byte[] raw)
+    {
+        var tensor = new Proto.Writer();
+        foreach (long dim in dims) tensor.Varint(TensorDims, (ulong)dim);
+        tensor.Varint(TensorDataType, (ulong)dataType);
+        tensor.String(TensorName, name);
+        tensor.Bytes(TensorRawData, raw);
+        return tensor.ToArray();
+    }
+
+    private static byte[] QuantizedNode(Node node, string weight)
+    {
+        var rewritten = new Proto.Writer();
+        foreach (var input in new[] { node.Inputs[0], weight + "_int8", weight + "_scale", weight + "_zero" }) rewritten.String(NodeInput, input);
+        foreach (var output in node.Outputs) rewritten.String(NodeOutput, output);
+        rewritten.String(NodeName, node.Name + "/int8");
+        rewritten.String(NodeOpType, "DynamicQuantizeMatMul");
+        rewritten.String(NodeDomain, ContribDomain);
+        return rewritten.ToArray();
+    }
+
+    private sealed record Node(string OpType, string Domain, string Name, List<string> Inputs, List<string> Outputs)
+    {
+        public static Node Parse(byte[] model, Proto.Field field)
+        {
+            string op = "", domain = "", name = "";
+            List<string> inputs = [], outputs = [];
+            foreach (var f in Proto.Read(model, field.ValueStart, field.End))
+                switch (f.Number)
+                {
+                    case NodeInput: inputs.Add(Proto.String(model, f)); break;
+                    case NodeOutput: outputs.Add(Proto.String(model, f)); break;
+                    case NodeName: name = Proto.String(model, f); break;
+                    case NodeOpType: op = Proto.String(model, f); break;
+                    case NodeDomain: domain = Proto.String(model, f); break;
+                }
+            return new Node(op, domain is "ai.onnx" ? "" : domain, name, inputs, outputs);
+        }
+    }
+
+    private sealed record Tensor(string Name, long[] Dims, int DataType, int RawStart, int RawLength)
+    {
+        public bool IsFloatMatrix => DataType == Float && Dims.Length == 2 && RawLength == Dims[0] * Dims[1] * 4 && RawLength > 0;
+
+        public static Tensor? Parse(byte[] model, Proto.Field field)
+        {
+            string? name = null;
+            var dims = new List<long>();
+            int dataType = 0, rawStart = 0, rawLength = -1;
+            foreach (var f in Proto.Read(model, field.ValueStart, field.End))
+                switch (f.Number)
+                {
+                    case TensorName: name = Proto.String(model, f); break;
+                    case TensorDataType: dataType = (int)f.Varint; break;
+                    case TensorRawData: rawStart = f.ValueStart; rawLength = f.End - f.ValueStart; break;
+                    case TensorDims when f.IsBytes: // packed
+                        for (int p = f.ValueStart; p < f.End;) dims.Add((long)Proto.ReadVarint(model, ref p));
+                        break;
+                    case TensorDims: dims.Add((long)f.Varint); break;
+                }
+            return name is null ? null : new Tensor(name, [.. dims], dataType, rawStart, rawLength);
+        }
+    }
+
+    /// <summary>Just enough protobuf to walk and rebuild an ONNX model: fields are located, never decoded beyond need.</summary>
+    internal static class Proto
+    {
+        /// <summary>One field: its key starts at <paramref name="Start"/>; a length-delimited value spans ValueStart..End.</summary>
+        internal readonly record struct Field(int Number, int WireType, int Start, int ValueStart, int End, ulong Varint)
+        {
+            public bool IsBytes => WireType == 2;
+        }
+
+        public static List<Field> Read(byte[] data, int start, int end)
+        {
+            var fields = new List<Field>();
+            for (int p = start; p < end;)
+            {
+                int keyStart = p;
+                ulong key = ReadVarint(data, ref p);
+                int number = (int)(key >> 3), wire = (int)(key & 7);
+                switch (wire)
+                {
+                    case 0:
+                        int valueStart = p;
+                        ulong value = ReadVarint(data, ref p);
+                        fields.Add(new Field(number, wire, keyStart, valueStart, p, value));
+                        break;
+                    case 1: fields.Add(new Field(number, wire, keyStart, p, p + 8, 0)); p += 8; break;
+                    case 2:
+                        ulong length = ReadVarint(data, ref p);
+                        if (length > (ulong)(end - p)) throw new InvalidDataException($"ONNX model: field {number} runs past its message (offset {keyStart})");
+                        fields.Add(new Field(number, wire, keyStart, p, p + (int)length, 0));
+                        p += (int)length;
+                        break;
+                    case 5: fields.Add(new Field(number, wire, keyStart, p, p + 4, 0)); p += 4; break;
+                    default: throw new InvalidDataException($"ONNX model: unsupported protobuf wire type {wire} at offset {keyStart}");
+                }
+                if (p > end) throw new InvalidDataException($"ONNX model: truncated field {number} at offset {keyStart}");
+            }
+            return fields;
+        }
+
+        public static ulong ReadVarint(byte[] data, ref int p)
+        {
+            ulong result = 0;
+            for (int shift = 0; shift < 64; shift += 7)
+            {
+                if (p >= data.Length) throw new InvalidDataException("ONNX model: truncated varint");
+                byte b = data[p++];
+                result |= (ulong)(b & 0x7F) << shift;
+                if ((b & 0x80) == 0) return result;
+            }
+            throw new InvalidDataException("ONNX model: varint longer than 10 bytes");
+        }
+
+        public static string String(byte[] data, Field field) => Encoding.UTF8.GetString(data, field.ValueStart, field.End - field.ValueStart);
+
+        /// <summary>A message built from pieces (slices of the source model, new small fields), copied once by <see cref="ToArray"/>.</summary>
+        internal sealed class Writer
+        {
+            private readonly List<ReadOnlyMemory<byte>> _parts = [];
+            private readonly MemoryStream _pending = new();
+
+            public long Length { get; private set; }
+
+            public void Raw(byte[] source, Field field) => Add(source.AsMemory(field.Start, field.End - field.Start));
+
+            public void Varint(int number, ulong value)
+            {
+                Key(number, 0);
+                WriteVarint(value);
+            }
+
+            public void Bytes(int number, byte[] value)
+            {
+                Key(number, 2);
+                WriteVarint((ulong)value.Length);
+                Add(value);
+            }
+
+            public void Message(int number, Writer message)
+            {
+                Key(number, 2);
+                WriteVarint((ulong)message.Length);
+                message.Flush();
+                foreach (var part in message._parts) Add(part);
+            }
+
+            public void String(int number, string value) => Bytes(number, Encoding.UTF8.GetBytes(value));
+
+            public byte[] ToArray()
+            {
+                Flush();
+                var result = GC.AllocateUninitializedArray<byte>(checked((int)Length));
+                int offset = 0;
+                foreach (var part in _parts)
+                {
+                    part.Span.CopyTo(result.AsSpan(offset));
+                    offset += part.Length;
+                }
+                return result;
+            }
+
+            private void Key(int number, int wireType) => WriteVarint(((ulong)number << 3) | (uint)wireType);
+
+            private void Add(ReadOnlyMemory<byte> part)
+            {
+                Flush();
+                _parts.Add(part);
+                Length += part.Length;
+            }
+
+            private void Flush()
+            {
+                if (_pending.Length == 0) return;
+                _parts.Add(_pending.ToArray());
+                _pending.SetLength(0);
+            }
+
+            private void WriteVarint(ulong value)
+            {
+                while (value >= 0x80)
+                {
+                    _pending.WriteByte((byte)(value | 0x80));
+                    value >>= 7;
+                    Length++;
+                }
+                _pending.WriteByte((byte)value);
+                Length++;
+            }
+        }
+    }
+}

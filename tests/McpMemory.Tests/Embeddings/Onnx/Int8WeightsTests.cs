@@ -1,0 +1,167 @@
+using System.Numerics.Tensors;
+using FluentAssertions;
+using McpMemory.Core.Embeddings;
+using McpMemory.Core.Embeddings.Onnx;
+using Xunit;
+
+namespace McpMemory.Tests.Embeddings.Onnx;
+
+/// <summary>The default encoder: arctic-embed-xs's fp32 file with its MatMul weights quantized to int8 at load.</summary>
+[Collection(ArcticCollection.Name)]
+public class Int8WeightsTests(ArcticFixture fixture)
+{
+    private readonly OnnxEncoder _int8 = fixture.Int8;
+    private readonly OnnxEncoder _fp32 = fixture.Encoder;
+
+    [Fact]
+    public void The_default_is_int8_a_vector_space_of_its_own()
+    {
+        _int8.Weights.Should().Be(OnnxWeights.Int8);
+        _int8.ModelId.Should().Be("snowflake-arctic-embed-xs@onnx/int8");
+        _fp32.ModelId.Should().Be("snowflake-arctic-embed-xs@onnx");
+        _int8.Config.Should().Be(_fp32.Config, "one folder, one config: only the weights differ");
+    }
+
+    [Fact]
+    public void Every_reference_text_stays_within_cosine_0_99_of_the_fp32_reference_in_both_modes()
+    {
+        var cosines = ArcticGoldenCase.All
+            .Select(c => (Case: c, Cosine: (double)TensorPrimitives.CosineSimilarity(_int8.EmbedTokenIds([c.Ids])[0], c.Vector)))
+            .ToList();
+        cosines.Where(c => c.Cosine < EncoderSelfCheck.MinimumInt8Cosine).Select(c => $"{c.Case}: {c.Cosine:F5}").Should().BeEmpty();
+        cosines.Average(c => c.Cosine).Should().BeGreaterThan(0.997, "measured mean 0.998");
+        cosines.Count(c => c.Cosine < 0.99999).Should().BeGreaterThan(cosines.Count / 2, "the weights really are quantized");
+    }
+
+    [Fact]
+    public void Self_check_holds_int8_to_its_own_bound()
+    {
+        var check = EncoderSelfCheck.Run(_int8);
+        check.Passed.Should().BeTrue();
+        check.TokenIdsMatch.Should().BeTrue();
+        check.Cosine.Should().BeInRange(EncoderSelfCheck.MinimumInt8Cosine, 1.0);
+        check.Note.Should().BeNull();
+    }
+
+    [Fact]
+    public void A_batch_equals_single_calls()
+    {
+        // The activations are quantized with one scale per run, so each text runs alone: its companions in a batch
+        // would otherwise move its vector (cosine 0.998 measured).
+        var texts = BertTokenizerTests.ReadTexts(Path.Combine(BertTokenizerTests.ReferenceDirectory(), "texts.json")).Take(60).ToList();
+        var batch = _int8.EmbedBatch(texts);
+        for (int i = 0; i < texts.Count; i++) batch[i].Should().Equal(_int8.Embed(texts[i]), texts[i]);
+    }
+
+    [Fact]
+    public void The_quantizer_rewrites_each_constant_MatMul_and_shrinks_the_file()
+    {
+        byte[] original = File.ReadAllBytes(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.ModelFile));
+        var (model, quantized) = Int8WeightQuantizer.Quantize(original);
+        quantized.Should().Be(36, "6 layers × (query, key, value, attention output, two feed-forward) weights");
+        // 36 weight matrices (10.6 M parameters) go from 4 bytes to 1, plus a scale and zero point per column.
+        (original.Length - model.Length).Should().BeInRange(31_000_000, 32_500_000);
+        var (again, none) = Int8WeightQuantizer.Quantize(model);
+        none.Should().Be(0, "DynamicQuantizeMatMul nodes are not MatMuls");
+        again.Should().BeSameAs(model);
+        Int8WeightQuantizer.Quantize([]).Quantized.Should().Be(0);
+    }
+
+    [Fact]
+    public void Columns_get_their_own_scale_and_every_weight_is_within_half_a_step()
+    {
+        var random = new Random(7);
+        const int rows = 50, columns = 9;
+        var weight = new float[rows * columns];
+        for (int i = 0; i < weight.Length; i++) weight[i] = (float)(random.NextDouble() - 0.5) * (1 + i % columns * 10);
+        for (int i = 0; i < rows; i++) weight[i * columns + 4] = 0; // an all-zero column
+        var (levels, scales) = Int8WeightQuantizer.QuantizeColumns(weight, rows, columns);
+        scales[4].Should().Be(1f);
+        for (int j = 0; j < columns; j++)
+        {
+            var column = Enumerable.Range(0, rows).Select(i => (Weight: weight[i * columns + j], Level: levels[i * columns + j])).ToList();
+            if (j != 4) column.Max(c => Math.Abs((int)c.Level)).Should().Be(Int8WeightQuantizer.MaxLevel, "the largest weight of a column takes the top level");
+            foreach (var (w, level) in column) Math.Abs(w - level * scales[j]).Should().BeLessThanOrEqualTo(scales[j] / 2 + 1e-6f);
+        }
+    }
+}
+
+/// <summary>The quantized model is kept in a cache folder once, and read from there by later loads.</summary>
+[Collection(ArcticCollection.Name)]
+public class Int8CacheTests(ArcticFixture fixture)
+{
+    private const string Text = "The staging database moved to Postgres 16 on port 5433.";
+
+    /// <summary>The built-in folder without its build-made int8 file: a folder whose weights must be quantized at load.</summary>
+    private static string Fp32Folder(McpMemory.Tests.Support.TempDirectory dir)
+    {
+        var folder = Directory.CreateDirectory(dir.File("arctic-embed-xs")).FullName;
+        foreach (var file in new[] { OnnxEncoder.ModelFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+            File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
+        return folder;
+    }
+
+    [Fact]
+    public void The_first_load_writes_the_entry_later_loads_read_it_and_a_damaged_one_is_made_again()
+    {
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        string cache = dir.File("models"), folder = Fp32Folder(dir);
+        float[] expected = fixture.Int8.Embed(Text);
+
+        using (var first = OnnxEncoder.Load(folder, int8Cache: cache)) first.Embed(Text).Should().Equal(expected);
+        var entry = Directory.GetFiles(cache).Should().ContainSingle().Subject;
+        Path.GetFileName(entry).Should().MatchRegex(@"^arctic-embed-xs-[0-9a-f]{16}\.int8\.onnx$");
+        new FileInfo(entry).Length.Should().BeInRange(55_000_000, 62_000_000, "fp32 90 MB less the MatMul weights' three quarters");
+        entry.Should().Be(OnnxEncoder.Int8CachePath(Path.Combine(folder, OnnxEncoder.ModelFile), cache));
+
+        var written = File.GetLastWriteTimeUtc(entry);
+        using (var second = OnnxEncoder.Load(folder, int8Cache: cache)) second.Embed(Text).Should().Equal(expected);
+        File.GetLastWriteTimeUtc(entry).Should().Be(written, "the second load read the entry");
+
+        File.WriteAllBytes(entry, new byte[1000]);
+        File.WriteAllText(Path.Combine(cache, "arctic-embed-xs-0123456789abcdef.int8.onnx"), "an entry of an older model file");
+        using (var third = OnnxEncoder.Load(folder, int8Cache: cache)) third.Embed(Text).Should().Equal(expected);
+        Directory.GetFiles(cache).Should().Equal([entry], "the damaged entry was made again and the stale one removed");
+        new FileInfo(entry).Length.Should().BeGreaterThan(55_000_000);
+    }
+
+    [Fact]
+    public void A_cache_folder_that_cannot_be_written_only_costs_the_quantizing()
+    {
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        string blocked = dir.File("a-file");
+        File.WriteAllText(blocked, "not a folder");
+        using var encoder = OnnxEncoder.Load(Fp32Folder(dir), int8Cache: Path.Combine(blocked, "models"));
+        encoder.Embed(Text).Should().Equal(fixture.Int8.Embed(Text));
+    }
+}
+
+/// <summary>The build's int8 file: what the tool package carries instead of the fp32 one.</summary>
+[Collection(ArcticCollection.Name)]
+public class PrequantizedModelTests(ArcticFixture fixture)
+{
+    [Fact]
+    public void The_build_made_the_int8_file_and_the_default_runs_it()
+    {
+        string int8 = Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.Int8ModelFile);
+        var (quantized, _) = Int8WeightQuantizer.Quantize(File.ReadAllBytes(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.ModelFile)));
+        File.ReadAllBytes(int8).Should().Equal(quantized, "the build ran this quantizer on this model");
+    }
+
+    [Fact]
+    public void A_folder_with_only_the_int8_file_runs_int8_and_refuses_fp32_saying_why()
+    {
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        var folder = Directory.CreateDirectory(dir.File("arctic-embed-xs")).FullName;
+        foreach (var file in new[] { OnnxEncoder.Int8ModelFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+            File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
+        using (var packaged = OnnxEncoder.Load(folder))
+        {
+            packaged.ModelId.Should().Be(fixture.Int8.ModelId);
+            const string text = "npm ci --prefix tests/clients";
+            packaged.Embed(text).Should().Equal(fixture.Int8.Embed(text));
+        }
+        var fp32 = () => OnnxEncoder.Load(folder, weights: OnnxWeights.AsStored);
+        fp32.Should().Throw<FileNotFoundException>().Which.Message.Should().Contain("model.onnx").And.Contain("only int8 weights");
+    }
+}
