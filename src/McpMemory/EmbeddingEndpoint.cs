@@ -16,14 +16,6 @@ namespace McpMemory;
 /// </summary>
 public sealed record EmbeddingEndpoint
 {
-    public const string UrlVariable = "MCP_MEMORY_EMBEDDINGS_URL";
-    public const string ModelVariable = "MCP_MEMORY_EMBEDDINGS_MODEL";
-    public const string KeyVariable = "MCP_MEMORY_EMBEDDINGS_KEY";
-    public const string TimeoutVariable = "MCP_MEMORY_EMBEDDINGS_TIMEOUT_SECONDS";
-    public const string DimensionsVariable = "MCP_MEMORY_EMBEDDINGS_DIMENSIONS";
-    public const string QueryPrefixVariable = "MCP_MEMORY_EMBEDDINGS_QUERY_PREFIX";
-    public const string DocumentPrefixVariable = "MCP_MEMORY_EMBEDDINGS_DOCUMENT_PREFIX";
-
     /// <summary>The API base, e.g. http://localhost:11434/v1 (requests go to its /embeddings).</summary>
     public required Uri BaseUrl { get; init; }
     public required string Model { get; init; }
@@ -35,33 +27,33 @@ public sealed record EmbeddingEndpoint
     public string DisplayUrl => $"{BaseUrl.Scheme}://{BaseUrl.Authority}{BaseUrl.AbsolutePath.TrimEnd('/')}";
 
     /// <summary>
-    /// The endpoint from the options, else the environment; null when no URL is set (the built-in encoder is used).
-    /// Bad values are refused naming the option and what is expected.
+    /// The endpoint from the options, else the environment (<see cref="Settings"/> passes its own); null when no URL is
+    /// set (the built-in encoder is used). Bad values are refused naming the option and what is expected.
     /// </summary>
-    public static EmbeddingEndpoint? Resolve(string? url, string? model)
+    public static EmbeddingEndpoint? Resolve(string? url, string? model, Func<string, string?> environment)
     {
-        url = Settings.FirstNonEmpty(url, Environment.GetEnvironmentVariable(UrlVariable));
+        url = Settings.FirstNonEmpty(url, environment(Settings.EmbeddingsUrlVariable));
         if (url is null) return null;
-        model = Settings.FirstNonEmpty(model, Environment.GetEnvironmentVariable(ModelVariable))
-                ?? throw new MemoryValidationException("--embeddings-model", $"is required with --embeddings-url (or ${ModelVariable}), e.g. nomic-embed-text or text-embedding-3-small");
+        model = Settings.FirstNonEmpty(model, environment(Settings.EmbeddingsModelVariable))
+                ?? throw new MemoryValidationException("--embeddings-model", $"is required with --embeddings-url (or ${Settings.EmbeddingsModelVariable}), e.g. nomic-embed-text or text-embedding-3-small");
         var baseUrl = BaseUrlOf(url);
-        var timeout = Settings.EnvironmentNumber(TimeoutVariable, 0.1, 600) ?? 10;
-        var dimensions = Settings.EnvironmentNumber(DimensionsVariable, 1, 65536);
+        var timeout = Settings.Number(environment(Settings.EmbeddingsTimeoutVariable), Settings.EmbeddingsTimeoutVariable, 0.1, 600) ?? 10;
+        var dimensions = Settings.Number(environment(Settings.EmbeddingsDimensionsVariable), Settings.EmbeddingsDimensionsVariable, 1, 65536);
         if (dimensions is { } whole && whole != Math.Floor(whole))
-            throw new MemoryValidationException(DimensionsVariable, $"must be a whole number (got {whole})");
+            throw new MemoryValidationException(Settings.EmbeddingsDimensionsVariable, $"must be a whole number (got {whole})");
         return new EmbeddingEndpoint
         {
             BaseUrl = baseUrl,
             Model = model.Trim(),
-            Key = Settings.FirstNonEmpty(Environment.GetEnvironmentVariable(KeyVariable)),
+            Key = Settings.FirstNonEmpty(environment(Settings.EmbeddingsKeyVariable)),
             Options = new EndpointEmbedderOptions
             {
                 Model = model.Trim(),
                 Location = baseUrl.Authority,
                 Timeout = TimeSpan.FromSeconds(timeout),
                 Dimensions = dimensions is { } d ? (int)d : null,
-                QueryPrefix = Environment.GetEnvironmentVariable(QueryPrefixVariable) ?? "",
-                DocumentPrefix = Environment.GetEnvironmentVariable(DocumentPrefixVariable) ?? "",
+                QueryPrefix = environment(Settings.EmbeddingsQueryPrefixVariable) ?? "",
+                DocumentPrefix = environment(Settings.EmbeddingsDocumentPrefixVariable) ?? "",
             },
         };
     }

@@ -13,11 +13,6 @@ namespace McpMemory;
 /// </summary>
 public static class Encoders
 {
-    public const string Variable = "MCP_MEMORY_ENCODER";
-
-    /// <summary>Environment variable naming the model: arctic-embed-xs (default), use-lite, or a model folder.</summary>
-    public const string ModelVariable = "MCP_MEMORY_MODEL";
-
     public const string Arctic = "arctic-embed-xs";
 
     /// <summary>The built-in model with its weights as stored (fp32): exact vectors, about half the speed of the default int8.</summary>
@@ -34,9 +29,6 @@ public static class Encoders
     public static bool IsBuiltIn(string model) =>
         new[] { Arctic, ArcticFp32, UseLite }.Any(name => name.Equals(model.Trim(), StringComparison.OrdinalIgnoreCase));
 
-    public static bool Disabled =>
-        Environment.GetEnvironmentVariable(Variable) is { } v && v.Trim().ToLowerInvariant() is "off" or "none" or "0" or "false";
-
     /// <summary>The encoder in use and why: "default", "configured: …" or "fallback: …" (the reason the model could not load).</summary>
     public sealed record Choice(IEmbedder Embedder, string Reason, TimeSpan LoadTime);
 
@@ -44,17 +36,19 @@ public static class Encoders
     public static Choice? Last { get; private set; }
 
     /// <summary>
-    /// Loads the encoder <paramref name="model"/> names (null or empty: the default). A transformer model that fails to
+    /// Loads the encoder the settings' model names (null or empty: the default). A transformer model that fails to
     /// load (no native ONNX Runtime for this platform, a missing or corrupt file, a bad config) falls back to USE-lite,
     /// and the reason says why; USE-lite failing throws.
     /// </summary>
-    public static Choice Load(string? model)
+    public static Choice Load(Settings settings)
     {
+        var model = settings.Model;
+        var useLite = () => UseLiteEncoder.Load(settings.UseLiteDirectory ?? UseLiteModelFiles.DefaultDirectory);
         var stopwatch = Stopwatch.StartNew();
         var name = string.IsNullOrWhiteSpace(model) ? Arctic : model.Trim();
         Choice choice;
         if (name.Equals(UseLite, StringComparison.OrdinalIgnoreCase))
-            choice = new Choice(UseLiteEncoder.LoadDefault(), $"configured: {UseLite}", stopwatch.Elapsed);
+            choice = new Choice(useLite(), $"configured: {UseLite}", stopwatch.Elapsed);
         else
         {
             bool fp32 = name.Equals(ArcticFp32, StringComparison.OrdinalIgnoreCase);
@@ -69,7 +63,7 @@ public static class Encoders
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 var reason = $"fallback: {(builtIn ? name : directory)} could not be loaded ({Describe(e)})";
-                choice = new Choice(UseLiteEncoder.LoadDefault(), reason, stopwatch.Elapsed);
+                choice = new Choice(useLite(), reason, stopwatch.Elapsed);
             }
         }
         Last = choice;
@@ -91,7 +85,7 @@ public static class Encoders
     public static EmbedderProvider? StartDefault(Settings settings)
     {
         if (settings.Embeddings is { } endpoint) return endpoint.StartLoading();
-        return Disabled ? null : EmbedderProvider.StartLoading(() => Load(settings.Model).Embedder);
+        return settings.EncoderOff ? null : EmbedderProvider.StartLoading(() => Load(settings).Embedder);
     }
 
     /// <summary>
@@ -101,10 +95,10 @@ public static class Encoders
     public static EmbedderProvider? Deferred(Settings settings)
     {
         if (settings.Embeddings is { } endpoint) return endpoint.Deferred();
-        return Disabled ? null : EmbedderProvider.Deferred(() => Load(settings.Model).Embedder);
+        return settings.EncoderOff ? null : EmbedderProvider.Deferred(() => Load(settings).Embedder);
     }
 
     /// <summary>The configured encoder, loaded now (embed, eval); throws if an endpoint cannot be reached.</summary>
     public static IEmbedder LoadNow(Settings settings) =>
-        settings.Embeddings is { } endpoint ? endpoint.Connect() : Load(settings.Model).Embedder;
+        settings.Embeddings is { } endpoint ? endpoint.Connect() : Load(settings).Embedder;
 }

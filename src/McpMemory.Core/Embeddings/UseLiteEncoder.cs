@@ -83,7 +83,7 @@ public sealed class UseLiteEncoder : IEmbedder
 
     /// <summary>
     /// Loads the model shipped with the application (<see cref="UseLiteModelFiles.DefaultDirectory"/>:
-    /// <c>MCP_MEMORY_MODEL_DIR</c> or <c>models/use-lite-en</c> next to the app). Throws
+    /// <c>models/use-lite-en</c> next to the app; the app's MCP_MEMORY_MODEL_DIR picks another through <see cref="Load"/>). Throws
     /// <see cref="FileNotFoundException"/> naming the missing path.
     /// </summary>
     public static UseLiteEncoder LoadDefault() => Load(UseLiteModelFiles.DefaultDirectory);

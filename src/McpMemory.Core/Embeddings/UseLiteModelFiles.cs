@@ -8,7 +8,7 @@ namespace McpMemory.Core.Embeddings;
 /// </remarks>
 public static class UseLiteModelFiles
 {
-    /// <summary>Environment variable that overrides the model directory.</summary>
+    /// <summary>The app's environment variable that overrides the model directory (read by its Settings, named in errors here).</summary>
     public const string DirectoryVariable = "MCP_MEMORY_MODEL_DIR";
 
     /// <summary>TF.js graph model: topology plus the weights manifest (names, shapes, dtypes, shard order).</summary>
@@ -17,17 +17,8 @@ public static class UseLiteModelFiles
     /// <summary>SentencePiece vocabulary: a JSON array of [piece, score].</summary>
     public const string VocabularyFile = "vocab.json";
 
-    /// <summary>The model directory: <see cref="DirectoryVariable"/> if set, else models/use-lite-en next to the app.</summary>
-    public static string DefaultDirectory
-    {
-        get
-        {
-            string? overridden = Environment.GetEnvironmentVariable(DirectoryVariable);
-            return string.IsNullOrWhiteSpace(overridden)
-                ? Path.Combine(AppContext.BaseDirectory, "models", "use-lite-en")
-                : Path.GetFullPath(overridden);
-        }
-    }
+    /// <summary>The model directory shipped with the app: models/use-lite-en next to it.</summary>
+    public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "models", "use-lite-en");
 
     /// <summary>Throws a <see cref="FileNotFoundException"/> naming the path when a model file is missing.</summary>
     public static void EnsurePresent(string directory)

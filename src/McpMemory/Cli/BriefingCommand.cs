@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpMemory.Core;
 using McpMemory.Core.Briefing;
-using McpMemory.Tools;
+using McpMemory.Contracts;
 
 namespace McpMemory.Cli;
 
@@ -14,15 +14,6 @@ namespace McpMemory.Cli;
 /// </summary>
 internal static class BriefingCommand
 {
-    /// <summary>
-    /// A hook must never hold up a session: past this (counted from the command's start; the runtime's own start adds
-    /// about 0.1 s), it prints nothing and exits 0. $MCP_MEMORY_HOOK_DEADLINE_MS moves it (a slow disk, a loaded test machine).
-    /// </summary>
-    internal static TimeSpan HookDeadline =>
-        TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable(HookDeadlineVariable), out var ms) && ms > 0 ? ms : 800);
-
-    public const string HookDeadlineVariable = "MCP_MEMORY_HOOK_DEADLINE_MS";
-
     public static Command Create()
     {
         var task = new Option<string?>("--task") { Description = "What you are about to work on: adds the memories most relevant to it (hybrid search)" };
@@ -33,7 +24,7 @@ internal static class BriefingCommand
         var hook = new Option<bool>("--hook")
         {
             Description = "Run as an agent's SessionStart hook: print {\"hookSpecificOutput\": {\"hookEventName\": \"SessionStart\", \"additionalContext\": <markdown>}} " +
-                          "and always exit 0; no database, a damaged one or more than 0.8 s → no output",
+                          $"and always exit 0; no database, a damaged one or more than 0.8 s (${Settings.HookDeadlineVariable}) → no output",
         };
         var command = new Command("briefing", "What to know before starting: unfinished work, preferences and corrections, recent decisions, and the memories relevant to a task, within a token budget")
         {
@@ -49,7 +40,7 @@ internal static class BriefingCommand
             };
             if (parse.GetValue(hook)) return Hook(parse, request);
             var json = parse.GetValue(format) == "json" || parse.GetValue(CliOptions.Json);
-            return MemoryCommands.Run(parse, (service, settings) =>
+            return CliRunner.WithService(parse, (service, settings) =>
             {
                 var briefing = new BriefingBuilder(service).Build(settings.ToCaller(), request);
                 if (json) Output.Json(BriefingResult.From(briefing));
@@ -67,18 +58,24 @@ internal static class BriefingCommand
     private static int Hook(ParseResult parse, BriefingRequest request)
     {
         var clock = Stopwatch.StartNew();
-        var deadline = HookDeadline;
+        Settings settings;
+        try { settings = CliOptions.ResolveSettings(parse); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine("mcp-memory briefing --hook: " + Output.OneLine(e));
+            return 0;
+        }
+        var deadline = settings.HookDeadline;
         var work = Task.Run(() =>
         {
-            var settings = CliOptions.ResolveSettings(parse);
             if (!File.Exists(settings.DatabasePath)) return null; // nothing stored yet: never create a database from a hook
-            using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = false });
+            using var service = MemoryService.Open(settings.DatabasePath, settings.Engine with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = false });
             var markdown = new BriefingBuilder(service).Build(settings.ToCaller(), request).Markdown;
             var output = new JsonObject
             {
                 ["hookSpecificOutput"] = new JsonObject { ["hookEventName"] = "SessionStart", ["additionalContext"] = markdown },
             };
-            return output.ToJsonString(ToolCall.Json);
+            return output.ToJsonString(ResultJson.Options);
         });
         try
         {

@@ -16,7 +16,7 @@ internal static class DataCommands
     {
         var to = new Option<string>("--to") { Description = "The backup file to create (never overwritten), or an existing folder for <name>-<UTC stamp>.db", Required = true };
         var command = new Command("backup", "Copy the database with SQLite's online backup (safe while a server runs), then verify the copy") { to };
-        command.SetAction(parse => Run(parse, settings =>
+        command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var report = DatabaseBackup.Backup(settings.DatabasePath, parse.GetValue(to)!);
             if (parse.GetValue(CliOptions.Json)) Output.Json(report);
@@ -29,7 +29,7 @@ internal static class DataCommands
     {
         var path = new Argument<string?>("path") { Description = "The database or backup file to check (default: the database)", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("verify", "Check a database or backup: integrity, schema version, row counts, FTS and vectors in step. Exits 1 on any fault") { path };
-        command.SetAction(parse => Run(parse, settings =>
+        command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var report = DatabaseVerifier.Verify(parse.GetValue(path) ?? settings.DatabasePath);
             if (parse.GetValue(CliOptions.Json)) Output.Json(report);
@@ -52,7 +52,7 @@ internal static class DataCommands
             "Replace the database with a backup, whatever state the current file is in: verifies the backup and its copy beside the database, " +
             "refuses while any process has the database open, moves the current file and its -wal/-shm aside to <db>.before-restore-<UTC stamp>, " +
             "then renames the copy into place atomically") { path, yes };
-        command.SetAction(parse => Run(parse, settings =>
+        command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var backup = UserPath.FullPath(parse.GetValue(path), "restore");
             if (!parse.GetValue(yes))
@@ -89,7 +89,7 @@ internal static class DataCommands
         };
         var force = new Option<bool>("--force") { Description = "Overwrite the --out file (or the markdown files in the --out folder) if it exists" };
         var command = new Command("export", "Export the database as JSONL (memories with their vectors, state, feedback, the whole event log) or as Markdown") { format, output, force };
-        command.SetAction(parse => Run(parse, settings =>
+        command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             settings.RequireDatabase();
             using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
@@ -149,7 +149,7 @@ internal static class DataCommands
         var command = new Command("import",
             "Import a JSONL export exactly (ids, times, state versions). Validates the whole file first; records already present are skipped, " +
             "so importing twice adds nothing. The event log comes whole; vectors come with their model id") { path };
-        command.SetAction(parse => Run(parse, settings =>
+        command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
             // Quiet for small files; for big ones, one line a second on stderr (stdout keeps only the result).
@@ -180,22 +180,4 @@ internal static class DataCommands
 
     private static string Counts(VerifyReport report) =>
         report.Counts.Count == 0 ? "no tables counted" : string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
-
-    private static int Run(ParseResult parse, Action<Settings> action) => Run(parse, settings => { action(settings); return 0; });
-
-    /// <summary>Engine and file errors become one clear line on stderr and exit code 1, as in the other commands.</summary>
-    private static int Run(ParseResult parse, Func<Settings, int> action)
-    {
-        Settings? settings = null;
-        try { return action(settings = CliOptions.ResolveSettings(parse)); }
-        catch (MemoryException e) { Output.Error(e.Message); return 1; }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (settings is not null)
-        {
-            Output.Error(MemoryDatabase.Unusable(settings.DatabasePath, e).Message);
-            return 1;
-        }
-        catch (SchemaTooNewException e) { Output.Error(e.Message); return 1; }
-        catch (IOException e) { Output.Error(e.Message); return 1; }
-        catch (UnauthorizedAccessException e) { Output.Error(e.Message); return 1; }
-    }
 }

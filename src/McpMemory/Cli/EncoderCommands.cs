@@ -17,15 +17,11 @@ internal static class EncoderCommands
         var texts = new Argument<string[]>("text") { Description = "One or more texts to embed", Arity = ArgumentArity.OneOrMore };
         var query = new Option<bool>("--query") { Description = "Embed the texts as search queries (with the model's query prefix, if it has one)" };
         var command = new Command("embed", "Print the vectors of texts from the configured encoder: built-in, a model folder, or the --embeddings-url endpoint ({\"model\", \"dimension\", \"vectors\"} with --json)") { texts, query };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var input = parse.GetValue(texts)!;
-            IEmbedder encoder;
-            try { encoder = Encoders.LoadNow(CliOptions.ResolveSettings(parse)); }
-            catch (Exception e) when (e is EmbeddingEndpointException or Core.Memories.MemoryException) { Output.Error(e.Message); return 1; }
-            float[][] vectors;
-            try { vectors = parse.GetValue(query) ? input.Select(encoder.EmbedQuery).ToArray() : encoder.EmbedBatch(input); }
-            catch (EmbeddingEndpointException e) { Output.Error(e.Message); return 1; }
+            var encoder = Encoders.LoadNow(settings);
+            var vectors = parse.GetValue(query) ? input.Select(encoder.EmbedQuery).ToArray() : encoder.EmbedBatch(input);
             if (parse.GetValue(CliOptions.Json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new { model = encoder.ModelId, dimension = encoder.Dimension, vectors }));
@@ -34,16 +30,15 @@ internal static class EncoderCommands
             for (var i = 0; i < input.Length; i++)
                 Console.Out.WriteLine($"{Clip(input[i])}\n  [{string.Join(", ", vectors[i].Take(6).Select(v => v.ToString("0.0000")))}, …] ({encoder.Dimension} dims, {encoder.ModelId})");
             return 0;
-        });
+        }));
         return command;
     }
 
     private static Command Doctor()
     {
         var command = new Command("doctor", "Check the installation: database, encoder (which and why, load time, self-check against a known vector)");
-        command.SetAction(parse =>
+        command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
-            var settings = CliOptions.ResolveSettings(parse);
             var ok = true;
             var report = new Dictionary<string, object?>();
             try
@@ -55,12 +50,12 @@ internal static class EncoderCommands
             }
             catch (Exception e) { ok = false; report["database"] = new { path = settings.DatabasePath, error = e.Message }; }
             if (settings.Embeddings is { } endpoint) ok &= CheckEndpoint(endpoint, report);
-            else if (Encoders.Disabled) report["encoder"] = new { disabled = $"{Encoders.Variable}=off: keyword search only" };
+            else if (settings.EncoderOff) report["encoder"] = new { disabled = $"{Settings.EncoderVariable}=off: keyword search only" };
             else
             {
                 try
                 {
-                    var choice = Encoders.Load(settings.Model);
+                    var choice = Encoders.Load(settings);
                     var (check, directory) = choice.Embedder switch
                     {
                         OnnxEncoder onnx => (EncoderSelfCheck.Run(onnx), onnx.ModelDirectory),
@@ -87,7 +82,7 @@ internal static class EncoderCommands
                 Console.Out.WriteLine(ok ? "all checks passed" : "some checks FAILED");
             }
             return ok ? 0 : 1;
-        });
+        }));
         return command;
     }
 
@@ -119,7 +114,7 @@ internal static class EncoderCommands
     {
         var all = new Option<bool>("--all") { Description = "Re-embed every memory, not only those without a vector" };
         var command = new Command("reindex", "Embed memories that have no vector (or all with --all); run after changing encoder") { all };
-        command.SetAction(parse => MemoryCommands.Run(parse, (service, _) =>
+        command.SetAction(parse => CliRunner.WithService(parse, (service, _) =>
         {
             if (!service.WaitForVectors(TimeSpan.FromMinutes(2)))
                 throw new InvalidOperationException("the encoder is not available: " + service.VectorError?.Message);

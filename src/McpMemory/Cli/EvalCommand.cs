@@ -1,7 +1,7 @@
 using System.CommandLine;
 using McpMemory.Core;
 using McpMemory.Core.Embeddings;
-using McpMemory.Core.Eval;
+using McpMemory.Eval;
 using McpMemory.Core.Search;
 
 namespace McpMemory.Cli;
@@ -33,11 +33,12 @@ internal static class EvalCommand
         {
             directory, fusion, ftsWeight, vectorWeight, vectorRankWeight, rrfK, candidates, bm25K1, bm25B, dedup, timeAware, namedDates, relativePeriods, asOf,
         };
-        locomo.SetAction(parse =>
+        locomo.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var conversations = LoCoMoConversation.LoadDirectory(parse.GetValue(directory)!);
-            var defaults = RankingOptions.Default;
-            var ranking = defaults with
+            // The eval's own options override --ranking / $MCP_MEMORY_RANKING, parameter by parameter.
+            var defaults = settings.Engine.Ranking;
+            var ranking = (defaults with
             {
                 Fusion = parse.GetValue(fusion) ?? defaults.Fusion,
                 FtsWeight = parse.GetValue(ftsWeight) ?? defaults.FtsWeight,
@@ -47,11 +48,14 @@ internal static class EvalCommand
                 CandidatesPerSource = parse.GetValue(candidates) ?? defaults.CandidatesPerSource,
                 Bm25K1 = parse.GetValue(bm25K1) ?? defaults.Bm25K1,
                 Bm25B = parse.GetValue(bm25B) ?? defaults.Bm25B,
-            };
-            var threshold = parse.GetValue(dedup);
-            var options = MemoryOptions.Default with
+            }).Validate();
+            // --duplicate-threshold overrides $MCP_MEMORY_DUPLICATE_THRESHOLD. Time phrases are read in UTC, as the
+            // conversations' dates are given, whatever $MCP_MEMORY_TIMEZONE says.
+            var options = (parse.GetValue(dedup) is { } threshold
+                ? settings.Engine with { MergeDuplicates = threshold != 0, DuplicateThreshold = threshold > 0 ? threshold : null }
+                : settings.Engine) with
             {
-                Ranking = ranking, MergeDuplicates = threshold is not 0, DuplicateThreshold = threshold is > 0 ? threshold : null, EmbeddingInterval = TimeSpan.Zero,
+                Ranking = ranking, EmbeddingInterval = TimeSpan.Zero,
                 Time = MemoryOptions.Default.Time with
                 {
                     HardAbsolute = parse.GetValue(namedDates) == "filter", HardRelative = parse.GetValue(relativePeriods) == "filter",
@@ -61,7 +65,7 @@ internal static class EvalCommand
             var folder = Directory.CreateTempSubdirectory("mcp-memory-eval-");
             try
             {
-                using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(Encoders.LoadNow(CliOptions.ResolveSettings(parse))));
+                using var service = MemoryService.Open(Path.Combine(folder.FullName, "eval.db"), options, EmbedderProvider.Ready(Encoders.LoadNow(settings)));
                 if (!service.WaitForVectors(TimeSpan.FromMinutes(2)))
                     throw new InvalidOperationException("the encoder is not available: " + service.VectorError?.Message);
                 if (!service.WaitForKeywordIndex(TimeSpan.FromMinutes(2)))
@@ -75,7 +79,7 @@ internal static class EvalCommand
                 return 0;
             }
             finally { folder.Delete(recursive: true); }
-        });
+        }));
         return new Command("eval", "Measure retrieval quality") { locomo };
     }
 

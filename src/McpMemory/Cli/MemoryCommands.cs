@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using McpMemory.Core;
 using McpMemory.Core.Memories;
-using McpMemory.Tools;
+using McpMemory.Contracts;
 
 namespace McpMemory.Cli;
 
@@ -21,7 +21,7 @@ internal static class MemoryCommands
         var expires = new Option<string?>("--expires-at") { Description = "Forget after this ISO-8601 time" };
         var supersedes = new Option<string[]>("--supersedes") { Description = "Ids of older memories this one replaces (comma-separated or repeated)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("store", "Store a memory") { text, type, tags, importance, metadata, expires, supersedes };
-        command.SetAction(parse => Run(parse, (service, settings) =>
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var result = service.Store(settings.ToCaller(), new NewMemory
             {
@@ -30,7 +30,7 @@ internal static class MemoryCommands
                 Tags = SplitList(parse.GetValue(tags)),
                 Importance = parse.GetValue(importance),
                 MetadataJson = parse.GetValue(metadata),
-                ExpiresAt = ToolCall.Time(parse.GetValue(expires), "expires_at"),
+                ExpiresAt = IsoTime.Parse(parse.GetValue(expires), "expires_at"),
                 Source = "cli",
                 Supersedes = SplitList(parse.GetValue(supersedes))?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
             });
@@ -55,7 +55,7 @@ internal static class MemoryCommands
         var now = new Option<string?>("--now") { Description = "Read time phrases (\"last week\") and count recency from this ISO-8601 time instead of the clock" };
         var noTime = new Option<bool>("--no-time") { Description = "Do not read time phrases in the query: search every word, over all times" };
         var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain, superseded, now, noTime };
-        command.SetAction(parse => Run(parse, (service, settings) =>
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var caller = settings.ToCaller();
             var spaces = SplitList(parse.GetValue(namespaces));
@@ -69,7 +69,7 @@ internal static class MemoryCommands
                 Mode = parse.GetValue(mode),
                 Explain = parse.GetValue(explain),
                 IncludeSuperseded = parse.GetValue(superseded),
-                Now = Tools.ToolCall.Time(parse.GetValue(now), "--now"),
+                Now = IsoTime.Parse(parse.GetValue(now), "--now"),
                 TimeAware = !parse.GetValue(noTime),
             });
             var output = SearchMemoryResult.From(response);
@@ -86,7 +86,7 @@ internal static class MemoryCommands
     {
         var id = new Argument<string>("id") { Description = "The memory id (UUID)" };
         var command = new Command("get", "Show one memory") { id };
-        command.SetAction(parse => Run(parse, (service, settings) =>
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var memory = service.Get(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id"));
             var output = MemoryResult.From(memory, 0);
@@ -100,7 +100,7 @@ internal static class MemoryCommands
     {
         var id = new Argument<string>("id") { Description = "The memory id (UUID); deleted memories too" };
         var command = new Command("history", "Every version of a memory, oldest first (stored, merged, superseded, deleted), from the event log") { id };
-        command.SetAction(parse => Run(parse, (service, settings) =>
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var memoryId = MemoryValidator.MemoryId(parse.GetValue(id), "id");
             var output = MemoryHistoryResult.From(memoryId, service.History(settings.ToCaller(), memoryId));
@@ -115,7 +115,7 @@ internal static class MemoryCommands
     {
         var id = new Argument<string>("id") { Description = "The memory id (UUID)" };
         var command = new Command("delete", "Delete one memory (its text stays in the event log)") { id };
-        command.SetAction(parse => Run(parse, (service, settings) =>
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var deleted = service.Delete(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id"));
             var output = new DeleteMemoryResult(deleted.Id.ToString("D"), true, deleted.Namespace);
@@ -129,14 +129,14 @@ internal static class MemoryCommands
     {
         var key = new Argument<string>("key") { Description = "The state key" };
         var get = new Command("get", "Show a state value and its version") { key };
-        get.SetAction(parse => Run(parse, (service, settings) =>
+        get.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
             PrintState(parse, AgentStateResult.From(service.GetState(settings.ToCaller(), parse.GetValue(key)!)))));
 
         var setKey = new Argument<string>("key") { Description = "The state key" };
         var value = new Argument<string>("json") { Description = "The value: any JSON (quote strings: '\"text\"')" };
         var expected = new Option<long?>("--expected-version") { Description = "Write only if the stored version is this (0 = key must not exist)" };
         var set = new Command("set", "Set a state value (any JSON)") { setKey, value, expected };
-        set.SetAction(parse => Run(parse, (service, settings) =>
+        set.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             JsonElement json;
             try { json = JsonDocument.Parse(parse.GetValue(value)!).RootElement.Clone(); }
@@ -156,7 +156,7 @@ internal static class MemoryCommands
     private static Command Stats()
     {
         var command = new Command("stats", "Show what the database holds");
-        command.SetAction(parse => Run(parse, (service, _) =>
+        command.SetAction(parse => CliRunner.WithService(parse, (service, _) =>
         {
             var stats = service.Stats();
             if (parse.GetValue(CliOptions.Json)) { Output.Json(stats); return; }
@@ -168,37 +168,6 @@ internal static class MemoryCommands
                 Console.Out.WriteLine("  by type: " + string.Join(", ", stats.ByType.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")));
         }));
         return command;
-    }
-
-    /// <summary>Opens the database, runs the action, and turns engine errors into one clear line on stderr and exit code 1.</summary>
-    /// <param name="vectors">Load the encoder and the vector index first (store merges duplicates and lists similar memories, search is hybrid).</param>
-    /// <param name="creates">The command may create the database (store, state set); the others need it to exist.</param>
-    internal static int Run(ParseResult parse, Action<MemoryService, Settings> action, bool vectors = false, bool creates = false)
-    {
-        Settings? settings = null;
-        try
-        {
-            settings = CliOptions.ResolveSettings(parse);
-            if (!creates) settings.RequireDatabase();
-            // With vectors (store, search) the in-memory indexes are built as in the server, so a search ranks the
-            // same; other commands skip them.
-            var encoder = vectors ? Encoders.StartDefault(settings) : null;
-            using var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions() with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors },
-                encoder);
-            if (encoder is not null && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
-                Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
-            if (vectors) service.WaitForKeywordIndex(TimeSpan.FromMinutes(1));
-            action(service, settings);
-            return 0;
-        }
-        catch (MemoryException e) { Output.Error(e.Message); return 1; }
-        catch (Core.Storage.SchemaTooNewException e) { Output.Error(e.Message); return 1; }
-        catch (InvalidOperationException e) { Output.Error(e.Message); return 1; }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (settings is not null)
-        {
-            Output.Error(Core.Storage.MemoryDatabase.Unusable(settings.DatabasePath, e).Message); // damage found after opening
-            return 1;
-        }
     }
 
     /// <summary>Accepts both "--tags a,b" and "--tags a --tags b".</summary>

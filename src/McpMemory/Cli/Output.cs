@@ -1,12 +1,12 @@
 using System.Text.Json;
-using McpMemory.Tools;
+using McpMemory.Contracts;
 
 namespace McpMemory.Cli;
 
 /// <summary>Prints results: JSON (snake_case, same shapes as the MCP tools) with --json, readable text otherwise.</summary>
 internal static class Output
 {
-    private static readonly JsonSerializerOptions Indented = new(ToolCall.Json) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new(ResultJson.Options) { WriteIndented = true };
 
     public static void Json<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
 

@@ -83,7 +83,7 @@ public sealed class JsonConfig
     /// <summary>Sets our keys on Root[containerKey][name], keeping keys the user added to the entry.</summary>
     public bool SetEntry(string containerKey, string name, JsonObject desired)
     {
-        var container = Container(containerKey, create: true)!;
+        var container = Member(containerKey, () => new JsonObject())!;
         if (container[name] is not JsonObject entry)
         {
             container[name] = desired.DeepClone();
@@ -102,7 +102,7 @@ public sealed class JsonConfig
     /// <summary>Removes Root[containerKey][name]; drops the container when nothing else is left in it.</summary>
     public bool RemoveEntry(string containerKey, string name)
     {
-        var container = Container(containerKey, create: false);
+        var container = Member<JsonObject>(containerKey, create: null);
         if (container is null || !container.Remove(name)) return false;
         if (container.Count == 0) Root.Remove(containerKey);
         return true;
@@ -111,7 +111,7 @@ public sealed class JsonConfig
     /// <summary>Adds a string to the array Root[key] unless it is already there.</summary>
     public bool AddToList(string key, string value)
     {
-        var list = List(key, create: true)!;
+        var list = Member(key, () => new JsonArray())!;
         if (list.Any(n => n is JsonValue v && v.TryGetValue<string>(out var s) && s == value)) return false;
         list.Add(value);
         return true;
@@ -120,7 +120,7 @@ public sealed class JsonConfig
     /// <summary>Removes a string from the array Root[key]; drops the array when it becomes empty.</summary>
     public bool RemoveFromList(string key, string value)
     {
-        var list = List(key, create: false);
+        var list = Member<JsonArray>(key, create: null);
         var item = list?.FirstOrDefault(n => n is JsonValue v && v.TryGetValue<string>(out var s) && s == value);
         if (list is null || item is null) return false;
         list.Remove(item);
@@ -145,33 +145,20 @@ public sealed class JsonConfig
         return _endsWithNewLine ? json + _newLine : json;
     }
 
-    private JsonObject? Container(string key, bool create)
+    /// <summary>Root[key] as a <typeparamref name="T"/> (a JSON object or array); when missing, made by <paramref name="create"/> (null: not made).</summary>
+    private T? Member<T>(string key, Func<T>? create) where T : JsonNode
     {
         switch (Root[key])
         {
-            case JsonObject obj: return obj;
+            case T node: return node;
             case null:
-                if (!create) return null;
-                var created = new JsonObject();
+                if (create is null) return null;
+                var created = create();
                 Root[key] = created;
                 return created;
             default:
-                throw new InstallException($"{_path}: \"{key}\" is not a JSON object; fix it by hand, nothing was changed.");
-        }
-    }
-
-    private JsonArray? List(string key, bool create)
-    {
-        switch (Root[key])
-        {
-            case JsonArray array: return array;
-            case null:
-                if (!create) return null;
-                var created = new JsonArray();
-                Root[key] = created;
-                return created;
-            default:
-                throw new InstallException($"{_path}: \"{key}\" is not a JSON array; fix it by hand, nothing was changed.");
+                var kind = typeof(T) == typeof(JsonArray) ? "array" : "object";
+                throw new InstallException($"{_path}: \"{key}\" is not a JSON {kind}; fix it by hand, nothing was changed.");
         }
     }
 

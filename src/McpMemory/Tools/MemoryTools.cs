@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using McpMemory.Core;
 using McpMemory.Core.Memories;
+using McpMemory.Contracts;
 using McpMemory.Core.Search;
 using ModelContextProtocol.Server;
 
@@ -40,8 +41,8 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
                 Importance = importance,
                 Namespace = @namespace,
                 SessionId = session_id,
-                CreatedAt = ToolCall.Time(created_at, "created_at"),
-                ExpiresAt = ToolCall.Time(expires_at, "expires_at"),
+                CreatedAt = IsoTime.Parse(created_at, "created_at"),
+                ExpiresAt = IsoTime.Parse(expires_at, "expires_at"),
                 Source = "mcp",
                 Supersedes = supersedes?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
             }));
@@ -69,9 +70,9 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
             {
                 Query = query, TopK = top_k, MemoryType = memory_type, Tags = tags, MinImportance = min_importance,
                 Namespaces = namespaces, SessionId = session_id,
-                Since = ToolCall.Time(since, "since"), Until = ToolCall.Time(until, "until"), Mode = mode, Explain = explain,
+                Since = IsoTime.Parse(since, "since"), Until = IsoTime.Parse(until, "until"), Mode = mode, Explain = explain,
                 IncludeSuperseded = include_superseded,
-                TimeAware = time_aware, Now = ToolCall.Time(now, "now"),
+                TimeAware = time_aware, Now = IsoTime.Parse(now, "now"),
             }));
 
     [McpServerTool(Name = "memory_history", Title = "History of a memory", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using McpMemory.Core;
 using McpMemory.Core.Memories;
+using McpMemory.Contracts;
 using ModelContextProtocol.Server;
 
 namespace McpMemory.Tools;

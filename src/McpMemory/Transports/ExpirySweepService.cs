@@ -1,29 +1,15 @@
 using McpMemory.Core;
-using McpMemory.Core.Memories;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace McpMemory.Transports;
 
-/// <summary>How often the server purges expired memories. MCP_MEMORY_EXPIRY_SWEEP_SECONDS sets the interval (0 turns it off).</summary>
+/// <summary>How often the server purges expired memories (MCP_MEMORY_EXPIRY_SWEEP_SECONDS, read by <see cref="Settings"/>; 0 turns it off).</summary>
 public sealed record ExpirySweepOptions(TimeSpan FirstSweepAfter, TimeSpan Interval)
 {
-    public const string IntervalVariable = "MCP_MEMORY_EXPIRY_SWEEP_SECONDS";
-
     public static ExpirySweepOptions Default { get; } = new(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10));
 
     public bool Enabled => Interval > TimeSpan.Zero;
-
-    public static ExpirySweepOptions FromEnvironment()
-    {
-        var value = Environment.GetEnvironmentVariable(IntervalVariable);
-        if (string.IsNullOrWhiteSpace(value)) return Default;
-        if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            || double.IsNaN(seconds) || seconds < 0 || seconds > TimeSpan.FromDays(1).TotalSeconds)
-            throw new MemoryValidationException(IntervalVariable, $"\"{Namespaces.Truncate(value, 40)}\" is not a number of seconds between 0 (off) and 86400");
-        var interval = TimeSpan.FromSeconds(seconds);
-        return new ExpirySweepOptions(interval < Default.FirstSweepAfter ? interval : Default.FirstSweepAfter, interval);
-    }
 }
 
 /// <summary>

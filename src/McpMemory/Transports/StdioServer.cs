@@ -1,6 +1,7 @@
 using McpMemory.Core;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Storage;
+using McpMemory.Contracts;
 using McpMemory.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,12 +54,12 @@ public static class StdioServer
         // first tool call or has been idle a moment (EncoderWarmup), at low priority: it never delays initialize or the
         // first answer, which meanwhile search by keywords.
         var encoder = Encoders.Deferred(settings);
-        var service = MemoryService.Open(settings.DatabasePath, Settings.EngineOptions(), encoder);
+        var service = MemoryService.Open(settings.DatabasePath, settings.Engine, encoder);
         // Registered through a factory so that the host disposes it on shutdown (an instance given as such is not):
         // that stops its background work and checkpoints the WAL, so a clean exit leaves one self-contained file.
         services.AddSingleton(_ => service);
         services.AddSingleton(settings.ToCaller());
-        services.AddSingleton(ExpirySweepOptions.FromEnvironment());
+        services.AddSingleton(settings.ExpirySweep);
         services.AddHostedService<ExpirySweepService>();
         var server = services
             .AddMcpServer(o =>
@@ -73,9 +74,9 @@ public static class StdioServer
                 filters.AddGetPromptFilter(ToolArgumentErrors.EngineErrors);
                 filters.AddReadResourceFilter(ToolArgumentErrors.EngineErrors);
             })
-            .WithTools<MemoryTools>(ToolCall.Json)
-            .WithTools<StateTools>(ToolCall.Json)
-            .WithTools<BriefingTools>(ToolCall.Json)
+            .WithTools<MemoryTools>(ResultJson.Options)
+            .WithTools<StateTools>(ResultJson.Options)
+            .WithTools<BriefingTools>(ResultJson.Options)
             .WithPrompts<BriefingPrompts>()
             .WithResources<MemoryResources>();
         EncoderWarmup.Add(services, server, encoder);

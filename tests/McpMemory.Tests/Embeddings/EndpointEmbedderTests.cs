@@ -179,11 +179,8 @@ public sealed class EndpointEmbedderTests : IAsyncLifetime
     {
         var notHttp = () => EmbeddingEndpoint.BaseUrlOf("ftp://example.com");
         notHttp.Should().Throw<MemoryValidationException>().WithMessage("--embeddings-url: *http*");
-        if (Environment.GetEnvironmentVariable(EmbeddingEndpoint.ModelVariable) is null)
-        {
-            var noModel = () => EmbeddingEndpoint.Resolve("http://localhost:11434", null);
-            noModel.Should().Throw<MemoryValidationException>().WithMessage("--embeddings-model: is required*");
-        }
+        var noModel = () => EmbeddingEndpoint.Resolve("http://localhost:11434", null, _ => null);
+        noModel.Should().Throw<MemoryValidationException>().WithMessage("--embeddings-model: is required*");
     }
 
     // ---- the engine over the endpoint ----

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using FluentAssertions;
 using McpMemory.Core;
 using McpMemory.Core.Embeddings;
-using McpMemory.Core.Eval;
+using McpMemory.Eval;
 using McpMemory.Tests.Support;
 using Xunit;
 

@@ -32,7 +32,7 @@ public class EmbeddingEndpointEndToEndTests
                          "--embeddings-url", endpoint.BaseUrl, "--embeddings-model", "hash-embed"],
             EnvironmentVariables = new Dictionary<string, string?>
             {
-                [EmbeddingEndpoint.KeyVariable] = Key, [EmbeddingEndpoint.TimeoutVariable] = "3",
+                [Settings.EmbeddingsKeyVariable] = Key, [Settings.EmbeddingsTimeoutVariable] = "3",
             },
             ShutdownTimeout = TimeSpan.FromSeconds(10),
         }),
@@ -74,8 +74,8 @@ public class EmbeddingEndpointEndToEndTests
         using var dir = new TempDirectory();
         var env = new Dictionary<string, string>
         {
-            [EmbeddingEndpoint.UrlVariable] = endpoint.BaseUrl, [EmbeddingEndpoint.ModelVariable] = "hash-embed",
-            [EmbeddingEndpoint.KeyVariable] = Key, // the default 10 s timeout: a cold process's first request can take seconds on a busy machine
+            [Settings.EmbeddingsUrlVariable] = endpoint.BaseUrl, [Settings.EmbeddingsModelVariable] = "hash-embed",
+            [Settings.EmbeddingsKeyVariable] = Key, // the default 10 s timeout: a cold process's first request can take seconds on a busy machine
         };
         Task<ToolProcess.Result> Cli(params string[] args) => ToolProcess.RunAsync(["--db", dir.File("memory.db"), "--namespace", "project:e2e", .. args], env);
         var modelId = $"endpoint:hash-embed@{new Uri(endpoint.BaseUrl).Authority}#48";

@@ -170,7 +170,7 @@ public class ToolPackageTests
                     .Should().BeEquivalentTo([root + "libonnxruntime.so", root + "libonnxruntime_providers_shared.so"]);
             }
             var assemblies = zip.Entries.Where(e => e.FullName.StartsWith(root, StringComparison.Ordinal) && e.FullName.EndsWith(".dll", StringComparison.Ordinal)).ToList();
-            assemblies.Select(e => e.Name).Should().Contain(["mcp-memory.dll", "McpMemory.Core.dll", "ModelContextProtocol.Core.dll", "OpenAI.dll"]);
+            assemblies.Select(e => e.Name).Should().Contain(["mcp-memory.dll", "McpMemory.Core.dll", "McpMemory.Eval.dll", "ModelContextProtocol.Core.dll", "OpenAI.dll"]);
             foreach (var entry in assemblies)
             {
                 var headers = Headers(entry);

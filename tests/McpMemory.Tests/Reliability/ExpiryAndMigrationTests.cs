@@ -67,7 +67,7 @@ public class ExpiryAndMigrationTests
         using var dir = new TempDirectory();
         var db = dir.File("sweep.db");
         await using var server = await RawMcpServer.StartAsync(db, "project:sweep",
-            new Dictionary<string, string> { [McpMemory.Transports.ExpirySweepOptions.IntervalVariable] = "1" });
+            new Dictionary<string, string> { [McpMemory.Settings.ExpirySweepVariable] = "1" });
         var expires = DateTimeOffset.UtcNow.AddSeconds(2).ToString("O");
         ToolResult(await server.CallToolAsync("store_memory", Args(("content", "short lived"), ("expires_at", expires))));
         ToolResult(await server.CallToolAsync("store_memory", Args(("content", "long lived"))));
@@ -84,7 +84,7 @@ public class ExpiryAndMigrationTests
     {
         using var dir = new TempDirectory();
         var result = await ToolProcess.RunAsync(["serve", "--db", dir.File("m.db")], stdin: "",
-            env: new Dictionary<string, string> { [McpMemory.Transports.ExpirySweepOptions.IntervalVariable] = "soon" });
+            env: new Dictionary<string, string> { [McpMemory.Settings.ExpirySweepVariable] = "soon" });
         result.ExitCode.Should().Be(1);
         result.Stdout.Should().BeEmpty();
         result.Stderr.Trim().Should().Be("error: MCP_MEMORY_EXPIRY_SWEEP_SECONDS: \"soon\" is not a number of seconds between 0 (off) and 86400");

@@ -2,19 +2,19 @@ namespace McpMemory.Transports.Http;
 
 /// <summary>
 /// How `serve --http` listens and whom it lets in: the URLs to bind, the API keys (a single full-access key and/or a
-/// keys file) and the browser origins allowed besides the loopback ones. Each comes from its option, else its
-/// environment variable, else the default.
+/// keys file) and the browser origins allowed besides the loopback ones. Part of <see cref="Settings"/>, which reads the
+/// options and the environment.
 /// </summary>
 public sealed record HttpSettings(IReadOnlyList<string> Urls, string? ApiKey, string? KeysFile, IReadOnlyList<string> AllowedOrigins)
 {
-    public const string ApiKeyVariable = "MCP_MEMORY_API_KEY";
-    public const string KeysFileVariable = "MCP_MEMORY_KEYS_FILE";
+    public const string ApiKeyVariable = Settings.ApiKeyVariable;
+    public const string KeysFileVariable = Settings.KeysFileVariable;
     public const string DefaultUrl = "http://127.0.0.1:7077";
 
     public static HttpSettings Resolve(string[]? urls, string? apiKey, string? keysFile, string[]? allowedOrigins) => new(
         Urls: Split(urls) is { Count: > 0 } list ? list : [DefaultUrl],
-        ApiKey: FirstNonEmpty(apiKey, Environment.GetEnvironmentVariable(ApiKeyVariable)),
-        KeysFile: FirstNonEmpty(keysFile, Environment.GetEnvironmentVariable(KeysFileVariable)) is { } path ? Path.GetFullPath(path) : null,
+        ApiKey: FirstNonEmpty(apiKey),
+        KeysFile: FirstNonEmpty(keysFile) is { } path ? Path.GetFullPath(path) : null,
         AllowedOrigins: Split(allowedOrigins));
 
     public bool HasKeys => ApiKey is not null || KeysFile is not null;

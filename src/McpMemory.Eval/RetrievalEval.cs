@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
+using McpMemory.Core;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Search;
 
-namespace McpMemory.Core.Eval;
+namespace McpMemory.Eval;
 
 /// <summary>Recall figures for one mode (fractions 0..1).</summary>
 public sealed record RecallMetrics(int Questions, double RecallAt5, double RecallAt10, double RecallAt20, double HitAt10);

@@ -3,9 +3,10 @@ using McpMemory.Core.Memories;
 using McpMemory.Core.Search;
 using McpMemory.Core.Storage;
 
-namespace McpMemory.Tools;
+namespace McpMemory.Contracts;
 
-// The structured results of the tools. Property names go out in snake_case (see ToolJson), times as UTC ISO-8601.
+// What the MCP tools and the command line (--json) return, in one place both use. Property names go out in snake_case
+// (see ResultJson), times as UTC ISO-8601 (IsoTime).
 
 public sealed record StoreMemoryResult(
     string MemoryId, string Status, bool HasEmbedding, string Namespace,
@@ -22,7 +23,7 @@ public sealed record SimilarMemoryResult(string MemoryId, double Similarity, str
 public sealed record MemoryVersionResult(string MemoryId, string Kind, string At, string? Content, string? SupersededBy, double? Similarity)
 {
     public static MemoryVersionResult From(MemoryVersion v) =>
-        new(v.MemoryId.ToString("D"), v.Kind, MemoryResult.Iso(v.At), v.Content, v.SupersededBy?.ToString("D"), v.Similarity);
+        new(v.MemoryId.ToString("D"), v.Kind, IsoTime.Format(v.At), v.Content, v.SupersededBy?.ToString("D"), v.Similarity);
 }
 
 public sealed record MemoryHistoryResult(string MemoryId, IReadOnlyList<MemoryVersionResult> Versions)
@@ -41,9 +42,7 @@ public sealed record MemoryResult(
 
     public static MemoryResult From(Memory m, double score) => new(
         m.Id.ToString("D"), m.Content, m.MemoryType, m.Importance, Math.Round(score, 6), m.Tags, m.Metadata,
-        Iso(m.CreatedAt), m.Namespace, SupersededBy: m.SupersededBy?.ToString("D"));
-
-    internal static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        IsoTime.Format(m.CreatedAt), m.Namespace, SupersededBy: m.SupersededBy?.ToString("D"));
 }
 
 /// <summary>Time: the time phrase understood; FallbackReason: why meaning was left out (mode fts or like when hybrid was wanted), e.g. the embeddings endpoint timed out.</summary>
@@ -60,7 +59,7 @@ public sealed record SearchMemoryResult(string Mode, IReadOnlyList<string> Names
 public sealed record TimeWindowResult(string Phrase, string Kind, string? Since, string? Until, string Applied, string Query)
 {
     public static TimeWindowResult? From(Core.Search.Time.QueryTimeWindow? time) => time is null ? null
-        : new(time.Phrase, time.Kind, time.Since is { } s ? MemoryResult.Iso(s) : null, time.Until is { } u ? MemoryResult.Iso(u) : null, time.Applied, time.Query);
+        : new(time.Phrase, time.Kind, time.Since is { } s ? IsoTime.Format(s) : null, time.Until is { } u ? IsoTime.Format(u) : null, time.Applied, time.Query);
 }
 
 // Value carries a description so its output schema is {"description": …} rather than the bare `true` schema, which
@@ -70,7 +69,7 @@ public sealed record AgentStateResult(
     [property: System.ComponentModel.Description("The stored JSON value: object, array, string, number, boolean or null.")] JsonNode? Value,
     long Version, string UpdatedAt, string Namespace)
 {
-    public static AgentStateResult From(AgentState s) => new(s.Key, s.Value, s.Version, MemoryResult.Iso(s.UpdatedAt), s.Namespace);
+    public static AgentStateResult From(AgentState s) => new(s.Key, s.Value, s.Version, IsoTime.Format(s.UpdatedAt), s.Namespace);
 }
 
 public sealed record DeleteMemoryResult(string MemoryId, bool Deleted, string Namespace)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace McpMemory.Core.Eval;
+namespace McpMemory.Eval;
 
 /// <summary>One LoCoMo conversation: its turns (with session dates) and its questions with evidence turn ids.</summary>
 public sealed record LoCoMoConversation(string Name, IReadOnlyList<LoCoMoTurn> Turns, IReadOnlyList<LoCoMoQuestion> Questions)
