@@ -76,22 +76,7 @@ public class HybridSearchEndToEndTests
         using var dir = new TempDirectory();
         await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio", ["--model", "use-lite"]);
 
-        // Wait (bounded) until the encoder has loaded: a store then reports has_embedding.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        string? deploymentId = null;
-        while (deploymentId is null)
-        {
-            var stored = await Call(client, "store_memory", new() { ["content"] = Deployment, ["memory_type"] = "decision" });
-            if (stored.GetProperty("has_embedding").GetBoolean()) deploymentId = stored.GetProperty("memory_id").GetString();
-            else
-            {
-                await Call(client, "delete_memory", new() { ["memory_id"] = stored.GetProperty("memory_id").GetString() });
-                DateTime.UtcNow.Should().BeBefore(deadline, "the built-in encoder should load within a minute");
-                await Task.Delay(200);
-            }
-        }
-        foreach (var text in Distractors)
-            (await Call(client, "store_memory", new() { ["content"] = text })).GetProperty("has_embedding").GetBoolean().Should().BeTrue();
+        var deploymentId = await StoreDeploymentAndDistractorsAsync(client, TimeSpan.FromSeconds(60));
 
         var answer = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 5, ["explain"] = true });
         answer.GetProperty("mode").GetString().Should().Be("hybrid");
@@ -118,21 +103,7 @@ public class HybridSearchEndToEndTests
     {
         using var dir = new TempDirectory();
         await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio");
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        string? deploymentId = null;
-        while (deploymentId is null)
-        {
-            var stored = await Call(client, "store_memory", new() { ["content"] = Deployment, ["memory_type"] = "decision" });
-            if (stored.GetProperty("has_embedding").GetBoolean()) deploymentId = stored.GetProperty("memory_id").GetString();
-            else
-            {
-                await Call(client, "delete_memory", new() { ["memory_id"] = stored.GetProperty("memory_id").GetString() });
-                DateTime.UtcNow.Should().BeBefore(deadline, "the default encoder should load within 90 s");
-                await Task.Delay(200);
-            }
-        }
-        foreach (var text in Distractors)
-            (await Call(client, "store_memory", new() { ["content"] = text })).GetProperty("has_embedding").GetBoolean().Should().BeTrue();
+        var deploymentId = await StoreDeploymentAndDistractorsAsync(client, TimeSpan.FromSeconds(90));
 
         var vector = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 3, ["mode"] = "vector" });
         // Of 51 memories, two lead by meaning within 0.004 of each other (fp32 weights: 0.6839 against the Formspree
@@ -146,6 +117,30 @@ public class HybridSearchEndToEndTests
         hybrid.GetProperty("mode").GetString().Should().Be("hybrid");
         var deployment = hybrid.GetProperty("results").EnumerateArray().First(r => r.GetProperty("memory_id").GetString() == deploymentId);
         deployment.GetProperty("explain").GetProperty("vector_rank").GetInt32().Should().BeLessThanOrEqualTo(2);
+    }
+
+    /// <summary>
+    /// Waits (bounded) until the encoder has loaded — a store then reports has_embedding — storing the deployment memory,
+    /// then stores the 50 distractors with their vectors; returns the deployment memory's id.
+    /// </summary>
+    private static async Task<string> StoreDeploymentAndDistractorsAsync(McpClient client, TimeSpan encoderLoad)
+    {
+        var deadline = DateTime.UtcNow + encoderLoad;
+        string? deploymentId = null;
+        while (deploymentId is null)
+        {
+            var stored = await Call(client, "store_memory", new() { ["content"] = Deployment, ["memory_type"] = "decision" });
+            if (stored.GetProperty("has_embedding").GetBoolean()) deploymentId = stored.GetProperty("memory_id").GetString();
+            else
+            {
+                await Call(client, "delete_memory", new() { ["memory_id"] = stored.GetProperty("memory_id").GetString() });
+                DateTime.UtcNow.Should().BeBefore(deadline, $"the encoder should load within {encoderLoad.TotalSeconds:0} s");
+                await Task.Delay(200);
+            }
+        }
+        foreach (var text in Distractors)
+            (await Call(client, "store_memory", new() { ["content"] = text })).GetProperty("has_embedding").GetBoolean().Should().BeTrue();
+        return deploymentId;
     }
 
     private static Task<JsonElement> Call(McpClient client, string tool, Dictionary<string, object?> args) =>
