@@ -46,32 +46,34 @@ public static class Int8WeightQuantizer
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var field in graphFields.Where(f => f.Number == GraphInitializer))
             if (Tensor.Parse(model, field) is { } tensor) weights[tensor.Name] = tensor;
+        var nodes = graphFields.Where(f => f.Number == GraphNode).ToDictionary(f => f.Start, f => Node.Parse(model, f));
         // A weight read by more than one node, or returned as an output, keeps its fp32 form.
         var uses = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var field in graphFields)
-        {
-            if (field.Number == GraphNode)
-                foreach (var input in Node.Parse(model, field).Inputs) uses[input] = uses.GetValueOrDefault(input) + 1;
-            else if (field.Number == GraphOutput)
-                foreach (var name in Proto.Read(model, field.ValueStart, field.End).Where(f => f.Number == ValueInfoName))
-                    uses[Proto.String(model, name)] = 2;
-        }
+        foreach (var node in nodes.Values)
+            foreach (var input in node.Inputs) uses[input] = uses.GetValueOrDefault(input) + 1;
+        foreach (var field in graphFields.Where(f => f.Number == GraphOutput))
+            foreach (var name in Proto.Read(model, field.ValueStart, field.End).Where(f => f.Number == ValueInfoName))
+                uses[Proto.String(model, name)] = 2;
 
-        // Which MatMuls get int8 weights: decided before writing, so the model is assembled in one pass.
-        var quantized = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var field in graphFields.Where(f => f.Number == GraphNode))
-            if (QuantizableWeight(Node.Parse(model, field), weights, uses) is { } weight) quantized.Add(weight.Name);
-        if (quantized.Count == 0) return (model, 0);
+        // Which MatMuls get int8 weights (by the node's offset, in file order): decided before writing, so the model is
+        // assembled in one pass.
+        var rewrites = new Dictionary<int, Tensor>();
+        foreach (var (start, node) in nodes)
+            if (node is { OpType: "MatMul", Domain: "", Inputs.Count: 2 } && weights.TryGetValue(node.Inputs[1], out var weight)
+                && weight.IsFloatMatrix && uses.GetValueOrDefault(weight.Name) == 1)
+                rewrites[start] = weight;
+        if (rewrites.Count == 0) return (model, 0);
+        var quantized = rewrites.Values.Select(w => w.Name).ToHashSet(StringComparer.Ordinal);
 
         var graphOut = new Proto.Writer();
         foreach (var field in graphFields)
         {
-            if (field.Number == GraphNode && QuantizableWeight(Node.Parse(model, field), weights, uses) is { } weight)
-                graphOut.Bytes(GraphNode, QuantizedNode(Node.Parse(model, field), weight.Name));
+            if (rewrites.TryGetValue(field.Start, out var weight))
+                graphOut.Bytes(GraphNode, QuantizedNode(nodes[field.Start], weight.Name));
             else if (field.Number != GraphInitializer || Tensor.Parse(model, field) is not { } tensor || !quantized.Contains(tensor.Name))
                 graphOut.Raw(model, field);
         }
-        foreach (var name in quantized) WriteQuantizedWeight(graphOut, model, weights[name]);
+        foreach (var weight in rewrites.Values) WriteQuantizedWeight(graphOut, model, weight);
 
         var modelOut = new Proto.Writer();
         bool hasContrib = false;
@@ -90,12 +92,8 @@ public static class Int8WeightQuantizer
             opset.Varint(OpsetVersion, 1);
             modelOut.Message(ModelOpsetImport, opset);
         }
-        return (modelOut.ToArray(), quantized.Count);
+        return (modelOut.ToArray(), rewrites.Count);
     }
-
-    private static Tensor? QuantizableWeight(Node node, Dictionary<string, Tensor> weights, Dictionary<string, int> uses) =>
-        node is { OpType: "MatMul", Domain: "", Inputs.Count: 2 } && weights.TryGetValue(node.Inputs[1], out var weight)
-        && weight.IsFloatMatrix && uses.GetValueOrDefault(weight.Name) == 1 ? weight : null;
 
     /// <summary>Per column j: scale = max |w[·, j]| / <see cref="MaxLevel"/>, q = round(w / scale); zero point 0.</summary>
     internal static (sbyte[] Levels, float[] Scales) QuantizeColumns(ReadOnlySpan<float> weight, int rows, int columns)
