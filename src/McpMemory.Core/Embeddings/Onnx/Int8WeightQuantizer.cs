@@ -19,7 +19,7 @@ namespace McpMemory.Core.Embeddings.Onnx;
 public static class Int8WeightQuantizer
 {
     /// <summary>Bumped whenever the output changes, so cached quantized models are made again.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>The largest quantized weight (7 bits, see remarks).</summary>
     public const int MaxLevel = 63;
@@ -29,11 +29,12 @@ public static class Int8WeightQuantizer
     // ONNX protobuf field numbers (onnx.proto3).
     private const int ModelGraph = 7, ModelOpsetImport = 8;
     private const int GraphNode = 1, GraphInitializer = 5, GraphOutput = 12;
-    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeDomain = 7;
+    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
+    private const int AttributeName = 1, AttributeInt = 3, AttributeInts = 8, AttributeType = 20, AttributeTypeInt = 2, AttributeTypeInts = 7;
     private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
     private const int OpsetDomain = 1, OpsetVersion = 2;
     private const int ValueInfoName = 1;
-    private const int Float = 1, Int8 = 3;
+    private const int Float = 1, Int8 = 3, Int64 = 7;
 
     /// <summary>The rewritten model and how many weight matrices were quantized (0: the model came back as it was).</summary>
     public static (byte[] Model, int Quantized) Quantize(byte[] model)
@@ -55,25 +56,30 @@ public static class Int8WeightQuantizer
             foreach (var name in Proto.Read(model, field.ValueStart, field.End).Where(f => f.Number == ValueInfoName))
                 uses[Proto.String(model, name)] = 2;
 
-        // Which MatMuls get int8 weights (by the node's offset, in file order): decided before writing, so the model is
-        // assembled in one pass.
-        var rewrites = new Dictionary<int, Tensor>();
-        foreach (var (start, node) in nodes)
-            if (node is { OpType: "MatMul", Domain: "", Inputs.Count: 2 } && weights.TryGetValue(node.Inputs[1], out var weight)
-                && weight.IsFloatMatrix && uses.GetValueOrDefault(weight.Name) == 1)
-                rewrites[start] = weight;
-        if (rewrites.Count == 0) return (model, 0);
-        var quantized = rewrites.Values.Select(w => w.Name).ToHashSet(StringComparer.Ordinal);
+        // Which MatMuls get int8 weights, which bias Add each absorbs, and which share their input (decided before writing,
+        // so the model is assembled in one pass).
+        var groups = PlanRewrites(nodes, weights, uses);
+        if (groups.Count == 0) return (model, 0);
+        // Split takes its sizes as an attribute up to opset 12 and as an input from 13 on.
+        bool splitSizesAsInput = DefaultOpset(model, modelFields) >= 13;
+        var emitAt = groups.ToDictionary(g => g.Min(r => r.Start));
+        var dropped = groups.SelectMany(g => g.SelectMany(r => r.BiasAdd is null ? [r.Start] : new[] { r.Start, r.AddStart })).ToHashSet();
+        var droppedInitializers = groups.SelectMany(g => g.Select(r => r.Weight.Name)).ToHashSet(StringComparer.Ordinal);
+        // A merged group's biases are written concatenated; each original goes unless something else reads it.
+        foreach (var group in groups.Where(g => g.Count > 1))
+            foreach (var rewrite in group)
+                if (rewrite.Bias is { } bias && uses.GetValueOrDefault(bias.Name) == 1) droppedInitializers.Add(bias.Name);
 
         var graphOut = new Proto.Writer();
         foreach (var field in graphFields)
         {
-            if (rewrites.TryGetValue(field.Start, out var weight))
-                graphOut.Bytes(GraphNode, QuantizedNode(nodes[field.Start], weight.Name));
-            else if (field.Number != GraphInitializer || Tensor.Parse(model, field) is not { } tensor || !quantized.Contains(tensor.Name))
+            if (emitAt.TryGetValue(field.Start, out var group))
+                foreach (var node in QuantizedNodes(group, splitSizesAsInput)) graphOut.Bytes(GraphNode, node);
+            else if (dropped.Contains(field.Start)) continue;
+            else if (field.Number != GraphInitializer || Tensor.Parse(model, field) is not { } tensor || !droppedInitializers.Contains(tensor.Name))
                 graphOut.Raw(model, field);
         }
-        foreach (var weight in rewrites.Values) WriteQuantizedWeight(graphOut, model, weight);
+        foreach (var group in groups) WriteQuantizedWeight(graphOut, model, group, splitSizesAsInput);
 
         var modelOut = new Proto.Writer();
         bool hasContrib = false;
@@ -92,7 +98,7 @@ public static class Int8WeightQuantizer
             opset.Varint(OpsetVersion, 1);
             modelOut.Message(ModelOpsetImport, opset);
         }
-        return (modelOut.ToArray(), rewrites.Count);
+        return (modelOut.ToArray(), groups.Sum(g => g.Count));
     }
 
     /// <summary>Per column j: scale = max |w[·, j]| / <see cref="MaxLevel"/>, q = round(w / scale); zero point 0.</summary>
@@ -115,21 +121,116 @@ public static class Int8WeightQuantizer
         return (levels, scales);
     }
 
-    private static void WriteQuantizedWeight(Proto.Writer initializers, byte[] model, Tensor weight)
+    /// <summary>One MatMul to rewrite: its weight and, if it can absorb it, the Add of a constant bias that follows it.</summary>
+    private sealed record Rewrite(int Start, Node MatMul, Tensor Weight, int AddStart, Node? BiasAdd, Tensor? Bias)
     {
-        int rows = (int)weight.Dims[0], columns = (int)weight.Dims[1];
-        // Copy out of the protobuf bytes: raw_data has no alignment guarantee.
+        /// <summary>The value the rewritten node produces: the Add's output when the bias is folded in.</summary>
+        public string Output => BiasAdd?.Outputs[0] ?? MatMul.Outputs[0];
+
+        public int Columns => (int)Weight.Dims[1];
+    }
+
+    /// <summary>
+    /// The MatMuls by a constant fp32 matrix read by nothing else, each with the constant bias Add it can absorb (the
+    /// MatMul's only reader, adding a [N] fp32 initializer: DynamicQuantizeMatMul takes a bias, one node less to run),
+    /// grouped by their activation input: MatMuls of one input (attention's query, key and value) become one
+    /// DynamicQuantizeMatMul over the weights side by side, so the activations are quantized once and one wider product
+    /// runs instead of three narrow ones; a Split gives back each output.
+    /// </summary>
+    private static List<List<Rewrite>> PlanRewrites(Dictionary<int, Node> nodes, Dictionary<string, Tensor> weights, Dictionary<string, int> uses)
+    {
+        var readers = new Dictionary<string, List<(int Start, Node Node)>>(StringComparer.Ordinal);
+        foreach (var (start, node) in nodes)
+            foreach (var input in node.Inputs)
+                (readers.TryGetValue(input, out var list) ? list : readers[input] = []).Add((start, node));
+        var rewrites = new List<Rewrite>();
+        foreach (var (start, node) in nodes.OrderBy(n => n.Key))
+        {
+            if (node is not { OpType: "MatMul", Domain: "", Inputs.Count: 2, Outputs.Count: 1 } || !weights.TryGetValue(node.Inputs[1], out var weight)
+                || !weight.IsFloatMatrix || uses.GetValueOrDefault(weight.Name) != 1)
+                continue;
+            string output = node.Outputs[0];
+            if (uses.GetValueOrDefault(output) == 1 && readers.TryGetValue(output, out var next) && next.Count == 1
+                && next[0].Node is { OpType: "Add", Domain: "", Inputs.Count: 2, Outputs.Count: 1 } add
+                && weights.TryGetValue(add.Inputs[0] == output ? add.Inputs[1] : add.Inputs[0], out var bias)
+                && bias.IsFloatVector(weight.Dims[1]))
+                rewrites.Add(new Rewrite(start, node, weight, next[0].Start, add, bias));
+            else rewrites.Add(new Rewrite(start, node, weight, 0, null, null));
+        }
+        return rewrites.GroupBy(r => (r.MatMul.Inputs[0], r.Weight.Dims[0], r.BiasAdd is not null)).Select(g => g.ToList()).ToList();
+    }
+
+    /// <summary>The nodes that replace a group: one DynamicQuantizeMatMul, and a Split when it stands for several MatMuls.</summary>
+    private static IEnumerable<byte[]> QuantizedNodes(List<Rewrite> group, bool splitSizesAsInput)
+    {
+        var first = group[0];
+        string weight = WeightName(group), product = group.Count == 1 ? first.Output : weight + "/product";
+        var inputs = new List<string> { first.MatMul.Inputs[0], weight + "_int8", weight + "_scale", weight + "_zero" };
+        if (first.Bias is not null) inputs.Add(group.Count == 1 ? first.Bias.Name : weight + "_bias");
+        yield return NodeBytes(first.MatMul.Name + "/int8", "DynamicQuantizeMatMul", ContribDomain, inputs, [product]);
+        if (group.Count == 1) yield break;
+        yield return NodeBytes(first.MatMul.Name + "/split", "Split", "", splitSizesAsInput ? [product, weight + "_split"] : [product],
+            group.Select(r => r.Output).ToList(),
+            attributes =>
+            {
+                attributes.Bytes(NodeAttribute, IntAttribute("axis", -1));
+                if (!splitSizesAsInput) attributes.Bytes(NodeAttribute, IntsAttribute("split", group.Select(r => (long)r.Columns)));
+            });
+    }
+
+    /// <summary>The quantized weights of a group (its matrices side by side), their scales and zero points, and a merged group's biases.</summary>
+    private static void WriteQuantizedWeight(Proto.Writer initializers, byte[] model, List<Rewrite> group, bool splitSizesAsInput)
+    {
+        int rows = (int)group[0].Weight.Dims[0], columns = group.Sum(r => r.Columns);
         var values = new float[rows * columns];
-        var raw = model.AsSpan(weight.RawStart, weight.RawLength);
-        if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(raw).CopyTo(values);
-        else for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+        for (int offset = 0, g = 0; g < group.Count; offset += group[g].Columns, g++)
+        {
+            var part = FloatValues(model, group[g].Weight);
+            int width = group[g].Columns;
+            for (int i = 0; i < rows; i++) part.AsSpan(i * width, width).CopyTo(values.AsSpan(i * columns + offset));
+        }
         var (levels, scales) = QuantizeColumns(values, rows, columns);
 
-        var scaleBytes = new byte[columns * 4];
-        for (int j = 0; j < columns; j++) BinaryPrimitives.WriteSingleLittleEndian(scaleBytes.AsSpan(j * 4), scales[j]);
-        initializers.Bytes(GraphInitializer, TensorBytes(weight.Name + "_int8", [rows, columns], Int8, MemoryMarshal.AsBytes(levels.AsSpan()).ToArray()));
-        initializers.Bytes(GraphInitializer, TensorBytes(weight.Name + "_scale", [columns], Float, scaleBytes));
-        initializers.Bytes(GraphInitializer, TensorBytes(weight.Name + "_zero", [columns], Int8, new byte[columns]));
+        string weight = WeightName(group);
+        initializers.Bytes(GraphInitializer, TensorBytes(weight + "_int8", [rows, columns], Int8, MemoryMarshal.AsBytes(levels.AsSpan()).ToArray()));
+        initializers.Bytes(GraphInitializer, TensorBytes(weight + "_scale", [columns], Float, FloatBytes(scales)));
+        initializers.Bytes(GraphInitializer, TensorBytes(weight + "_zero", [columns], Int8, new byte[columns]));
+        if (group.Count > 1 && group[0].Bias is not null)
+            initializers.Bytes(GraphInitializer, TensorBytes(weight + "_bias", [columns], Float, FloatBytes(group.SelectMany(r => FloatValues(model, r.Bias!)).ToArray())));
+        if (group.Count > 1 && splitSizesAsInput)
+            initializers.Bytes(GraphInitializer, TensorBytes(weight + "_split", [group.Count], Int64,
+                group.SelectMany(r => BitConverter.GetBytes((long)r.Columns)).ToArray()));
+    }
+
+    /// <summary>The model's version of the default operator set (ai.onnx).</summary>
+    private static long DefaultOpset(byte[] model, List<Proto.Field> modelFields)
+    {
+        foreach (var field in modelFields.Where(f => f.Number == ModelOpsetImport && f.IsBytes))
+        {
+            var opset = Proto.Read(model, field.ValueStart, field.End);
+            string domain = opset.Where(f => f.Number == OpsetDomain).Select(f => Proto.String(model, f)).FirstOrDefault() ?? "";
+            if (domain is "" or "ai.onnx") return (long)opset.FirstOrDefault(f => f.Number == OpsetVersion).Varint;
+        }
+        return 0;
+    }
+
+    private static string WeightName(List<Rewrite> group) => group.Count == 1 ? group[0].Weight.Name : group[0].Weight.Name + "+" + (group.Count - 1);
+
+    private static float[] FloatValues(byte[] model, Tensor tensor)
+    {
+        // Copy out of the protobuf bytes: raw_data has no alignment guarantee.
+        var values = new float[tensor.RawLength / 4];
+        var raw = model.AsSpan(tensor.RawStart, tensor.RawLength);
+        if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(raw).CopyTo(values);
+        else for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+        return values;
+    }
+
+    private static byte[] FloatBytes(float[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (int j = 0; j < values.Length; j++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(j * 4), values[j]);
+        return bytes;
     }
 
     private static byte[] TensorBytes(string name, long[] dims, int dataType, byte[] raw)
@@ -142,15 +243,34 @@ public static class Int8WeightQuantizer
         return tensor.ToArray();
     }
 
-    private static byte[] QuantizedNode(Node node, string weight)
+    private static byte[] IntAttribute(string name, long value)
     {
-        var rewritten = new Proto.Writer();
-        foreach (var input in new[] { node.Inputs[0], weight + "_int8", weight + "_scale", weight + "_zero" }) rewritten.String(NodeInput, input);
-        foreach (var output in node.Outputs) rewritten.String(NodeOutput, output);
-        rewritten.String(NodeName, node.Name + "/int8");
-        rewritten.String(NodeOpType, "DynamicQuantizeMatMul");
-        rewritten.String(NodeDomain, ContribDomain);
-        return rewritten.ToArray();
+        var attribute = new Proto.Writer();
+        attribute.String(AttributeName, name);
+        attribute.Varint(AttributeInt, (ulong)value);
+        attribute.Varint(AttributeType, AttributeTypeInt);
+        return attribute.ToArray();
+    }
+
+    private static byte[] IntsAttribute(string name, IEnumerable<long> values)
+    {
+        var attribute = new Proto.Writer();
+        attribute.String(AttributeName, name);
+        foreach (long value in values) attribute.Varint(AttributeInts, (ulong)value);
+        attribute.Varint(AttributeType, AttributeTypeInts);
+        return attribute.ToArray();
+    }
+
+    private static byte[] NodeBytes(string name, string opType, string domain, List<string> inputs, List<string> outputs, Action<Proto.Writer>? attributes = null)
+    {
+        var node = new Proto.Writer();
+        foreach (var input in inputs) node.String(NodeInput, input);
+        foreach (var output in outputs) node.String(NodeOutput, output);
+        node.String(NodeName, name);
+        node.String(NodeOpType, opType);
+        attributes?.Invoke(node);
+        if (domain.Length > 0) node.String(NodeDomain, domain);
+        return node.ToArray();
     }
 
     private sealed record Node(string OpType, string Domain, string Name, List<string> Inputs, List<string> Outputs)
@@ -175,6 +295,8 @@ public static class Int8WeightQuantizer
     private sealed record Tensor(string Name, long[] Dims, int DataType, int RawStart, int RawLength)
     {
         public bool IsFloatMatrix => DataType == Float && Dims.Length == 2 && RawLength == Dims[0] * Dims[1] * 4 && RawLength > 0;
+
+        public bool IsFloatVector(long length) => DataType == Float && Dims.Length == 1 && Dims[0] == length && RawLength == length * 4;
 
         public static Tensor? Parse(byte[] model, Proto.Field field)
         {
