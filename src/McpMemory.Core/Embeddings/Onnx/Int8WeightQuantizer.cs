@@ -101,6 +101,19 @@ public static class Int8WeightQuantizer
         return (modelOut.ToArray(), groups.Sum(g => g.Count));
     }
 
+    /// <summary>How many nodes of each operator type the model's graph has (tests and benchmarks look at the rewrite with it).</summary>
+    internal static Dictionary<string, int> OperatorCounts(byte[] model)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var graph = Proto.Read(model, 0, model.Length).First(f => f.Number == ModelGraph && f.IsBytes);
+        foreach (var field in Proto.Read(model, graph.ValueStart, graph.End).Where(f => f.Number == GraphNode))
+        {
+            string op = Node.Parse(model, field).OpType;
+            counts[op] = counts.GetValueOrDefault(op) + 1;
+        }
+        return counts;
+    }
+
     /// <summary>Per column j: scale = max |w[·, j]| / <see cref="MaxLevel"/>, q = round(w / scale); zero point 0.</summary>
     internal static (sbyte[] Levels, float[] Scales) QuantizeColumns(ReadOnlySpan<float> weight, int rows, int columns)
     {

@@ -61,10 +61,45 @@ public class Int8WeightsTests(ArcticFixture fixture)
         quantized.Should().Be(36, "6 layers × (query, key, value, attention output, two feed-forward) weights");
         // 36 weight matrices (10.6 M parameters) go from 4 bytes to 1, plus a scale and zero point per column.
         (original.Length - model.Length).Should().BeInRange(31_000_000, 32_500_000);
+        var before = Int8WeightQuantizer.OperatorCounts(original);
+        var after = Int8WeightQuantizer.OperatorCounts(model);
+        after["DynamicQuantizeMatMul"].Should().Be(24, "per layer: query, key and value as one product, attention output, two feed-forward");
+        after["Split"].Should().Be(6, "the joint product is split back into query, key and value");
+        after["MatMul"].Should().Be(before["MatMul"] - 36, "attention's own two products per layer stay");
+        after["Add"].Should().Be(before["Add"] - 36, "every quantized product took its bias in");
         var (again, none) = Int8WeightQuantizer.Quantize(model);
         none.Should().Be(0, "DynamicQuantizeMatMul nodes are not MatMuls");
         again.Should().BeSameAs(model);
         Int8WeightQuantizer.Quantize([]).Quantized.Should().Be(0);
+    }
+
+    /// <summary>
+    /// A two-MatMul model built here: both read X, each adds a bias. They become one DynamicQuantizeMatMul with the biases
+    /// and a Split, whose sizes are an attribute up to opset 12 and an input from opset 13 on; ONNX Runtime runs both.
+    /// </summary>
+    [Theory]
+    [InlineData(11)]
+    [InlineData(13)]
+    [InlineData(17)]
+    public void MatMuls_of_one_input_become_one_product_with_their_biases_and_a_split(int opset)
+    {
+        var random = new Random(opset);
+        float[] Values(int count) => Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        float[] x = Values(2 * 8), w1 = Values(8 * 3), b1 = Values(3), w2 = Values(8 * 5), b2 = Values(5);
+        byte[] model = TinyModels.TwoProjections(opset, w1, b1, w2, b2);
+
+        var (quantized, count) = Int8WeightQuantizer.Quantize(model);
+        count.Should().Be(2);
+        Int8WeightQuantizer.OperatorCounts(quantized).Should().BeEquivalentTo(new Dictionary<string, int> { ["DynamicQuantizeMatMul"] = 1, ["Split"] = 1 });
+
+        var (y1, y2) = TinyModels.Run(quantized, x);
+        var (e1, e2) = TinyModels.Run(model, x);
+        y1.Should().HaveCount(2 * 3);
+        y2.Should().HaveCount(2 * 5);
+        // 7-bit weights and 8-bit activations over 8 products: within a few hundredths of the exact result.
+        for (int i = 0; i < e1.Length; i++) y1[i].Should().BeApproximately(e1[i], 0.05f);
+        for (int i = 0; i < e2.Length; i++) y2[i].Should().BeApproximately(e2[i], 0.05f);
+        e1[0].Should().BeApproximately(x[..8].Select((v, k) => v * w1[k * 3]).Sum() + b1[0], 1e-5f, "the fp32 model computes X·W + b");
     }
 
     [Fact]
@@ -163,5 +198,82 @@ public class PrequantizedModelTests(ArcticFixture fixture)
         }
         var fp32 = () => OnnxEncoder.Load(folder, weights: OnnxWeights.AsStored);
         fp32.Should().Throw<FileNotFoundException>().Which.Message.Should().Contain("model.onnx").And.Contain("only int8 weights");
+    }
+}
+
+/// <summary>Small ONNX models written with the quantizer's own protobuf writer: X [2, 8] → X·W1 + b1 and X·W2 + b2.</summary>
+internal static class TinyModels
+{
+    public static byte[] TwoProjections(int opset, float[] w1, float[] b1, float[] w2, float[] b2)
+    {
+        var graph = new Int8WeightQuantizer.Proto.Writer();
+        graph.Bytes(1, Node("MatMul", ["X", "W1"], ["P1"]));
+        graph.Bytes(1, Node("Add", ["B1", "P1"], ["Y1"]));
+        graph.Bytes(1, Node("MatMul", ["X", "W2"], ["P2"]));
+        graph.Bytes(1, Node("Add", ["P2", "B2"], ["Y2"]));
+        graph.String(2, "two-projections");
+        graph.Bytes(5, Tensor("W1", [8, 3], w1));
+        graph.Bytes(5, Tensor("B1", [3], b1));
+        graph.Bytes(5, Tensor("W2", [8, 5], w2));
+        graph.Bytes(5, Tensor("B2", [5], b2));
+        graph.Bytes(11, ValueInfo("X", [2, 8]));
+        graph.Bytes(12, ValueInfo("Y1", [2, 3]));
+        graph.Bytes(12, ValueInfo("Y2", [2, 5]));
+        var model = new Int8WeightQuantizer.Proto.Writer();
+        model.Varint(1, 8); // ir_version
+        var opsetImport = new Int8WeightQuantizer.Proto.Writer();
+        opsetImport.String(1, "");
+        opsetImport.Varint(2, (ulong)opset);
+        model.Message(8, opsetImport);
+        model.Message(7, graph);
+        return model.ToArray();
+    }
+
+    public static (float[] Y1, float[] Y2) Run(byte[] model, float[] x)
+    {
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(model);
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(x, [2, 8]);
+        using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), new Dictionary<string, Microsoft.ML.OnnxRuntime.OrtValue> { ["X"] = input }, ["Y1", "Y2"]);
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
+    }
+
+    private static byte[] Node(string op, string[] inputs, string[] outputs)
+    {
+        var node = new Int8WeightQuantizer.Proto.Writer();
+        foreach (var input in inputs) node.String(1, input);
+        foreach (var output in outputs) node.String(2, output);
+        node.String(3, op + "_" + outputs[0]);
+        node.String(4, op);
+        return node.ToArray();
+    }
+
+    private static byte[] Tensor(string name, long[] dims, float[] values)
+    {
+        var tensor = new Int8WeightQuantizer.Proto.Writer();
+        foreach (long dim in dims) tensor.Varint(1, (ulong)dim);
+        tensor.Varint(2, 1); // FLOAT
+        tensor.String(8, name);
+        tensor.Bytes(9, values.SelectMany(BitConverter.GetBytes).ToArray());
+        return tensor.ToArray();
+    }
+
+    private static byte[] ValueInfo(string name, long[] dims)
+    {
+        var shape = new Int8WeightQuantizer.Proto.Writer();
+        foreach (long dim in dims)
+        {
+            var dimension = new Int8WeightQuantizer.Proto.Writer();
+            dimension.Varint(1, (ulong)dim);
+            shape.Message(1, dimension);
+        }
+        var tensorType = new Int8WeightQuantizer.Proto.Writer();
+        tensorType.Varint(1, 1); // FLOAT
+        tensorType.Message(2, shape);
+        var type = new Int8WeightQuantizer.Proto.Writer();
+        type.Message(1, tensorType);
+        var info = new Int8WeightQuantizer.Proto.Writer();
+        info.String(1, name);
+        info.Message(2, type);
+        return info.ToArray();
     }
 }
