@@ -48,6 +48,7 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     private readonly bool _hasTokenTypes;
     private readonly SemaphoreSlim _cores;
     private readonly int _concurrentRuns;
+    private int _runsInFlight, _peakRunsInFlight;
 
     [ThreadStatic] private static Workspace? t_workspace;
 
@@ -75,6 +76,12 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
 
     /// <summary>The thread settings the session was created with.</summary>
     public OnnxRunSettings Settings { get; }
+
+    /// <summary>How many calls may be inside ONNX Runtime at once: <see cref="Environment.ProcessorCount"/> / <see cref="OnnxRunSettings.IntraOpThreads"/>, at least 1.</summary>
+    public int ConcurrentRuns => _concurrentRuns;
+
+    /// <summary>The most calls that were inside ONNX Runtime at the same moment since the encoder was loaded (never above <see cref="ConcurrentRuns"/>).</summary>
+    public int PeakRunsInFlight => Volatile.Read(ref _peakRunsInFlight);
 
     private OnnxEncoder(string directory, OnnxModelConfig config, OnnxWeights weights, ITextTokenizer tokenizer, InferenceSession session,
         OnnxRunSettings settings, TimeSpan loadTime)
@@ -314,8 +321,18 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Hidden.AsMemory(0, cells * hidden), [batch, tokens, hidden]);
         OrtValue[] inputs = _hasTokenTypes ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
         _cores.Wait();
-        try { _session.Run(_runOptions, _inputNames, inputs, _outputNames, [output]); }
-        finally { _cores.Release(); }
+        try
+        {
+            int inFlight = Interlocked.Increment(ref _runsInFlight);
+            for (int peak = _peakRunsInFlight; inFlight > peak; peak = _peakRunsInFlight)
+                Interlocked.CompareExchange(ref _peakRunsInFlight, inFlight, peak);
+            _session.Run(_runOptions, _inputNames, inputs, _outputNames, [output]);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _runsInFlight);
+            _cores.Release();
+        }
 
         var states = workspace.Hidden.AsSpan(0, cells * hidden);
         for (int b = 0; b < batch; b++)

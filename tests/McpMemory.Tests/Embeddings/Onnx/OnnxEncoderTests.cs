@@ -120,6 +120,27 @@ public class OnnxEncoderTests(ArcticFixture fixture)
     }
 
     [Fact]
+    public void Concurrent_callers_never_have_more_runs_inside_onnx_runtime_than_cores_per_intra_op_threads()
+    {
+        // An encoder of its own, so the peak counts only these calls. 8 callers on (usually) 2 cores.
+        using var encoder = OnnxEncoder.Load(OnnxEncoder.DefaultDirectory);
+        encoder.ConcurrentRuns.Should().Be(Math.Max(1, Environment.ProcessorCount / encoder.Settings.IntraOpThreads));
+        var ids = ArcticGoldenCase.All.Take(16).Select(c => c.Ids).ToList();
+        using var start = new Barrier(8);
+        var callers = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
+        {
+            start.SignalAndWait(TimeSpan.FromSeconds(30));
+            foreach (var sequence in ids) encoder.EmbedTokenIds([sequence]);
+        })).ToList();
+        callers.ForEach(t => t.Start());
+        callers.ForEach(t => t.Join(TimeSpan.FromSeconds(120)).Should().BeTrue());
+        encoder.PeakRunsInFlight.Should().BeInRange(1, encoder.ConcurrentRuns);
+        // A batch goes through the same gate.
+        encoder.EmbedBatch(Enumerable.Range(0, 20).Select(i => $"memory number {i} about deploys").ToList());
+        encoder.PeakRunsInFlight.Should().BeInRange(1, encoder.ConcurrentRuns);
+    }
+
+    [Fact]
     public void Batch_chunks_keep_padding_small_and_cover_every_input_once()
     {
         var random = new Random(19);
