@@ -9,6 +9,9 @@ namespace McpMemory.Core.Embeddings.Onnx;
 /// <c>com.microsoft.DynamicQuantizeMatMul</c>: the weight stored as int8 with one scale per column, the activations
 /// quantized to uint8 per call. What ONNX Runtime's Python quantizer (quantize_dynamic, per-channel, reduce_range) does,
 /// here at load time so the package ships the one fp32 file. See docs/encoder.md, "int8 weights".
+/// Two more rewrites cut the nodes a run goes through (ONNX Runtime fuses neither on this model): the bias Add after a
+/// product goes into the product's bias input, and products of one input (attention's query, key and value) become one
+/// product over their weights side by side, split afterwards.
 /// </summary>
 /// <remarks>
 /// <para>Weights use 7 bits (−63…63): on x86 without VNNI ONNX Runtime multiplies uint8 × int8 with <c>vpmaddubsw</c>,
