@@ -107,7 +107,7 @@ internal static class VectorStore
 
     /// <summary>
     /// Stores the vectors of pending memories, each with its "embed" event, in one transaction. A row whose text
-    /// changed since it was read (a merge) or that is gone is skipped: its vector would be of another text. Returns
+    /// changed since it was read (a merge), that is gone, or that another process embedded meanwhile is skipped. Returns
     /// the indexes (into <paramref name="rows"/>) of the rows written.
     /// </summary>
     public static List<int> WriteEmbedded(MemoryDatabase database, IReadOnlyList<PendingEmbedding> rows,
@@ -116,7 +116,8 @@ internal static class VectorStore
         var written = new List<int>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
-            var same = session.Command("SELECT 1 FROM memories WHERE seq = @seq AND content = @content", tx);
+            // Another process's worker (servers sharing the file each embed the rows waiting) may have been first.
+            var same = session.Command("SELECT 1 FROM memories WHERE seq = @seq AND content = @content AND has_embedding = 0", tx);
             same.Parameters.AddWithValue("@seq", rows[i].Seq);
             same.Parameters.AddWithValue("@content", rows[i].Content);
             if (same.ExecuteScalar() is null) continue;
