@@ -101,8 +101,8 @@ public sealed class MemoryService : IDisposable
     /// <summary>
     /// Stores many memories in one transaction: all are written, or (on any invalid item) none. Each is embedded
     /// (in one batch) when the encoder is ready, unless <see cref="MemoryOptions.WriteBehind"/> leaves that to the
-    /// worker (the lexical part of the merge rule runs now, the semantic part when the vector lands), and merged into an existing memory of the same namespace and type
-    /// only when <see cref="DuplicateRule"/> judges it the same memory (status "updated"); otherwise it is stored and
+    /// worker (the lexical part of the merge rule runs now, the semantic part when the vector lands), and merged into
+    /// an existing memory of the same namespace and type only when <see cref="DuplicateRule"/> judges it the same memory (status "updated"); otherwise it is stored and
     /// the closest other memories come back as <see cref="StoreResult.Similar"/>. Memories named in
     /// <see cref="NewMemory.Supersedes"/> are marked superseded by it.
     /// </summary>
