@@ -9,11 +9,11 @@ namespace McpMemory.Bench;
 
 /// <summary>
 /// Issue 20's write row: sequential store_memory round trips over MCP stdio (the SDK client, as an agent calls them),
-/// from empty and at a store of --size memories, with the default encoder (arctic-embed-xs int8). Each round runs the
-/// old behaviour (MCP_MEMORY_EMBED_INLINE=on: every store embeds before it answers) and write-behind (the default)
-/// back to back, in alternating order, so the ratio is from one run; it also reports how long after the last answer
-/// the last vector landed.
-///   dotnet run -c Release --project bench/McpMemory.Bench -- writes [--calls 1000] [--size 10000] [--rounds 2]
+/// from empty and at a store of --size memories, with the default encoder (arctic-embed-xs int8): the old behaviour
+/// (MCP_MEMORY_EMBED_INLINE=on: every store embeds before it answers) and write-behind (the default), two servers side
+/// by side taking turns in blocks of 100 calls, so the ratio is from the same moments of one run; it also reports how
+/// long after a block's last answer its vector landed. --calls per server and round; --rounds repeats.
+///   dotnet run -c Release --project bench/McpMemory.Bench -- writes [--calls 1000] [--size 10000] [--rounds 1]
 /// </summary>
 internal static class WriteBench
 {
@@ -23,7 +23,7 @@ internal static class WriteBench
     {
         var calls = ToolUnderTest.IntOption(args, "--calls", 1000);
         var size = ToolUnderTest.IntOption(args, "--size", 10_000);
-        var rounds = ToolUnderTest.IntOption(args, "--rounds", 2);
+        var rounds = ToolUnderTest.IntOption(args, "--rounds", 1);
         var dll = ToolUnderTest.Dll(args);
         Console.WriteLine($"writes bench — {calls} sequential store_memory calls over MCP stdio, from empty and at {size:N0} memories; " +
                           $"{Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
@@ -35,28 +35,37 @@ internal static class WriteBench
             Fill(template, size);
             Console.WriteLine($"filled {size:N0} memories with their vectors (arctic-embed-xs int8, in-process) in {fill.Elapsed.TotalSeconds:0} s");
 
-            var results = new Dictionary<string, List<Run>>();
-            for (var round = 0; round < rounds; round++)
-                foreach (var inline in round % 2 == 0 ? new[] { true, false } : [false, true])
-                    foreach (var start in new[] { 0, size })
-                    {
-                        var db = Path.Combine(folder, $"r{round}-{(inline ? "inline" : "behind")}-{start}.db");
-                        if (start > 0) File.Copy(template, db);
-                        var run = await RunAsync(dll, db, inline, calls, seed: 100 + round);
-                        var label = $"{(inline ? "inline      " : "write-behind")} from {(start == 0 ? "empty " : $"{start:N0}")}";
-                        Console.WriteLine($"round {round + 1}: {label}: {run}");
-                        (results.TryGetValue(label, out var list) ? list : results[label] = []).Add(run);
-                    }
-
-            Console.WriteLine("\nsummary (median of the rounds' p50; calls/s from the rounds' wall time):");
-            foreach (var start in new[] { "empty ", $"{size:N0}" })
+            // Both servers run side by side on copies of the same store and take turns, a block of calls each, so that
+            // the machine's load (shared, moving ±30 %) falls on both alike; the order within each pair of blocks alternates.
+            foreach (var size0 in new[] { 0, size })
             {
-                var inline = results[$"inline       from {start}"];
-                var behind = results[$"write-behind from {start}"];
-                double P50(List<Run> runs) => runs.Select(r => r.P50).Order().ElementAt(runs.Count / 2);
-                double Rate(List<Run> runs) => runs.Sum(r => r.Calls) / runs.Sum(r => r.Seconds);
-                Console.WriteLine($"  from {start}: inline p50 {P50(inline):0.00} ms, {Rate(inline):0}/s; write-behind p50 {P50(behind):0.00} ms, {Rate(behind):0}/s; " +
-                                  $"ratio {Rate(behind) / Rate(inline):0.00}x calls/s; last vector landed {behind.Select(r => r.LastVectorMs).Max():0} ms after the last answer (worst round)");
+                var dbs = new[] { "inline", "behind" }.Select(mode => Path.Combine(folder, $"{mode}-{size0}.db")).ToArray();
+                if (size0 > 0) foreach (var db in dbs) File.Copy(template, db);
+                await using var inline = await ServerAsync(dll, dbs[0], inline: true);
+                await using var behind = await ServerAsync(dll, dbs[1], inline: false);
+                var samples = new[] { new List<double>(), new List<double>() };
+                var seconds = new double[2];
+                var lastVector = new List<double>();
+                var blocks = Math.Max(1, calls / Block);
+                for (var b = 0; b < blocks * rounds; b++)
+                    foreach (var which in b % 2 == 0 ? new[] { 0, 1 } : [1, 0])
+                    {
+                        var (block, wall, landed) = await BlockAsync(which == 0 ? inline : behind, which == 1, b, Block);
+                        samples[which].AddRange(block);
+                        seconds[which] += wall;
+                        if (landed >= 0) lastVector.Add(landed);
+                    }
+                string Line(int which)
+                {
+                    var sorted = samples[which].Order().ToArray();
+                    return $"p50 {Measure.Percentile(sorted, 0.5):0.00} ms  p95 {Measure.Percentile(sorted, 0.95):0.00} ms  {sorted.Length / seconds[which]:0}/s";
+                }
+                var label = size0 == 0 ? "from empty" : $"at {size0:N0}";
+                Console.WriteLine($"{label}: {samples[0].Count} calls each, in blocks of {Block}");
+                Console.WriteLine($"  inline (MCP_MEMORY_EMBED_INLINE=on)  {Line(0)}");
+                Console.WriteLine($"  write-behind (default)               {Line(1)}");
+                Console.WriteLine($"  write-behind / inline: {seconds[0] / seconds[1]:0.00}x calls/s; the last vector of a block landed {lastVector.Order().ElementAt(lastVector.Count / 2):0} ms " +
+                                  $"(median), {lastVector.Max():0} ms (worst) after the block's last answer");
             }
             return 0;
         }
@@ -64,12 +73,6 @@ internal static class WriteBench
         {
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
         }
-    }
-
-    private sealed record Run(double P50, double P95, int Calls, double Seconds, double LastVectorMs)
-    {
-        public override string ToString() =>
-            $"p50 {P50:0.00} ms  p95 {P95:0.00} ms  {Calls / Seconds:0}/s" + (LastVectorMs >= 0 ? $"  last vector {LastVectorMs:0} ms after the last answer" : "");
     }
 
     /// <summary>A store of <paramref name="size"/> memories with the server's own default encoder, so it re-embeds none.</summary>
@@ -85,9 +88,11 @@ internal static class WriteBench
             service.StoreMany(caller, Enumerable.Range(done, Math.Min(100, size - done)).Select(i => new NewMemory { Content = $"{corpus.Next()} (note {i})" }).ToList());
     }
 
-    private static async Task<Run> RunAsync(string dll, string db, bool inline, int calls, int seed)
+    private const int Block = 100;
+
+    private static async Task<McpClient> ServerAsync(string dll, string db, bool inline)
     {
-        await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
             Name = "mcp-memory", Command = "dotnet", Arguments = [dll, "serve", "--db", db, "--namespace", "project:bench"],
             EnvironmentVariables = new Dictionary<string, string?> { ["MCP_MEMORY_EMBED_INLINE"] = inline ? "on" : "off" },
@@ -101,33 +106,40 @@ internal static class WriteBench
             await Task.Delay(100);
         }
         await Task.Delay(2000);
-        var corpus = new CorpusGenerator(seed);
-        var samples = new double[calls];
+        return client;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> sequential stores: their round trips (ms), the block's wall time (s) and, for
+    /// write-behind, how long after the last answer its vector landed (ms; -1 inline).
+    /// </summary>
+    private static async Task<(List<double> Samples, double Seconds, double LastVectorMs)> BlockAsync(McpClient client, bool behind, int block, int count)
+    {
+        var corpus = new CorpusGenerator(seed: 100 + block); // both servers store the same texts
+        var tag = $"b{block}";
+        var samples = new List<double>(count);
         string? lastId = null;
         var wall = Stopwatch.StartNew();
-        for (var i = 0; i < calls; i++)
+        for (var i = 0; i < count; i++)
         {
-            var arguments = new Dictionary<string, object?> { ["content"] = $"{corpus.Next()} (bench {seed} call {i})" };
+            var arguments = new Dictionary<string, object?> { ["content"] = $"{corpus.Next()} (bench {tag} call {i})" };
             var start = Stopwatch.GetTimestamp();
             var result = await client.CallToolAsync("store_memory", arguments);
-            samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             if (result.IsError == true) throw new InvalidOperationException("store_memory failed");
             lastId = JsonSerializer.SerializeToElement(result.StructuredContent).GetProperty("memory_id").GetString();
         }
         var seconds = wall.Elapsed.TotalSeconds;
-        // How long after the last answer its vector landed (write-behind; inline stores answer with it).
+        if (!behind) return (samples, seconds, -1);
         var landed = Stopwatch.StartNew();
-        var lastVector = -1.0;
-        if (!inline)
-            while (landed.Elapsed < Bound)
-            {
-                var found = await client.CallToolAsync("search_memory", new Dictionary<string, object?> { ["query"] = $"bench {seed} call {calls - 1}", ["mode"] = "fts", ["top_k"] = 3 });
-                var hit = JsonSerializer.SerializeToElement(found.StructuredContent).GetProperty("results").EnumerateArray()
-                    .FirstOrDefault(r => r.GetProperty("memory_id").GetString() == lastId);
-                if (hit.ValueKind == JsonValueKind.Object && hit.GetProperty("has_embedding").GetBoolean()) { lastVector = landed.Elapsed.TotalMilliseconds; break; }
-                await Task.Delay(5);
-            }
-        Array.Sort(samples);
-        return new Run(Measure.Percentile(samples, 0.5), Measure.Percentile(samples, 0.95), calls, seconds, lastVector);
+        while (landed.Elapsed < Bound)
+        {
+            var found = await client.CallToolAsync("search_memory", new Dictionary<string, object?> { ["query"] = $"bench {tag} call {count - 1}", ["mode"] = "fts", ["top_k"] = 3 });
+            var hit = JsonSerializer.SerializeToElement(found.StructuredContent).GetProperty("results").EnumerateArray()
+                .FirstOrDefault(r => r.GetProperty("memory_id").GetString() == lastId);
+            if (hit.ValueKind == JsonValueKind.Object && hit.GetProperty("has_embedding").GetBoolean()) return (samples, seconds, landed.Elapsed.TotalMilliseconds);
+            await Task.Delay(5);
+        }
+        return (samples, seconds, double.NaN);
     }
 }
