@@ -4,8 +4,10 @@ using McpMemory.Core.Storage;
 namespace McpMemory.Core;
 
 /// <summary>
-/// The engine's background loop, until disposal: embeds memories stored without a vector (the encoder was not ready,
-/// or failed) in batches, and writes access counts in batches off the search path.
+/// The engine's background loop, until disposal: embeds memories stored without a vector (write-behind, or the encoder
+/// was not ready, or failed) in batches, then runs the merge rule's semantic part on those stored write-behind
+/// (<see cref="DeferredMerge"/>), and writes access counts in batches off the search path. Its queue is the rows
+/// without a vector, so a crash loses none: the next start embeds them.
 /// </summary>
 internal sealed class EmbeddingWorker : IDisposable
 {
@@ -13,14 +15,15 @@ internal sealed class EmbeddingWorker : IDisposable
     private readonly MemoryIndexes _indexes;
     private readonly AccessTracker _access;
     private readonly MemoryOptions _options;
+    private readonly DeferredMerge _merge;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Lock _embedLock = new();
     private readonly Task _loop;
 
-    public EmbeddingWorker(MemoryDatabase database, MemoryIndexes indexes, AccessTracker access, MemoryOptions options)
+    public EmbeddingWorker(MemoryDatabase database, MemoryIndexes indexes, AccessTracker access, DeferredMerge merge, MemoryOptions options)
     {
-        (_database, _indexes, _access, _options) = (database, indexes, access, options);
+        (_database, _indexes, _access, _merge, _options) = (database, indexes, access, merge, options);
         _loop = Task.Run(() => Loop(_stopping.Token));
     }
 
@@ -42,8 +45,11 @@ internal sealed class EmbeddingWorker : IDisposable
             var pending = VectorStore.Pending(_database, _options.EmbeddingBatchSize);
             if (pending.Count == 0) return 0;
             var vectors = ready.Embedder.EmbedBatch(pending.Select(p => p.Content).ToList());
-            VectorStore.WriteEmbedded(_database, pending, ready.Embedder.ModelId, vectors, UnixTime.ToMs(_options.Clock.GetUtcNow()));
+            // One transaction and one index catch-up for the whole batch.
+            var written = VectorStore.WriteEmbedded(_database, pending, ready.Embedder.ModelId, vectors, UnixTime.ToMs(_options.Clock.GetUtcNow()));
             _indexes.Sync();
+            // The merge rule's semantic part for rows stored write-behind, now that their vectors are in the index.
+            _merge.Run(written.Select(i => pending[i]).ToList(), written.Select(i => vectors[i]).ToList(), ready.Embedder, ready.Index);
             return pending.Count;
         }
     }
@@ -77,7 +83,12 @@ internal sealed class EmbeddingWorker : IDisposable
                 await Task.WhenAny(_indexes.Vectors.Loading, Task.Delay(wait, stopping));
                 continue;
             }
-            try { await _signal.WaitAsync(wait, stopping); }
+            try
+            {
+                // Woken by a store: wait a moment so that a burst of stores shares one batch (one transaction, one catch-up).
+                if (await _signal.WaitAsync(wait, stopping) && _options.EmbeddingBatchWindow > TimeSpan.Zero)
+                    await Task.Delay(_options.EmbeddingBatchWindow, stopping);
+            }
             catch (OperationCanceledException) { break; }
         }
     }

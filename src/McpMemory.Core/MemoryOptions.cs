@@ -25,10 +25,25 @@ public sealed record MemoryOptions
     /// </summary>
     public bool KeywordIndex { get; init; } = true;
 
+    /// <summary>
+    /// Write-behind: a store commits the row and its keyword entry and answers at once, without waiting for the
+    /// encoder; the background worker embeds it in batches soon after (searches say has_embedding false until then).
+    /// The merge rule's lexical part (identical, contained) runs at store time, its semantic part (a strict
+    /// restatement) when the vector lands, folding the new memory into the old one (see <see cref="DeferredMerge"/>).
+    /// Off (the library default, deterministic): each store embeds its text before it commits, as one-shot commands want.
+    /// </summary>
+    public bool WriteBehind { get; init; }
+
     /// <summary>Rows stored without a vector (encoder not ready, or failed) are embedded in batches of this size…</summary>
     public int EmbeddingBatchSize { get; init; } = 64;
     /// <summary>…checked this often.</summary>
     public TimeSpan EmbeddingInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// After a store wakes the worker it waits this long before embedding, so that a burst of stores shares one batch
+    /// (write-behind's vectors land within this plus the encoder's time per text).
+    /// </summary>
+    public TimeSpan EmbeddingBatchWindow { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Access counts are written in batches, off the search path, this often.</summary>
     public TimeSpan AccessFlushInterval { get; init; } = TimeSpan.FromSeconds(5);

@@ -47,7 +47,7 @@ public sealed class MemoryService : IDisposable
         _planner = new StorePlanner(_indexes, sql, _options);
         _search = new HybridSearch(sql, _indexes, _options.Ranking);
         _access = new AccessTracker(database, _options.Clock, _indexes.AddAccess);
-        _worker = new EmbeddingWorker(database, _indexes, _access, _options);
+        _worker = new EmbeddingWorker(database, _indexes, _access, new DeferredMerge(_indexes, sql, _store, _options), _options);
     }
 
     /// <summary>
@@ -100,8 +100,9 @@ public sealed class MemoryService : IDisposable
 
     /// <summary>
     /// Stores many memories in one transaction: all are written, or (on any invalid item) none. Each is embedded
-    /// (in one batch) when the encoder is ready, and merged into an existing memory of the same namespace and type
-    /// only when <see cref="DuplicateRule"/> judges it the same memory (status "updated"); otherwise it is stored and
+    /// (in one batch) when the encoder is ready, unless <see cref="MemoryOptions.WriteBehind"/> leaves that to the
+    /// worker (the lexical part of the merge rule runs now, the semantic part when the vector lands), and merged into
+    /// an existing memory of the same namespace and type only when <see cref="DuplicateRule"/> judges it the same memory (status "updated"); otherwise it is stored and
     /// the closest other memories come back as <see cref="StoreResult.Similar"/>. Memories named in
     /// <see cref="NewMemory.Supersedes"/> are marked superseded by it.
     /// </summary>
@@ -123,25 +124,32 @@ public sealed class MemoryService : IDisposable
                 throw new MemoryValidationException($"[{i}].{e.Field}", e.Message[(e.Field.Length + 2)..]);
             }
         }
-        // Plan: embed (when the encoder is ready), then insert or merge.
+        // Plan: embed (inline, when the encoder is ready), then insert or merge. Write-behind embeds nothing here: the
+        // merge rule's lexical part runs now, its semantic part when the worker has the vector.
         var ready = _indexes.Vectors.Ready;
+        var encoder = _indexes.Vectors.HasEncoder;
         float[][]? vectors = null;
-        if (ready is { } r)
+        if (ready is { } r && !_options.WriteBehind)
         {
             try { vectors = r.Embedder.EmbedBatch(rows.Select(row => row.Content).ToList()); }
             catch (Exception) { vectors = null; } // the encoder failed: store without vectors; the worker retries
         }
         var plans = _planner.Plan(rows, supersedes, vectors, now);
+        var semanticLater = vectors is null && encoder && _options.MergeDuplicates;
+        var writes = plans.Select(p => semanticLater && p.Write.MergeIntoSeq is null && p.Write.MergeIntoBatchItem is null
+            ? p.Write with { SemanticCheckPending = true } : p.Write).ToList();
         // Write, then index.
-        var result = _store.Write(plans.Select(p => p.Write).ToList(), ready?.Embedder.ModelId, now);
+        var result = _store.Write(writes, vectors is null ? null : ready?.Embedder.ModelId, now);
         _indexes.Apply(result.ForIndexes());
         if (vectors is null) _worker.Wake();
         var similarFloor = DuplicateRule.SimilarFloor(ready?.Embedder.ModelId);
+        var check = vectors is not null ? StoreResult.CheckDone : encoder ? StoreResult.CheckPending : StoreResult.CheckOff;
         return result.Written.Select((w, i) => new StoreResult(w.Row.Id, w.Status, w.Vector is not null)
         {
             Namespace = w.Row.Namespace,
             Similar = plans[i].Similar.Where(s => s.MemoryId != w.Row.Id).ToList(),
             SimilarThreshold = similarFloor,
+            SemanticCheck = check,
         }).ToList();
     }
 

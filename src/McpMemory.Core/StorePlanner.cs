@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using McpMemory.Core.Indexes;
+using McpMemory.Core.Indexes.Keywords;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Storage;
 
@@ -26,15 +27,17 @@ internal sealed class StorePlanner(MemoryIndexes indexes, MemorySearch sql, Memo
     /// <summary>A similar memory's text is cut here in a store's answer (the whole memory is one search or get away).</summary>
     private const int SimilarContentChars = 500;
 
-    /// <summary>Without vectors (encoder not ready or failed) every row is inserted and nothing is similar.</summary>
+    /// <summary>Keyword candidates read back per new row for the lexical test (no vector yet).</summary>
+    private const int LexicalCandidateCount = 8;
+
+    /// <summary>
+    /// Without vectors (write-behind, or the encoder not ready or failed) only the merge rule's lexical part runs
+    /// (<see cref="PlanByWords"/>) and nothing is similar; with them, the whole rule.
+    /// </summary>
     public List<StorePlan> Plan(List<MemoryRow> rows, List<IReadOnlyList<Guid>> supersedes, float[][]? vectors, long now)
     {
+        if (vectors is null || indexes.Vectors.Ready is not { } ready) return PlanByWords(rows, supersedes, now);
         var plans = new List<StorePlan>(rows.Count);
-        if (vectors is null || indexes.Vectors.Ready is not { } ready)
-        {
-            for (var i = 0; i < rows.Count; i++) plans.Add(new StorePlan(new PendingWrite(rows[i], vectors?[i]) { Supersedes = supersedes[i] }, []));
-            return plans;
-        }
         var floor = options.DuplicateThreshold ?? DuplicateRule.CosineFloor(ready.Embedder.ModelId);
         var similarFloor = DuplicateRule.SimilarFloor(ready.Embedder.ModelId);
         indexes.Sync();
@@ -86,5 +89,53 @@ internal sealed class StorePlanner(MemoryIndexes indexes, MemorySearch sql, Memo
             plans.Add(new StorePlan(write, similar));
         }
         return plans;
+    }
+
+    /// <summary>
+    /// The merge rule's lexical part, without vectors: a new row that is identical to (after normalisation), or
+    /// contains, an existing memory of its namespace and type updates it. The existing memories judged are the best
+    /// keyword matches of the new text (an identical or contained text holds only words of the new one, so it ranks
+    /// among them) and the earlier rows of the batch. The semantic part (a strict restatement) waits for the vector
+    /// (<see cref="DeferredMerge"/>).
+    /// </summary>
+    private List<StorePlan> PlanByWords(List<MemoryRow> rows, List<IReadOnlyList<Guid>> supersedes, long now)
+    {
+        var plans = new List<StorePlan>(rows.Count);
+        if (options.MergeDuplicates) indexes.Sync();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            var write = new PendingWrite(row, null) { Supersedes = supersedes[i] };
+            if (options.MergeDuplicates)
+                foreach (var c in WordCandidates(rows, plans, i, now))
+                {
+                    if (supersedes[i].Contains(c.Id)) continue;
+                    var verdict = DuplicateRule.Judge(c.Content, row.Content, 0, cosineFloor: null);
+                    if (verdict == DuplicateVerdict.Distinct) continue;
+                    write = new PendingWrite(row, null, c.Seq, c.BatchItem, null, verdict.ToString().ToLowerInvariant()) { Supersedes = supersedes[i] };
+                    break;
+                }
+            plans.Add(new StorePlan(write, []));
+        }
+        return plans;
+    }
+
+    /// <summary>Earlier rows of the batch (same namespace and type, not merged away), then the best keyword matches.</summary>
+    private IEnumerable<Candidate> WordCandidates(List<MemoryRow> rows, List<StorePlan> plans, int i, long now)
+    {
+        var row = rows[i];
+        for (var j = 0; j < i; j++)
+            if (plans[j].Write.MergeIntoSeq is null && plans[j].Write.MergeIntoBatchItem is null
+                && rows[j].Namespace == row.Namespace && rows[j].MemoryType == row.MemoryType)
+                yield return new Candidate(0, null, j, rows[j].Id, rows[j].MemoryType, rows[j].Content);
+        var filter = new IndexFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
+        var hits = indexes.Keywords.Index is { } keywords
+            ? keywords.Search(KeywordIndex.QueryTerms(row.Content), LexicalCandidateCount, filter)
+            : FtsQuery.Build(row.Content) is { } match ? sql.FtsCandidates(match, LexicalCandidateCount, filter) : [];
+        if (hits.Count == 0) yield break;
+        var texts = sql.ReadMemories(hits.Select(h => h.Seq));
+        foreach (var (seq, _) in hits)
+            if (texts.TryGetValue(seq, out var m))
+                yield return new Candidate(0, seq, null, m.Id, m.MemoryType, m.Content);
     }
 }

@@ -50,6 +50,8 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     public const string TimeZoneVariable = "MCP_MEMORY_TIMEZONE";
     public const string SprintVariable = "MCP_MEMORY_SPRINT";
     public const string ExpirySweepVariable = "MCP_MEMORY_EXPIRY_SWEEP_SECONDS";
+    public const string EmbedInlineVariable = "MCP_MEMORY_EMBED_INLINE";
+    public const string EmbedBatchWindowVariable = "MCP_MEMORY_EMBED_BATCH_WINDOW_MS";
     public const string ApiKeyVariable = "MCP_MEMORY_API_KEY";
     public const string KeysFileVariable = "MCP_MEMORY_KEYS_FILE";
     public const string EmbeddingsUrlVariable = "MCP_MEMORY_EMBEDDINGS_URL";
@@ -132,6 +134,8 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     public Caller ToCaller() => new(DefaultNamespace, AgentId);
 
     /// <summary>
+    /// MCP_MEMORY_EMBED_INLINE (on: each store embeds before it answers; default off: write-behind),
+    /// MCP_MEMORY_EMBED_BATCH_WINDOW_MS (how long the worker gathers stores into a batch, default 20),
     /// MCP_MEMORY_DUPLICATE_THRESHOLD (the cosine floor 0..1 of the merge rule's strict test, see DuplicateRule; 0 turns
     /// merging off; default: the encoder's calibrated floor), the ranking ($MCP_MEMORY_RANKING, then --ranking) and how
     /// time phrases are read.
@@ -140,7 +144,19 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     {
         var ranking = RankingFrom(RankingOptions.Default, env(RankingVariable), RankingVariable);
         ranking = RankingFrom(ranking, args.Ranking, "--ranking");
-        var options = MemoryOptions.Default with { Time = TimeOptions(env), Ranking = ranking };
+        // Write-behind unless MCP_MEMORY_EMBED_INLINE asks every store to wait for its vector (deterministic answers).
+        var inline = env(EmbedInlineVariable)?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "off" or "0" or "false" => false,
+            "on" or "1" or "true" => true,
+            var other => throw new MemoryValidationException(EmbedInlineVariable, $"must be on or off (got \"{Namespaces.Truncate(other, 40)}\")"),
+        };
+        var window = Number(env(EmbedBatchWindowVariable), EmbedBatchWindowVariable, 0, 600_000, "milliseconds between 0 and 600000", "is not");
+        var options = MemoryOptions.Default with
+        {
+            Time = TimeOptions(env), Ranking = ranking, WriteBehind = !inline,
+            EmbeddingBatchWindow = window is { } ms ? TimeSpan.FromMilliseconds(ms) : MemoryOptions.Default.EmbeddingBatchWindow,
+        };
         if (Number(env(DuplicateThresholdVariable), DuplicateThresholdVariable, 0, 1, "a number from 0 (merging off) to 1") is not { } threshold) return options;
         return threshold == 0 ? options with { MergeDuplicates = false } : options with { DuplicateThreshold = threshold };
     }

@@ -62,8 +62,10 @@ internal sealed class MemoryIndexes
         }
         if (Vectors.Ready is { } ready)
         {
+            // A row written without a vector (write-behind, or merged into without one) has none in the index until the worker's.
             foreach (var m in write.Memories)
                 if (m.Vector is not null) ready.Index.Upsert(m.Entry, m.Vector);
+                else ready.Index.Remove(m.Entry.Seq);
             _tail.Applied(Vectors.Cursor, write.FirstEventSeq, write.LastEventSeq);
         }
     }

@@ -55,6 +55,18 @@ public sealed record StoreResult(Guid MemoryId, string Status, bool HasEmbedding
     public IReadOnlyList<SimilarMemory> Similar { get; init; } = [];
     public double SimilarThreshold { get; init; }
 
+    /// <summary>
+    /// Where the merge rule's semantic part and <see cref="Similar"/> stand: <see cref="CheckDone"/> (judged by meaning
+    /// at store time), <see cref="CheckPending"/> (write-behind: the vector follows; a restatement found then is folded
+    /// into the older memory, see memory_history; similar is empty), <see cref="CheckOff"/> (no encoder, or it failed:
+    /// only identical or contained texts merge).
+    /// </summary>
+    public string SemanticCheck { get; init; } = CheckDone;
+
+    public const string CheckDone = "done";
+    public const string CheckPending = "pending";
+    public const string CheckOff = "off";
+
     public const string Stored = "stored";
     public const string Updated = "updated";
 }

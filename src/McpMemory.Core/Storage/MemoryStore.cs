@@ -16,10 +16,19 @@ internal sealed record MemoryRow(
 /// One memory to write: a new row, or a merge into an existing memory (by seq, or an earlier item of the same batch),
 /// and the older memories it supersedes.
 /// </summary>
-internal sealed record PendingWrite(MemoryRow Row, float[]? Vector, long? MergeIntoSeq = null, int? MergeIntoBatchItem = null, double Similarity = 0,
+internal sealed record PendingWrite(MemoryRow Row, float[]? Vector, long? MergeIntoSeq = null, int? MergeIntoBatchItem = null, double? Similarity = null,
     string? MergeReason = null)
 {
     public IReadOnlyList<Guid> Supersedes { get; init; } = [];
+
+    /// <summary>
+    /// Stored write-behind: the merge rule's semantic part runs when the vector lands. Recorded in the store event
+    /// (<see cref="SemanticCheckMark"/>), so that a restart still runs it for a row a crash left without a vector.
+    /// </summary>
+    public bool SemanticCheckPending { get; init; }
+
+    /// <summary>The store event's detail field that marks a pending semantic check.</summary>
+    public const string SemanticCheckMark = "semantic_check";
 }
 
 internal sealed record WrittenMemory(long Seq, MemoryRow Row, float[]? Vector, string Status)
@@ -71,8 +80,10 @@ internal sealed class MemoryStore(MemoryDatabase database)
                 (seq, final, eventSeq) = m;
             else
             {
-                var detail = write.Supersedes.Count == 0 ? null
-                    : new JsonObject { ["supersedes"] = new JsonArray([.. write.Supersedes.Select(id => (JsonNode)id.ToString("D"))]) }.ToJsonString();
+                var details = new JsonObject();
+                if (write.Supersedes.Count > 0) details["supersedes"] = new JsonArray([.. write.Supersedes.Select(id => (JsonNode)id.ToString("D"))]);
+                if (write.SemanticCheckPending) details[PendingWrite.SemanticCheckMark] = "pending";
+                var detail = details.Count == 0 ? null : details.ToJsonString();
                 (seq, final, eventSeq) = (Insert(session, tx, write.Row), write.Row, AppendEvent(session, tx, now, "store", write.Row.Namespace, write.Row.Id.ToString("D"), detail));
             }
             if (write.Vector is not null && model is not null) VectorStore.Write(session, tx, seq, model, write.Vector);
@@ -146,13 +157,46 @@ internal sealed class MemoryStore(MemoryDatabase database)
         update.ExecuteNonQuery();
         var detail = new JsonObject
         {
-            ["reason"] = write.MergeReason ?? "near-duplicate", ["similarity"] = Math.Round(write.Similarity, 4),
+            ["reason"] = write.MergeReason ?? "near-duplicate",
             ["old_content"] = old.Content, ["old_tags"] = string.Join(' ', old.Tags), ["old_importance"] = old.Importance,
         };
+        // A lexical merge made without vectors has no cosine to record.
+        if (write.Similarity is { } similarity) detail["similarity"] = Math.Round(similarity, 4);
+        // The text changed and no vector of the new text came with it: the old vector goes, the worker embeds the new text.
+        if (write.Vector is null) VectorStore.Drop(session, tx, seq);
         if (write.Supersedes.Count > 0) detail["supersedes"] = new JsonArray([.. write.Supersedes.Select(id => (JsonNode)id.ToString("D"))]);
         var eventSeq = AppendEvent(session, tx, now, "update", old.Namespace, old.Id.ToString("D"), detail.ToJsonString());
         return (seq, merged, eventSeq);
     }
+
+    /// <summary>
+    /// The merge rule's semantic part, found after the store was acknowledged (write-behind): memory
+    /// <paramref name="newSeq"/> restates memory <paramref name="oldSeq"/>. The old memory takes the new text exactly as
+    /// an inline merge would ("update" event with the old text, reason and cosine), with the new text's vector; the
+    /// new memory, whose id was already handed out, stays readable and is marked superseded by the old one ("supersede"
+    /// event), so get and memory_history still resolve its id and the merge's event lists it. Nothing happens (false)
+    /// when either row is gone, the new one is already superseded, or its text changed since it was judged.
+    /// </summary>
+    public bool FoldInto(long oldSeq, long newSeq, string judgedContent, float[] vector, string model, double similarity, string reason, long now) => database.Write((session, tx) =>
+    {
+        var read = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq = @seq", tx);
+        read.Parameters.AddWithValue("@seq", newSeq);
+        Memory incoming;
+        using (var reader = read.ExecuteReader())
+        {
+            if (!reader.Read()) return false;
+            incoming = MemoryRows.Read(reader);
+        }
+        if (incoming.SupersededBy is not null || incoming.Content != judgedContent) return false;
+        var row = new MemoryRow(incoming.Id, incoming.Namespace, incoming.AgentId, incoming.SessionId, incoming.MemoryType, incoming.Content,
+            incoming.Metadata, incoming.Tags, incoming.Importance, UnixTime.ToMs(incoming.CreatedAt), UnixTime.ToMs(incoming.UpdatedAt),
+            incoming.ExpiresAt is { } e ? UnixTime.ToMs(e) : null, incoming.Source);
+        var merge = new PendingWrite(row, vector, oldSeq, null, similarity, reason) { Supersedes = [incoming.Id] };
+        if (Merge(session, tx, oldSeq, merge, now) is not { } merged) return false;
+        VectorStore.Write(session, tx, oldSeq, model, vector);
+        Supersede(session, tx, incoming.Id, merged.Item2.Id, "memory_id", now);
+        return true;
+    });
 
     /// <summary>
     /// Marks memory <paramref name="id"/> superseded by <paramref name="successor"/> (kept, hidden from default search)

@@ -4,8 +4,11 @@ using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Core.Storage;
 
-/// <summary>A memory stored without a vector (the encoder was not ready, or failed), waiting for one.</summary>
-internal sealed record PendingEmbedding(long Seq, string Id, string Namespace, string Content);
+/// <summary>
+/// A memory stored without a vector (write-behind, or the encoder was not ready, or failed), waiting for one;
+/// <see cref="SemanticCheck"/>: stored write-behind and never embedded, so the merge rule's semantic part is still due.
+/// </summary>
+internal sealed record PendingEmbedding(long Seq, string Id, string Namespace, string Content, string MemoryType = "fact", bool SemanticCheck = false);
 
 /// <summary>SQL for stored vectors: written with their memory, tagged with the encoder's model id; the rows still waiting for one.</summary>
 internal static class VectorStore
@@ -66,31 +69,63 @@ internal static class VectorStore
         return count;
     }
 
-    /// <summary>Up to <paramref name="limit"/> memories stored without a vector, oldest first.</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> memories stored without a vector, oldest first: the write-behind queue, rebuilt
+    /// from the rows at every start. A row whose store event marks the semantic check pending and that was never
+    /// embedded (no "embed" event) still needs the check; a reindex's rows do not.
+    /// </summary>
     public static List<PendingEmbedding> Pending(MemoryDatabase database, int limit) => database.Read(session =>
     {
-        var select = session.Command("SELECT seq, id, namespace, content FROM memories WHERE has_embedding = 0 ORDER BY seq LIMIT @n");
+        var select = session.Command($"""
+            SELECT m.seq, m.id, m.namespace, m.content, m.memory_type,
+                   EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'store' AND e.detail LIKE '%"{PendingWrite.SemanticCheckMark}":"pending"%')
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'embed')
+            FROM memories m WHERE m.has_embedding = 0 ORDER BY m.seq LIMIT @n
+            """);
         select.Parameters.AddWithValue("@n", limit);
         var rows = new List<PendingEmbedding>();
         using var reader = select.ExecuteReader();
-        while (reader.Read()) rows.Add(new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        while (reader.Read())
+            rows.Add(new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5) != 0));
         return rows;
     });
+
+    /// <summary>A merge changed the text without a new vector: the old one goes, and the row waits for the worker.</summary>
+    public static void Drop(SqliteSession session, SqliteTransaction tx, long seq)
+    {
+        var drop = session.Command("DELETE FROM memory_vectors WHERE seq = @seq", tx);
+        drop.Parameters.AddWithValue("@seq", seq);
+        drop.ExecuteNonQuery();
+        var flag = session.Command("UPDATE memories SET has_embedding = 0 WHERE seq = @seq", tx);
+        flag.Parameters.AddWithValue("@seq", seq);
+        flag.ExecuteNonQuery();
+    }
 
     /// <summary>Number of memories waiting for a vector.</summary>
     public static long PendingCount(MemoryDatabase database) => database.Read(session =>
         Convert.ToInt64(session.Command("SELECT count(*) FROM memories WHERE has_embedding = 0").ExecuteScalar()));
 
-    /// <summary>Stores the vectors of pending memories, each with its "embed" event, in one transaction.</summary>
-    public static void WriteEmbedded(MemoryDatabase database, IReadOnlyList<PendingEmbedding> rows,
+    /// <summary>
+    /// Stores the vectors of pending memories, each with its "embed" event, in one transaction. A row whose text
+    /// changed since it was read (a merge), that is gone, or that another process embedded meanwhile is skipped. Returns
+    /// the indexes (into <paramref name="rows"/>) of the rows written.
+    /// </summary>
+    public static List<int> WriteEmbedded(MemoryDatabase database, IReadOnlyList<PendingEmbedding> rows,
         string model, IReadOnlyList<float[]> vectors, long now) => database.Write((session, tx) =>
     {
+        var written = new List<int>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
+            // Another process's worker (servers sharing the file each embed the rows waiting) may have been first.
+            var same = session.Command("SELECT 1 FROM memories WHERE seq = @seq AND content = @content AND has_embedding = 0", tx);
+            same.Parameters.AddWithValue("@seq", rows[i].Seq);
+            same.Parameters.AddWithValue("@content", rows[i].Content);
+            if (same.ExecuteScalar() is null) continue;
             Write(session, tx, rows[i].Seq, model, vectors[i]);
             MemoryStore.AppendEvent(session, tx, now, "embed", rows[i].Namespace, rows[i].Id, null);
+            written.Add(i);
         }
-        return 0;
+        return written;
     });
 
     /// <summary>Drops every vector and marks every memory for re-embedding; returns how many memories were marked.</summary>

@@ -13,9 +13,13 @@ public sealed record StoreMemoryResult(
     [property: System.ComponentModel.Description("Other memories close in meaning that were NOT merged (at most 3, best first): if the new memory replaces one, store again with supersedes, or delete it.")]
     IReadOnlyList<SimilarMemoryResult> Similar, double SimilarThreshold)
 {
+    [System.ComponentModel.Description("done: merged or listed in similar by meaning now; pending: stored first, the vector follows within moments (similar is empty; a restatement of an older memory is then folded into it, see memory_history); off: no encoder, only identical or contained texts merge.")]
+    public string SemanticCheck { get; init; } = StoreResult.CheckDone;
+
     public static StoreMemoryResult From(StoreResult result) => new(
         result.MemoryId.ToString("D"), result.Status, result.HasEmbedding, result.Namespace,
-        result.Similar.Select(s => new SimilarMemoryResult(s.MemoryId.ToString("D"), s.Similarity, s.Content)).ToList(), result.SimilarThreshold);
+        result.Similar.Select(s => new SimilarMemoryResult(s.MemoryId.ToString("D"), s.Similarity, s.Content)).ToList(), result.SimilarThreshold)
+    { SemanticCheck = result.SemanticCheck };
 }
 
 public sealed record SimilarMemoryResult(string MemoryId, double Similarity, string Content);
@@ -37,12 +41,16 @@ public sealed record MemoryResult(
     JsonObject? Metadata, string CreatedAt, string Namespace, double? SimilarityScore = null, ScoreExplanation? Explain = null,
     string? SupersededBy = null)
 {
+    /// <summary>False while a memory stored write-behind waits for its vector: keyword search finds it, meaning not yet.</summary>
+    [System.ComponentModel.Description("False until the memory's vector is written (moments after a store): until then only keyword search finds it.")]
+    public bool HasEmbedding { get; init; }
+
     public static MemoryResult From(SearchHit hit) =>
         From(hit.Memory, hit.Score) with { SimilarityScore = hit.Similarity is { } s ? Math.Round(s, 4) : null, Explain = hit.Explanation };
 
     public static MemoryResult From(Memory m, double score) => new(
         m.Id.ToString("D"), m.Content, m.MemoryType, m.Importance, Math.Round(score, 6), m.Tags, m.Metadata,
-        IsoTime.Format(m.CreatedAt), m.Namespace, SupersededBy: m.SupersededBy?.ToString("D"));
+        IsoTime.Format(m.CreatedAt), m.Namespace, SupersededBy: m.SupersededBy?.ToString("D")) { HasEmbedding = m.HasEmbedding };
 }
 
 /// <summary>Time: the time phrase understood; FallbackReason: why meaning was left out (mode fts or like when hybrid was wanted), e.g. the embeddings endpoint timed out.</summary>

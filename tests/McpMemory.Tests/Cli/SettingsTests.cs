@@ -17,6 +17,20 @@ public class SettingsTests
         Settings.Resolve((args ?? new SettingsArgs()) with { Db = args?.Db ?? dir.File("m.db") }, name => env.GetValueOrDefault(name));
 
     [Fact]
+    public void Write_behind_is_the_default_and_the_variables_switch_it_and_size_its_batch_window()
+    {
+        using var dir = new TempDirectory();
+        Resolve(dir, []).Engine.Should().Match<McpMemory.Core.MemoryOptions>(o => o.WriteBehind && o.EmbeddingBatchWindow == TimeSpan.FromMilliseconds(20));
+        Resolve(dir, new() { ["MCP_MEMORY_EMBED_INLINE"] = "on" }).Engine.WriteBehind.Should().BeFalse();
+        Resolve(dir, new() { ["MCP_MEMORY_EMBED_INLINE"] = "off" }).Engine.WriteBehind.Should().BeTrue();
+        Resolve(dir, new() { ["MCP_MEMORY_EMBED_BATCH_WINDOW_MS"] = "0" }).Engine.EmbeddingBatchWindow.Should().Be(TimeSpan.Zero);
+        var bad = () => Resolve(dir, new() { ["MCP_MEMORY_EMBED_INLINE"] = "sometimes" });
+        bad.Should().Throw<MemoryValidationException>().WithMessage("MCP_MEMORY_EMBED_INLINE: must be on or off (got \"sometimes\")");
+        var negative = () => Resolve(dir, new() { ["MCP_MEMORY_EMBED_BATCH_WINDOW_MS"] = "-1" });
+        negative.Should().Throw<MemoryValidationException>().WithMessage("MCP_MEMORY_EMBED_BATCH_WINDOW_MS*");
+    }
+
+    [Fact]
     public void Options_come_first_then_the_environment_then_the_defaults()
     {
         using var dir = new TempDirectory();
@@ -52,7 +66,7 @@ public class SettingsTests
 
         var defaults = Resolve(dir, []);
         defaults.EncoderOff.Should().BeFalse();
-        defaults.Engine.Should().Be(McpMemory.Core.MemoryOptions.Default);
+        defaults.Engine.Should().Be(McpMemory.Core.MemoryOptions.Default with { WriteBehind = true }, "a server answers a store before its vector (issue 20)");
         defaults.ExpirySweep.Should().Be(McpMemory.Transports.ExpirySweepOptions.Default);
         defaults.Http.Should().BeEquivalentTo(new { Urls = new[] { McpMemory.Transports.Http.HttpSettings.DefaultUrl }, ApiKey = (string?)null, KeysFile = (string?)null });
     }

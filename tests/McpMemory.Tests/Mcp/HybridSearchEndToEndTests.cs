@@ -74,7 +74,7 @@ public class HybridSearchEndToEndTests
     {
         Distractors.Should().HaveCount(50);
         using var dir = new TempDirectory();
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio", ["--model", "use-lite"]);
+        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio", ["--model", "use-lite"], RawMcpServer.InlineEmbedding);
 
         var deploymentId = await StoreDeploymentAndDistractorsAsync(client, TimeSpan.FromSeconds(60));
 
@@ -102,7 +102,7 @@ public class HybridSearchEndToEndTests
     public async Task Deployment_memory_leads_by_meaning_with_the_default_encoder()
     {
         using var dir = new TempDirectory();
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio");
+        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio", env: RawMcpServer.InlineEmbedding);
         var deploymentId = await StoreDeploymentAndDistractorsAsync(client, TimeSpan.FromSeconds(90));
 
         var vector = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 3, ["mode"] = "vector" });

@@ -29,7 +29,7 @@ public class DistinctWritesTests(ITestOutputHelper output)
         var servers = new List<RawMcpServer>();
         try
         {
-            for (var i = 0; i < Servers; i++) servers.Add(await RawMcpServer.StartAsync(db, "project:distinct"));
+            for (var i = 0; i < Servers; i++) servers.Add(await RawMcpServer.StartAsync(db, "project:distinct", RawMcpServer.InlineEmbedding));
             // The merge rule runs only once a server's encoder is ready: wait for it (in another namespace) first.
             await Task.WhenAll(servers.Select(WaitForEncoder)).WaitAsync(TimeSpan.FromMinutes(3));
             var acknowledged = new ConcurrentBag<(string Id, string Status, string Text, bool Embedded)>();

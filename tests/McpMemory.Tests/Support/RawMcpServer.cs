@@ -33,6 +33,9 @@ public sealed class RawMcpServer : IAsyncDisposable
     /// <summary>Merging off: tests of durability and recovery write many near-identical texts and check each one.</summary>
     public static readonly IReadOnlyDictionary<string, string> NoMerging = new Dictionary<string, string> { ["MCP_MEMORY_DUPLICATE_THRESHOLD"] = "0" };
 
+    /// <summary>Every store embeds before it answers (no write-behind): tests that judge the inline answer (has_embedding, merges).</summary>
+    public static readonly IReadOnlyDictionary<string, string> InlineEmbedding = new Dictionary<string, string> { ["MCP_MEMORY_EMBED_INLINE"] = "on" };
+
     public static async Task<RawMcpServer> StartAsync(string db, string ns = "project:raw", IReadOnlyDictionary<string, string>? env = null)
     {
         var start = new ProcessStartInfo("dotnet")

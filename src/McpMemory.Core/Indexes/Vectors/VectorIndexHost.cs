@@ -28,6 +28,9 @@ internal sealed class VectorIndexHost
     public Task Loading { get; } = Task.CompletedTask;
 
     public IEmbedder? Embedder => _provider?.TryGet();
+
+    /// <summary>An encoder is configured and has not failed (it may still be loading): vectors will come.</summary>
+    public bool HasEncoder => _provider is not null && Error is null;
     public Exception? Error => _provider?.Error ?? Loading.Exception?.GetBaseException();
 
     /// <summary>Why vector search is not available now (loading, or failed), in words; null when it is, or when there is no encoder.</summary>
