@@ -77,6 +77,7 @@ public static class StdioServer
             .WithTools<MemoryTools>(ResultJson.Options)
             .WithTools<StateTools>(ResultJson.Options)
             .WithTools<BriefingTools>(ResultJson.Options)
+            .WithTools<KnowledgeTools>(ResultJson.Options)
             .WithPrompts<BriefingPrompts>()
             .WithResources<MemoryResources>();
         EncoderWarmup.Add(services, server, encoder);

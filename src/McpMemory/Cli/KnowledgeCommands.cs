@@ -1,0 +1,51 @@
+using System.CommandLine;
+using McpMemory.Contracts;
+using McpMemory.Core.Knowledge;
+
+namespace McpMemory.Cli;
+
+/// <summary>seed: memories from what the project already says (its documents and its git history).</summary>
+internal static class KnowledgeCommands
+{
+    public static IEnumerable<Command> Create() => [Seed()];
+
+    private static Command Seed()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Files or folders of markdown to seed from (default: the current folder unless --git alone)", Arity = ArgumentArity.ZeroOrMore };
+        var git = new Option<bool>("--git") { Description = "Also turn the repository's commits into fix / decision memories (merge commits skipped)" };
+        var since = new Option<string?>("--since") { Description = "With --git: only commits since this ISO-8601 date" };
+        var max = new Option<int?>("--max") { Description = $"With --git: at most this many commits, newest first (default {GitHistory.DefaultMaxCommits} without --since)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be added, updated and removed; write nothing" };
+        var maxBytes = new Option<long?>("--max-file-bytes") { Description = $"Refuse files larger than this (default {SeedSources.DefaultMaxFileBytes:N0})" };
+        var command = new Command("seed", "Seed memories from the project's documents (chunked by heading, type context) and, with --git, its commits; " +
+                                          "a re-run changes only what changed")
+        {
+            paths, git, since, max, dryRun, maxBytes,
+        };
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
+        {
+            var json = parse.GetValue(CliOptions.Json);
+            var bar = new ProgressBar("seeding", 0);
+            var report = new Seeder(service).Run(settings.ToCaller(), new SeedRequest
+            {
+                Paths = parse.GetValue(paths) ?? [],
+                Git = parse.GetValue(git),
+                Since = IsoTime.Parse(parse.GetValue(since), "--since"),
+                MaxCommits = parse.GetValue(max),
+                DryRun = parse.GetValue(dryRun),
+                MaxFileBytes = parse.GetValue(maxBytes) ?? SeedSources.DefaultMaxFileBytes,
+            }, new Progress(bar));
+            bar.Done();
+            foreach (var refused in report.Refused) Console.Error.WriteLine($"refused {refused.Path}: {refused.Reason}");
+            if (json) { Output.Json(SeedResult.From(report)); return; }
+            Console.Out.WriteLine(Seeder.Summary(report));
+        }, vectors: !parse.GetValue(dryRun), creates: true));
+        return command;
+    }
+
+    /// <summary>Progress on stderr, synchronously (System.Progress would post to the thread pool and print out of order).</summary>
+    private sealed class Progress(ProgressBar bar) : IProgress<SeedProgress>
+    {
+        public void Report(SeedProgress value) => bar.Report(value.Done, value.Stage, value.Total);
+    }
+}

@@ -1,0 +1,40 @@
+using System.ComponentModel;
+using McpMemory.Contracts;
+using McpMemory.Core;
+using McpMemory.Core.Knowledge;
+using McpMemory.Core.Memories;
+using ModelContextProtocol.Server;
+
+namespace McpMemory.Tools;
+
+/// <summary>seed_memories: memories from the project's documents and git history (Core/Knowledge).</summary>
+[McpServerToolType]
+public sealed class KnowledgeTools(MemoryService memories, Caller caller)
+{
+    [McpServerTool(Name = "seed_memories", Title = "Seed memories from the project's docs and git history", Destructive = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Cold start: turn what the project already says into memories. Markdown files (README, docs/, ADRs, CONTRIBUTING, " +
+                 "CLAUDE.md, AGENTS.md…) are chunked by heading into context memories (the heading path in the text; metadata: " +
+                 "source_path, heading, content_hash); with git, commits become fix or decision memories. Run it again after the " +
+                 "docs change: changed pieces supersede the old ones (history kept), pieces whose source vanished are removed, " +
+                 "unchanged ones are not touched. Only paths inside the server's project folder; binary files and files over 1 MiB are refused.")]
+    public SeedResult SeedMemories(
+        [Description("Files or folders inside the project to seed from, relative to the server's folder (default: the whole project folder, unless git alone is asked for).")] string[]? paths = null,
+        [Description("Also turn the repository's commits into fix / decision memories (conventional-commit prefixes read, merge commits skipped). Default false.")] bool? git = null,
+        [Description("With git: only commits since this ISO-8601 date.")] string? since = null,
+        [Description($"With git: at most this many commits, newest first (default 1000 without since).")] int? max_commits = null,
+        [Description("Say what would be added, updated and removed, without writing anything. Default false.")] bool? dry_run = null,
+        [Description("Where the memories go: \"shared\", \"project:<name>\" or \"agent:<id>\" (default: this project).")] string? @namespace = null)
+    {
+        var folder = Directory.GetCurrentDirectory();
+        return SeedResult.From(new Seeder(memories).Run(caller, new SeedRequest
+        {
+            Paths = paths ?? (git == true ? [] : [folder]),
+            Git = git == true,
+            Since = IsoTime.Parse(since, "since"),
+            MaxCommits = max_commits,
+            DryRun = dry_run == true,
+            Namespace = @namespace,
+            Within = folder,
+        }));
+    }
+}
