@@ -7,7 +7,7 @@ namespace McpMemory.Cli;
 /// <summary>seed: memories from what the project already says (its documents and its git history).</summary>
 internal static class KnowledgeCommands
 {
-    public static IEnumerable<Command> Create() => [Seed()];
+    public static IEnumerable<Command> Create() => [Seed(), Skills()];
 
     private static Command Seed()
     {
@@ -40,6 +40,30 @@ internal static class KnowledgeCommands
             if (json) { Output.Json(SeedResult.From(report)); return; }
             Console.Out.WriteLine(Seeder.Summary(report));
         }, vectors: !parse.GetValue(dryRun), creates: true));
+        return command;
+    }
+
+    private static Command Skills()
+    {
+        var task = new Argument<string>("task") { Description = "What you are about to do, in plain words" };
+        var topK = new Option<int?>("--top-k", "-k") { Description = $"How many skills, 1..{SkillBook.MaxTopK} (default 5)" };
+        var namespaces = new Option<string[]>("--namespaces") { Description = "Look in these namespaces instead of the default + shared", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("skills", "Find the skills for a task (the find_skills tool): trigger fit weighed by the success record") { task, topK, namespaces };
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
+        {
+            var query = parse.GetValue(task)!;
+            var result = FindSkillsResult.From(query, new SkillBook(service).Find(settings.ToCaller(), query, parse.GetValue(topK), MemoryCommands.SplitList(parse.GetValue(namespaces))));
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return; }
+            Console.Out.WriteLine($"{result.Skills.Count} skill(s) for \"{query}\"");
+            for (var i = 0; i < result.Skills.Count; i++)
+            {
+                var s = result.Skills[i];
+                Console.Out.WriteLine($"{i + 1,2}. {s.MemoryId}  score {s.Score:0.###}  {s.Successes} succeeded, {s.Failures} failed{(s.Failing ? "  FAILING" : "")}");
+                Console.Out.WriteLine($"    when: {s.Trigger}");
+                for (var j = 0; j < s.Steps.Count; j++) Console.Out.WriteLine($"    {j + 1}. {s.Steps[j]}");
+                if (s.SuccessHint is not null) Console.Out.WriteLine($"    success: {s.SuccessHint}");
+            }
+        }, vectors: true));
         return command;
     }
 

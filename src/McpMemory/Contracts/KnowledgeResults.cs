@@ -15,3 +15,20 @@ public sealed record SeedResult(
 public sealed record RefusedPathResult(string Path, string Reason);
 
 public sealed record SeedChangeResult(string Action, string Key, string? MemoryId, string? Replaces);
+
+/// <summary>find_skills: the skills for a task, best first, each with its success record.</summary>
+public sealed record FindSkillsResult(string Task, IReadOnlyList<SkillResult> Skills)
+{
+    public static FindSkillsResult From(string task, IEnumerable<SkillMatch> matches) => new(task, matches.Select(SkillResult.From).ToList());
+}
+
+public sealed record SkillResult(
+    string MemoryId, string Content, string Trigger, IReadOnlyList<string> Steps, string? SuccessHint, string Namespace,
+    long Successes, long Failures, double Reliability, bool Failing, double Match, double Score)
+{
+    public static SkillResult From(SkillMatch m) => From(m.Skill, m.Match, m.Score);
+
+    public static SkillResult From(Skill s, double match = 0, double score = 0) => new(
+        s.Memory.Id.ToString("D"), s.Memory.Content, s.Trigger, s.Steps, s.SuccessHint, s.Memory.Namespace,
+        s.Successes, s.Failures, Math.Round(s.Reliability, 4), s.Failing, match, score);
+}

@@ -37,4 +37,15 @@ public sealed class KnowledgeTools(MemoryService memories, Caller caller)
             Within = folder,
         }));
     }
+
+    [McpServerTool(Name = "find_skills", Title = "Find skills for a task", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Before a task, find the procedures that worked for it: skills (memory_type \"skill\") whose trigger fits the task, " +
+                 "best first, each with its steps, how to know it worked, and its success record (successes, failures; a skill " +
+                 "that keeps failing is marked failing and ranks lower). After using one, report the outcome with feedback " +
+                 "(success or failure).")]
+    public FindSkillsResult FindSkills(
+        [Description("What you are about to do, in plain words, e.g. \"release build fails on the CI runner\".")] string task,
+        [Description("How many skills, 1..50 (default 5).")] int? top_k = null,
+        [Description("Look in these namespaces instead of this project + shared.")] string[]? namespaces = null)
+        => FindSkillsResult.From(task, new SkillBook(memories).Find(caller, task, top_k, namespaces));
 }
