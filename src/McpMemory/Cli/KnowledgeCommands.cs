@@ -7,7 +7,7 @@ namespace McpMemory.Cli;
 /// <summary>seed: memories from what the project already says (its documents and its git history).</summary>
 internal static class KnowledgeCommands
 {
-    public static IEnumerable<Command> Create() => [Seed(), Skills()];
+    public static IEnumerable<Command> Create() => [Seed(), Skills(), Consolidate()];
 
     private static Command Seed()
     {
@@ -63,6 +63,29 @@ internal static class KnowledgeCommands
                 for (var j = 0; j < s.Steps.Count; j++) Console.Out.WriteLine($"    {j + 1}. {s.Steps[j]}");
                 if (s.SuccessHint is not null) Console.Out.WriteLine($"    success: {s.SuccessHint}");
             }
+        }, vectors: true));
+        return command;
+    }
+
+    private static Command Consolidate()
+    {
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say which memories would be merged; write nothing" };
+        var all = new Option<bool>("--all") { Description = "Every namespace, not only the default one (--namespace)" };
+        var command = new Command("consolidate", "Merge memories that say the same thing (the store's strict merge rule: identical, contained or " +
+                                                 "restated, never merely similar): one canonical memory keeps merged tags, the highest importance and " +
+                                                 "the summed access counts; the others are superseded, history kept") { dryRun, all };
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
+        {
+            var report = ConsolidateResult.From(new Consolidator(service).Run(settings.ToCaller(),
+                new ConsolidateRequest { DryRun = parse.GetValue(dryRun), AllNamespaces = parse.GetValue(all) }));
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(report); return; }
+            foreach (var group in report.Groups)
+            {
+                Console.Out.WriteLine($"keep {group.CanonicalId} ({group.MemoryType}, {group.Namespace}): {Output.OneLineText(group.Content)}");
+                foreach (var m in group.Members) Console.Out.WriteLine($"  {(report.DryRun ? "would merge" : "merged")} {m.MemoryId} ({m.Reason}, {m.Similarity:0.000}): {Output.OneLineText(m.Content)}");
+            }
+            Console.Out.WriteLine($"{(report.DryRun ? "would merge" : "merged")} {report.Merged} of {report.Scanned} memories into {report.Groups.Count} group(s) " +
+                                  $"in {string.Join(", ", report.Namespaces)} ({report.ElapsedMs} ms; encoder {report.Encoder ?? "none: identical and contained only"})");
         }, vectors: true));
         return command;
     }

@@ -32,3 +32,17 @@ public sealed record SkillResult(
         s.Memory.Id.ToString("D"), s.Memory.Content, s.Trigger, s.Steps, s.SuccessHint, s.Memory.Namespace,
         s.Successes, s.Failures, Math.Round(s.Reliability, 4), s.Failing, match, score);
 }
+
+/// <summary>consolidate_memories / mcp-memory consolidate --json: the groups merged (or, dry, that would be) and the time taken.</summary>
+public sealed record ConsolidateResult(
+    IReadOnlyList<string> Namespaces, bool DryRun, int Scanned, int Merged, IReadOnlyList<ConsolidationGroupResult> Groups, string? Encoder, long ElapsedMs)
+{
+    public static ConsolidateResult From(ConsolidationReport r) => new(r.Namespaces, r.DryRun, r.Scanned, r.Merged,
+        r.Groups.Select(g => new ConsolidationGroupResult(g.CanonicalId.ToString("D"), g.Namespace, g.MemoryType, g.Content,
+            g.Members.Select(m => new ConsolidatedMemberResult(m.MemoryId.ToString("D"), m.Content, m.Reason, m.Similarity)).ToList())).ToList(),
+        r.Encoder, r.ElapsedMs);
+}
+
+public sealed record ConsolidationGroupResult(string CanonicalId, string Namespace, string MemoryType, string Content, IReadOnlyList<ConsolidatedMemberResult> Members);
+
+public sealed record ConsolidatedMemberResult(string MemoryId, string Content, string Reason, double Similarity);

@@ -48,4 +48,14 @@ public sealed class KnowledgeTools(MemoryService memories, Caller caller)
         [Description("How many skills, 1..50 (default 5).")] int? top_k = null,
         [Description("Look in these namespaces instead of this project + shared.")] string[]? namespaces = null)
         => FindSkillsResult.From(task, new SkillBook(memories).Find(caller, task, top_k, namespaces));
+
+    [McpServerTool(Name = "consolidate_memories", Title = "Consolidate memories that say the same thing", Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Keep the store small and true: merge memories that say the same thing by the store's strict merge rule (identical, " +
+                 "one contained in another, or a strict restatement; never merely similar facts). One canonical memory keeps the " +
+                 "merged tags, the highest importance and the summed access counts; the others are superseded (kept, hidden from " +
+                 "search, shown in memory_history). dry_run says what would be merged.")]
+    public ConsolidateResult ConsolidateMemories(
+        [Description("The namespace to consolidate: \"shared\", \"project:<name>\" or \"agent:<id>\" (default: this project).")] string? @namespace = null,
+        [Description("Say which memories would be merged, without writing anything. Default false.")] bool? dry_run = null)
+        => ConsolidateResult.From(new Consolidator(memories).Run(caller, new ConsolidateRequest { Namespace = @namespace, DryRun = dry_run == true }));
 }
