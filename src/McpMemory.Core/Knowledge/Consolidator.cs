@@ -49,8 +49,9 @@ public sealed class Consolidator(MemoryService memories, TimeProvider? clock = n
         }
         else if (caller.Writable is not null) namespaces = caller.Writable.ToList();
 
-        // Restatements are judged by cosine too: give every memory its vector first (when the encoder is ready).
-        if (memories.VectorsReady && !request.DryRun)
+        // Restatements are judged by cosine too: give every memory its vector first (when the encoder is ready; a dry run
+        // too, or it could not see them: vectors are what the background worker would write anyway, no memory changes).
+        if (memories.VectorsReady)
             for (var round = 0; round < 10_000 && memories.PendingEmbeddings() > 0; round++)
                 if (memories.EmbedPending() == 0) break;
         var model = memories.VectorsReady ? memories.Embedder?.ModelId : null;
@@ -75,9 +76,10 @@ public sealed class Consolidator(MemoryService memories, TimeProvider? clock = n
         var words = rows.Select(r => DuplicateRule.Normalize(r.Content).Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
         var bySignature = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var byOpening = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var signatures = rows.Select(r => DuplicateRule.Signature(r.Content)).ToArray();
         for (var i = 0; i < rows.Count; i++)
         {
-            Add(bySignature, DuplicateRule.Signature(rows[i].Content), i);
+            Add(bySignature, signatures[i], i);
             if (words[i].Length >= DuplicateRule.MinContainedWords) Add(byOpening, Opening(words[i], 0), i);
         }
         // The fullest text first: it is the one the others can be contained in.
@@ -89,9 +91,11 @@ public sealed class Consolidator(MemoryService memories, TimeProvider? clock = n
         {
             if (assigned[c]) continue;
             assigned[c] = true;
-            var candidates = new HashSet<int>(bySignature[DuplicateRule.Signature(rows[c].Content)]);
+            var candidates = new HashSet<int>(bySignature[signatures[c]]);
+            // A shared opening is only a hint (every "the payments service …" shares one): keep the texts that are a run of this one's words.
             for (var p = 0; p + DuplicateRule.MinContainedWords <= words[c].Length; p++)
-                if (byOpening.TryGetValue(Opening(words[c], p), out var found)) candidates.UnionWith(found);
+                if (byOpening.TryGetValue(Opening(words[c], p), out var found))
+                    foreach (var m in found) if (!assigned[m] && IsRunAt(words[m], words[c], p)) candidates.Add(m);
             var members = new List<(ConsolidationRow, string, double)>();
             foreach (var m in candidates.Order())
             {
@@ -105,6 +109,14 @@ public sealed class Consolidator(MemoryService memories, TimeProvider? clock = n
             if (members.Count > 0) merges.Add(new ConsolidationMerge(rows[c], members));
         }
         return merges;
+    }
+
+    /// <summary>Whether <paramref name="part"/> is the run of <paramref name="text"/>'s words starting at <paramref name="at"/>.</summary>
+    private static bool IsRunAt(string[] part, string[] text, int at)
+    {
+        if (at + part.Length > text.Length) return false;
+        for (var i = 0; i < part.Length; i++) if (part[i] != text[at + i]) return false;
+        return true;
     }
 
     private static string Opening(string[] words, int at) => string.Join(' ', words, at, DuplicateRule.MinContainedWords);

@@ -61,6 +61,8 @@ public static class StdioServer
         services.AddSingleton(settings.ToCaller());
         services.AddSingleton(settings.ExpirySweep);
         services.AddHostedService<ExpirySweepService>();
+        services.AddSingleton(settings.Consolidation);
+        services.AddHostedService<ConsolidationScheduleService>();
         var server = services
             .AddMcpServer(o =>
             {

@@ -127,4 +127,30 @@ public class ConsolidationTests(EncoderFixture fixture)
         refused.IsError.Should().BeTrue();
         refused.Content.OfType<TextContentBlock>().Single().Text.Should().StartWith("namespace:");
     }
+
+    [Fact]
+    public async Task A_server_with_a_consolidation_schedule_merges_duplicates_on_its_own()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("m.db");
+        Guid kept, twice;
+        using (var service = Open(db))
+        {
+            var caller = new Caller("project:e2e", "agent");
+            kept = service.Store(caller, new NewMemory { Content = "The nightly backup runs at 02:00 UTC from the ops host" }).MemoryId;
+            twice = service.Store(caller, new NewMemory { Content = "the nightly backup runs at 02:00 UTC from the ops host." }).MemoryId;
+        }
+        await using var client = await StdioMcpClient.StartAsync(db, "project:e2e",
+            environment: new Dictionary<string, string?> { ["MCP_MEMORY_CONSOLIDATE_SECONDS"] = "1", ["MCP_MEMORY_MODEL"] = "use-lite" });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string? successor = null;
+        while (successor is null && DateTime.UtcNow < deadline)
+        {
+            var history = await StdioMcpClient.CallAsync(client, "memory_history", Args(("memory_id", twice.ToString())));
+            successor = history.GetProperty("versions").EnumerateArray().Where(v => v.GetProperty("kind").GetString() == "superseded")
+                .Select(v => v.GetProperty("superseded_by").GetString()).FirstOrDefault();
+            if (successor is null) await Task.Delay(250);
+        }
+        successor.Should().Be(kept.ToString(), "the schedule (every second) merged the duplicate into the older memory");
+    }
 }

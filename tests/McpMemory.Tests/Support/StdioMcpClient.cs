@@ -8,7 +8,8 @@ namespace McpMemory.Tests.Support;
 /// <summary>The SDK's McpClient connected over stdio to the built server as a child process, as an agent runs it.</summary>
 public static class StdioMcpClient
 {
-    public static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e", IReadOnlyList<string>? options = null, string? workingDirectory = null) =>
+    public static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e", IReadOnlyList<string>? options = null, string? workingDirectory = null,
+        IDictionary<string, string?>? environment = null) =>
         await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
             Name = "mcp-memory",
@@ -16,6 +17,7 @@ public static class StdioMcpClient
             Arguments = [ToolProcess.Dll, "--db", db, .. ns is null ? [] : new[] { "--namespace", ns }, .. options ?? []],
             ShutdownTimeout = TimeSpan.FromSeconds(10),
             WorkingDirectory = workingDirectory,
+            EnvironmentVariables = environment,
         }),
         // The client probes with server/discover (protocol 2026-07-28) and, after 5 s by default, falls back to
         // initialize. On a loaded machine the server can answer the probe after that: it then speaks 2026-07-28 and
