@@ -15,12 +15,15 @@ public sealed record ConsolidationSchedule(TimeSpan Interval)
 }
 
 /// <summary>
-/// Runs consolidation (Core/Knowledge/Consolidator) over every namespace the server's caller may write, one interval
+/// Runs consolidation (Core/Knowledge/Consolidator) over every namespace of the database, one interval
 /// after start and then each interval: memories that got in twice (stored before their vector, imported, written by
 /// another process) are merged by the strict merge rule. Off unless configured.
 /// </summary>
-internal sealed class ConsolidationScheduleService(MemoryService memories, Caller caller, ConsolidationSchedule schedule, ILogger<ConsolidationScheduleService> log) : BackgroundService
+internal sealed class ConsolidationScheduleService(MemoryService memories, ConsolidationSchedule schedule, ILogger<ConsolidationScheduleService> log) : BackgroundService
 {
+    /// <summary>The server itself, over every namespace (over HTTP the callers are per request; the schedule is no request's).</summary>
+    private static readonly Caller Server = new(Namespaces.Shared, Caller.DefaultAgentId);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!schedule.Enabled) return;
@@ -36,7 +39,7 @@ internal sealed class ConsolidationScheduleService(MemoryService memories, Calle
     {
         try
         {
-            var report = new Consolidator(memories).Run(caller, new ConsolidateRequest { AllNamespaces = true });
+            var report = new Consolidator(memories).Run(Server, new ConsolidateRequest { AllNamespaces = true });
             if (report.Merged > 0) log.LogInformation("consolidation: merged {Merged} of {Scanned} memories in {Ms} ms", report.Merged, report.Scanned, report.ElapsedMs);
         }
         catch (Exception e) when (e is not OperationCanceledException)
