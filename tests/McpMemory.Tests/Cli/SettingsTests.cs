@@ -23,7 +23,7 @@ public class SettingsTests
         var env = new Dictionary<string, string>
         {
             [Settings.DbVariable] = dir.File("from-env.db"), [Settings.NamespaceVariable] = "project:env", [Settings.AgentVariable] = "env-agent",
-            [Settings.EncoderVariable] = "off", [Settings.DuplicateThresholdVariable] = "0", [Settings.ExpirySweepVariable] = "2",
+            [Settings.EncoderVariable] = "off", [Settings.DuplicateThresholdVariable] = "0", [Settings.ExpirySweepVariable] = "2", [Settings.ConsolidateVariable] = "3600",
             [Settings.ApiKeyVariable] = " key-from-the-environment ", [Settings.RankingVariable] = "recency_weight=0.1 fusion=rrf",
             [Settings.TimeZoneVariable] = "Europe/Berlin", [Settings.SprintVariable] = "2026-11-02/14",
         };
@@ -35,6 +35,7 @@ public class SettingsTests
         fromEnv.EncoderOff.Should().BeTrue();
         fromEnv.Engine.MergeDuplicates.Should().BeFalse("0 turns merging off");
         fromEnv.ExpirySweep.Interval.Should().Be(TimeSpan.FromSeconds(2));
+        fromEnv.Consolidation.Interval.Should().Be(TimeSpan.FromHours(1));
         fromEnv.Http.ApiKey.Should().Be("key-from-the-environment");
         fromEnv.Engine.Ranking.Should().Be(RankingOptions.Default with { RecencyWeight = 0.1, Fusion = FusionMethod.Rrf });
         fromEnv.Engine.Time.TimeZone.Id.Should().Be("Europe/Berlin");
@@ -54,6 +55,7 @@ public class SettingsTests
         defaults.EncoderOff.Should().BeFalse();
         defaults.Engine.Should().Be(McpMemory.Core.MemoryOptions.Default);
         defaults.ExpirySweep.Should().Be(McpMemory.Transports.ExpirySweepOptions.Default);
+        defaults.Consolidation.Enabled.Should().BeFalse("a server consolidates on a schedule only when asked");
         defaults.Http.Should().BeEquivalentTo(new { Urls = new[] { McpMemory.Transports.Http.HttpSettings.DefaultUrl }, ApiKey = (string?)null, KeysFile = (string?)null });
     }
 
