@@ -12,6 +12,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["load"] = LoadBench.RunAsync,
     ["briefing"] = BriefingBench.RunAsync,
     ["writes"] = WriteBench.RunAsync,
+    ["consolidate"] = ConsolidateBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

@@ -90,10 +90,12 @@ internal sealed class CallerRequests(MemoryValidator validate, MemoryStore store
         return (space, validate.StateKey(key));
     }
 
-    /// <summary>The signal, normalised (trimmed, lower case), when it is one of <see cref="FeedbackSignals"/> and the note fits.</summary>
+    /// <summary>The signal, normalised (trimmed, lower case; success/worked → useful, failure/failed → wrong), when it is one of <see cref="FeedbackSignals"/> and the note fits.</summary>
     public static string FeedbackSignal(string? signal, string? note)
     {
         var normalized = (signal ?? "").Trim().ToLowerInvariant();
+        // A skill's outcome in its own words: it worked (useful) or it failed (wrong); the success record counts these.
+        normalized = normalized switch { "success" or "worked" => "useful", "failure" or "failed" => "wrong", _ => normalized };
         if (!FeedbackSignals.Contains(normalized))
             throw new MemoryValidationException("signal", $"\"{Namespaces.Truncate(signal ?? "", 40)}\" is not a signal; use one of: {string.Join(", ", FeedbackSignals)}");
         if (note is not null && note.Length > 2000)

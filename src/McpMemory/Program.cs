@@ -15,6 +15,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BriefingCommand.Create());
 foreach (var command in McpMemory.Install.InstallCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in DataCommands.Create()) root.Subcommands.Add(command);
+foreach (var command in KnowledgeCommands.Create()) root.Subcommands.Add(command);
 
 var subcommands = root.Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
 var helpOrVersion = args.Any(a => a is "-h" or "--help" or "-?" or "--version");

@@ -52,6 +52,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     public const string ExpirySweepVariable = "MCP_MEMORY_EXPIRY_SWEEP_SECONDS";
     public const string EmbedInlineVariable = "MCP_MEMORY_EMBED_INLINE";
     public const string EmbedBatchWindowVariable = "MCP_MEMORY_EMBED_BATCH_WINDOW_MS";
+    public const string ConsolidateVariable = "MCP_MEMORY_CONSOLIDATE_SECONDS";
     public const string ApiKeyVariable = "MCP_MEMORY_API_KEY";
     public const string KeysFileVariable = "MCP_MEMORY_KEYS_FILE";
     public const string EmbeddingsUrlVariable = "MCP_MEMORY_EMBEDDINGS_URL";
@@ -84,6 +85,9 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     /// <summary>How often a server purges expired memories (MCP_MEMORY_EXPIRY_SWEEP_SECONDS).</summary>
     public ExpirySweepOptions ExpirySweep { get; init; } = ExpirySweepOptions.Default;
 
+    /// <summary>How often a server consolidates memories (MCP_MEMORY_CONSOLIDATE_SECONDS; off by default).</summary>
+    public ConsolidationSchedule Consolidation { get; init; } = ConsolidationSchedule.Off;
+
     /// <summary>How `serve --http` listens and whom it lets in.</summary>
     public HttpSettings Http { get; init; } = HttpSettings.Resolve(null, null, null, null);
 
@@ -113,6 +117,8 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
             UseLiteDirectory = Env(ModelDirectoryVariable) is { } directory ? Path.GetFullPath(directory) : null,
             Engine = EngineOptions(args, Env),
             ExpirySweep = ExpirySweepFrom(Env(ExpirySweepVariable)),
+            Consolidation = new ConsolidationSchedule(TimeSpan.FromSeconds(Number(Env(ConsolidateVariable), ConsolidateVariable, 0, TimeSpan.FromDays(7).TotalSeconds,
+                "a number of seconds between 0 (off) and 604800", "is not") ?? 0)),
             HookDeadline = TimeSpan.FromMilliseconds(Number(Env(HookDeadlineVariable), HookDeadlineVariable, 1, 60_000, "milliseconds between 1 and 60000", "is not") ?? 800),
             Http = HttpSettings.Resolve(args.Urls, FirstNonEmpty(args.ApiKey, Env(ApiKeyVariable)),
                 FirstNonEmpty(args.KeysFile, Env(KeysFileVariable)), args.AllowedOrigins),

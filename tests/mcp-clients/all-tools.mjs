@@ -54,6 +54,14 @@ try {
   const deleted = await call(client, "delete_memory", { memory_id: stored.memory_id });
   const after = await call(client, "search_memory", { query: marker, top_k: 5 });
   const history = await call(client, "memory_history", { memory_id: stored.memory_id });
+  // Knowledge: a skill found by its trigger (a trigger with no marker, so no later search for a marker meets it), consolidation and seeding as dry runs (seeding reads the server's folder).
+  const skill = await call(client, "store_memory", {
+    content: `restart the ${kind} proxy`, memory_type: "skill", trigger: "the reverse proxy returns 502 bad gateway", steps: ["systemctl restart nginx"], success_hint: "curl gives 200",
+  });
+  const skills = await call(client, "find_skills", { task: "the reverse proxy returns 502 bad gateway again", top_k: 50 });
+  await call(client, "delete_memory", { memory_id: skill.memory_id }); // leave the store as the checks above expect it on a second run
+  const consolidated = await call(client, "consolidate_memories", { dry_run: true });
+  const seeded = await call(client, "seed_memories", { dry_run: true });
   console.log(JSON.stringify({
     protocol: transport.protocolVersion ?? null,
     session: transport.sessionId ?? null,
@@ -66,6 +74,9 @@ try {
     deleted,
     after_delete: after.results.length,
     history_kinds: history.versions.map(v => v.kind),
+    skill_found: skills.skills.some(s => s.memory_id === skill.memory_id),
+    consolidate_dry_run: consolidated.dry_run,
+    seed_dry_run: seeded.dry_run,
     briefing_ids: briefing.sections.flatMap(s => s.items.map(i => i.memory_id)),
     briefing_tokens: briefing.tokens,
     prompt_has_marker: prompt.messages[0].content.text.includes(marker),

@@ -49,6 +49,7 @@ public sealed record Briefing(
     public const string UnfinishedWork = "unfinished_work";
     public const string Preferences = "preferences";
     public const string Decisions = "decisions";
+    public const string Skills = "skills";
     public const string Relevant = "relevant";
     public const string MostImportant = "most_important";
 }

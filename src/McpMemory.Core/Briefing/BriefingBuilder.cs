@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpMemory.Core.Knowledge;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Search;
 using McpMemory.Core.Storage;
@@ -9,7 +10,8 @@ namespace McpMemory.Core.Briefing;
 
 /// <summary>
 /// What an agent should know when a session starts, within a token budget: unfinished work (its agent state), the
-/// user's preferences and corrections, recent decisions with their reasons, and the memories most relevant to the task
+/// user's preferences and corrections, recent decisions with their reasons, the skills that work (for the task, when
+/// there is one; Knowledge/SkillBook), and the memories most relevant to the task
 /// (hybrid search) or, without a task, the most important and most used. Sections take turns, one item each, so none
 /// starves another; a memory appears once however many sections it fits; each section says how many of its kind were
 /// left out. The budget is counted with cl100k_base on the final markdown, so it holds exactly, not by estimate.
@@ -28,6 +30,8 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
 
     private static readonly IReadOnlyList<string> PreferenceTypes = ["preference", "correction"];
     private static readonly IReadOnlyList<string> DecisionTypes = ["decision"];
+    /// <summary>Skills have their own section (the ones that work); one that keeps failing is not offered as important.</summary>
+    private static readonly IReadOnlyList<string> SkillTypes = ["skill"];
     private static readonly string[] ReasonKeys = ["reason", "why", "because", "rationale"];
 
     public Briefing Build(Caller caller, BriefingRequest request)
@@ -43,7 +47,7 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         var live = _queries.Live(namespaces, now);
         var counts = live.GroupBy(m => m.MemoryType).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
         long Count(IEnumerable<string> types) => types.Sum(t => counts.GetValueOrDefault(t));
-        var others = counts.Keys.Except(PreferenceTypes).Except(DecisionTypes).ToList();
+        var others = counts.Keys.Except(PreferenceTypes).Except(DecisionTypes).Except(SkillTypes).ToList();
         var preferenceSeqs = MostImportant(live, PreferenceTypes);
         var decisionSeqs = live.Where(m => DecisionTypes.Contains(m.MemoryType))
             .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Seq).Take(PerSection).Select(m => m.Seq).ToList();
@@ -52,6 +56,7 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         List<Memory> Read(List<long> seqs) => seqs.Where(rows.ContainsKey).Select(seq => rows[seq]).ToList();
 
         var (states, stateTotal) = _queries.States(namespaces, caller.AgentId, PerSection);
+        var skills = new SkillBook(memories, _clock).ForBriefing(namespaces, task, PerSection);
         var preferences = Read(preferenceSeqs);
         var decisions = Read(decisionSeqs);
         string? mode = null;
@@ -79,6 +84,8 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
                 _ => Count(PreferenceTypes) - ShownOf(PreferenceTypes), n => $"- and {n} more preferences and corrections, search for them"),
             new(Briefing.Decisions, "Recent decisions", decisions.Select(m => MemoryCandidate(m, $"{Day(m.CreatedAt)}: ", Reason(m))).ToList(),
                 _ => Count(DecisionTypes) - ShownOf(DecisionTypes), n => $"- and {n} more decisions, search for them"),
+            new(Briefing.Skills, task is null ? "Skills that work" : "Skills for the task", skills.Select(SkillCandidate).ToList(),
+                d => d.Candidates.Count(c => !shown.Contains(c.Item.MemoryId!)), n => $"- and {n} more skills, find_skills for them"),
             task is not null
                 ? new(Briefing.Relevant, "Relevant to the task", relevant.Select(m => MemoryCandidate(m, $"{m.MemoryType}, {Day(m.CreatedAt)}: ")).ToList(),
                     d => d.Candidates.Count(c => !shown.Contains(c.Item.MemoryId!)), n => $"- and {n} more matches, search for them")
@@ -190,6 +197,18 @@ public sealed class BriefingBuilder(MemoryService memories, TimeProvider? clock 
         var item = new BriefingItem(id, null, memory.MemoryType, text, clipped, memory.CreatedAt, memory.Namespace, memory.Importance, reason);
         var because = reason is null ? "" : $" (reason: {reason})";
         return Candidate.Of(item, $"- {prefix}{text}{because} (id {id})");
+    }
+
+    /// <summary>A skill as one line: when, the steps, how to know it worked, its record.</summary>
+    private static Candidate SkillCandidate(Skill skill)
+    {
+        var steps = skill.Steps.Count == 0 ? "" : " → " + string.Join("; ", skill.Steps.Select((s, i) => $"{i + 1}. {s}"));
+        var hint = skill.SuccessHint is null ? "" : $" (worked when: {skill.SuccessHint})";
+        var (text, clipped) = Clip(Flatten($"when {skill.Trigger}{steps}{hint}"), MaxItemChars);
+        var memory = skill.Memory;
+        var id = memory.Id.ToString("D");
+        var item = new BriefingItem(id, null, memory.MemoryType, text, clipped, memory.CreatedAt, memory.Namespace, memory.Importance);
+        return Candidate.Of(item, $"- skill: {text} ({skill.Successes} worked, {skill.Failures} failed) (id {id})");
     }
 
     /// <summary>A decision's reason, when the agent stored it apart in metadata (reason, why, because, rationale).</summary>

@@ -74,6 +74,12 @@ public static class DuplicateRule
     /// </summary>
     public const int MinContainedWords = 3;
 
+    /// <summary>
+    /// What rules (1) and (3) compare: the content words in order, function words and endings set aside. Two texts this rule
+    /// can call identical or restated always share it, so consolidation compares only texts that do (or that contain one another).
+    /// </summary>
+    public static string Signature(string text) => string.Join(' ', ContentKeys(Words(text)));
+
     /// <summary>The normalised form: NFKC, lower case, words split on white space, punctuation trimmed from word edges.</summary>
     public static string Normalize(string text) => string.Join(' ', Words(text).Select(w => w.Text));
 

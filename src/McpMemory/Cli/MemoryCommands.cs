@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using McpMemory.Core;
+using McpMemory.Core.Knowledge;
 using McpMemory.Core.Memories;
 using McpMemory.Contracts;
 
@@ -20,10 +21,13 @@ internal static class MemoryCommands
         var metadata = new Option<string?>("--metadata") { Description = "Metadata as a JSON object, e.g. '{\"file\":\"app.ts\"}'" };
         var expires = new Option<string?>("--expires-at") { Description = "Forget after this ISO-8601 time" };
         var supersedes = new Option<string[]>("--supersedes") { Description = "Ids of older memories this one replaces (comma-separated or repeated)", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("store", "Store a memory") { text, type, tags, importance, metadata, expires, supersedes };
+        var trigger = new Option<string?>("--trigger") { Description = "Skills (--type skill): when it applies" };
+        var steps = new Option<string[]>("--steps") { Description = "Skills: what to do, one step per --steps (repeat it)" };
+        var hint = new Option<string?>("--success-hint") { Description = "Skills: how to know it worked" };
+        var command = new Command("store", "Store a memory") { text, type, tags, importance, metadata, expires, supersedes, trigger, steps, hint };
         command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
-            var result = service.Store(settings.ToCaller(), new NewMemory
+            var result = service.Store(settings.ToCaller(), new SkillFields(parse.GetValue(trigger), parse.GetValue(steps), parse.GetValue(hint)).ApplyTo(new NewMemory
             {
                 Content = parse.GetValue(text)!,
                 MemoryType = parse.GetValue(type),
@@ -33,7 +37,7 @@ internal static class MemoryCommands
                 ExpiresAt = IsoTime.Parse(parse.GetValue(expires), "expires_at"),
                 Source = "cli",
                 Supersedes = SplitList(parse.GetValue(supersedes))?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
-            });
+            }));
             var output = StoreMemoryResult.From(result);
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
@@ -59,7 +63,7 @@ internal static class MemoryCommands
         {
             var caller = settings.ToCaller();
             var spaces = SplitList(parse.GetValue(namespaces));
-            var response = service.Search(caller, new Core.Search.SearchRequest
+            var response = new SkillBook(service).Search(caller, new Core.Search.SearchRequest
             {
                 Query = parse.GetValue(query)!,
                 TopK = parse.GetValue(topK),
@@ -159,13 +163,26 @@ internal static class MemoryCommands
         command.SetAction(parse => CliRunner.WithService(parse, (service, _) =>
         {
             var stats = service.Stats();
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(stats); return; }
+            var skills = new SkillBook(service);
+            var failing = skills.Failing();
+            if (parse.GetValue(CliOptions.Json))
+            {
+                // The store's figures, plus the skills and those that keep failing.
+                var json = System.Text.Json.JsonSerializer.SerializeToNode(stats, ResultJson.Options)!.AsObject();
+                json["skills"] = skills.Count();
+                json["failing_skills"] = System.Text.Json.JsonSerializer.SerializeToNode(failing.Select(s => SkillResult.From(s)).ToList(), ResultJson.Options);
+                Output.Json(json);
+                return;
+            }
             Console.Out.WriteLine($"database   {stats.Path} (schema v{stats.SchemaVersion}, {stats.FileBytes / 1024.0:0.#} KiB)");
             Console.Out.WriteLine($"memories   {stats.Memories} ({stats.WithEmbedding} with embedding)");
             Console.Out.WriteLine($"state keys {stats.StateKeys}; events {stats.Events}");
             foreach (var (ns, count) in stats.ByNamespace.OrderBy(p => p.Key)) Console.Out.WriteLine($"  {ns,-40} {count}");
             if (stats.ByType.Count > 0)
                 Console.Out.WriteLine("  by type: " + string.Join(", ", stats.ByType.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")));
+            Console.Out.WriteLine($"skills     {skills.Count()} ({failing.Count} failing)");
+            foreach (var s in failing)
+                Console.Out.WriteLine($"  failing {s.Memory.Id} ({s.Successes} succeeded, {s.Failures} failed) in {s.Memory.Namespace}: {s.Trigger}");
         }));
         return command;
     }

@@ -30,5 +30,8 @@ internal static class Output
         return inner is Microsoft.Data.Sqlite.SqliteException ? inner.Message : $"{inner.Message} ({inner.GetType().Name})";
     }
 
+    /// <summary>A memory's text on one line, clipped: for lists.</summary>
+    public static string OneLineText(string text) => Clip(string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), 120);
+
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using McpMemory.Core;
+using McpMemory.Core.Knowledge;
 using McpMemory.Core.Memories;
 using McpMemory.Contracts;
 using McpMemory.Core.Search;
@@ -31,8 +32,11 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Optional id of the current session, to find what was learned together.")] string? session_id = null,
         [Description("When it happened, ISO-8601 (default: now).")] string? created_at = null,
         [Description("Forget it after this time, ISO-8601 (default: never).")] string? expires_at = null,
-        [Description("Ids of older memories this one replaces (max 32): they are kept, marked superseded, hidden from search unless include_superseded, and shown in memory_history.")] string[]? supersedes = null)
-        => StoreMemoryResult.From(memories.Store(caller, new NewMemory
+        [Description("Ids of older memories this one replaces (max 32): they are kept, marked superseded, hidden from search unless include_superseded, and shown in memory_history.")] string[]? supersedes = null,
+        [Description("Skills only (memory_type \"skill\"): when the skill applies, e.g. \"the release build fails with NU1603\" (max 500 chars). search_memory and find_skills match tasks against it first.")] string? trigger = null,
+        [Description("Skills only: what to do, one step per item (max 50, each max 1000 chars).")] string[]? steps = null,
+        [Description("Skills only: how to know it worked, e.g. \"dotnet build prints 0 warnings\" (max 500 chars).")] string? success_hint = null)
+        => StoreMemoryResult.From(memories.Store(caller, new SkillFields(trigger, steps, success_hint).ApplyTo(new NewMemory
             {
                 Content = content,
                 MemoryType = memory_type,
@@ -45,12 +49,13 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
                 ExpiresAt = IsoTime.Parse(expires_at, "expires_at"),
                 Source = "mcp",
                 Supersedes = supersedes?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
-            }));
+            })));
 
     [McpServerTool(Name = "search_memory", Title = "Search memories", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Find what was learned before. Search at the start of a task, before debugging, and before a design decision. " +
                  "A natural-language question works; exact words (names, error codes, paths) match strongly. " +
-                 "Covers this project's memories plus shared ones unless namespaces says otherwise. Results are best first.")]
+                 "Covers this project's memories plus shared ones unless namespaces says otherwise. Results are best first; skills whose " +
+                 "trigger matches the query come first.")]
     public SearchMemoryResult SearchMemory(
         [Description("What to look for, in plain words or exact terms.")] string query,
         [Description("How many results, 1..100 (default 10).")] int? top_k = null,
@@ -66,7 +71,7 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Read time phrases in the query (\"yesterday\", \"last week\", \"in March\", \"since 2026-11-01\", \"recently\") as a window on created_at, and search the rest (default true). The result's time field says what was understood.")] bool time_aware = true,
         [Description("The moment time phrases are read against and recency is counted from, ISO-8601 (default: now).")] string? now = null,
         [Description("Also return memories that a newer one superseded (hidden by default); they carry superseded_by.")] bool include_superseded = false)
-        => SearchMemoryResult.From(memories.Search(caller, new SearchRequest
+        => SearchMemoryResult.From(new SkillBook(memories).Search(caller, new SearchRequest
             {
                 Query = query, TopK = top_k, MemoryType = memory_type, Tags = tags, MinImportance = min_importance,
                 Namespaces = namespaces, SessionId = session_id,
@@ -87,10 +92,11 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
 
     [McpServerTool(Name = "feedback", Title = "Rate a memory", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Say whether a memory helped: \"useful\" ranks it higher in later searches, \"wrong\" ranks it lower " +
-                 "(delete it, or store a correction, if it is plainly false), \"noted\" records a remark without changing its rank.")]
+                 "(delete it, or store a correction, if it is plainly false), \"noted\" records a remark without changing its rank. " +
+                 "On a skill, say whether it worked: \"success\" (= useful) or \"failure\" (= wrong) are counted in its success record.")]
     public FeedbackResult Feedback(
         [Description("The memory_id from search_memory (a UUID).")] string memory_id,
-        [Description("useful, noted or wrong.")] string signal,
+        [Description("useful, noted or wrong; for a skill also success (= useful) or failure (= wrong).")] string signal,
         [Description("Optional reason, max 2000 characters.")] string? note = null)
         => FeedbackResult.From(memories.Feedback(caller, MemoryValidator.MemoryId(memory_id), signal, note));
 

@@ -61,6 +61,8 @@ public static class StdioServer
         services.AddSingleton(settings.ToCaller());
         services.AddSingleton(settings.ExpirySweep);
         services.AddHostedService<ExpirySweepService>();
+        services.AddSingleton(settings.Consolidation);
+        services.AddHostedService<ConsolidationScheduleService>();
         var server = services
             .AddMcpServer(o =>
             {
@@ -77,6 +79,7 @@ public static class StdioServer
             .WithTools<MemoryTools>(ResultJson.Options)
             .WithTools<StateTools>(ResultJson.Options)
             .WithTools<BriefingTools>(ResultJson.Options)
+            .WithTools<KnowledgeTools>(ResultJson.Options)
             .WithPrompts<BriefingPrompts>()
             .WithResources<MemoryResources>();
         EncoderWarmup.Add(services, server, encoder);

@@ -11,7 +11,7 @@ namespace McpMemory.Tests.Http;
 /// </summary>
 public class RealClientTests
 {
-    private static readonly string[] AllTools = ["delete_memory", "feedback", "get_agent_state", "get_briefing", "memory_history", "search_memory", "set_agent_state", "store_memory"];
+    private static readonly string[] AllTools = ["consolidate_memories", "delete_memory", "feedback", "find_skills", "get_agent_state", "get_briefing", "memory_history", "search_memory", "seed_memories", "set_agent_state", "store_memory"];
 
     private static JsonElement Report(ToolProcess.Result run, string transport)
     {
@@ -24,6 +24,8 @@ public class RealClientTests
         report.GetProperty("found_ids").EnumerateArray().Select(e => e.GetString()).Should().Contain(id);
         report.GetProperty("state_value").GetProperty("transport").GetString().Should().Be(transport);
         report.GetProperty("feedback").GetProperty("memory_id").GetString().Should().Be(id);
+        (report.GetProperty("skill_found").GetBoolean(), report.GetProperty("consolidate_dry_run").GetBoolean(), report.GetProperty("seed_dry_run").GetBoolean())
+            .Should().Be((true, true, true));
         report.GetProperty("feedback").GetProperty("signal").GetString().Should().Be("useful");
         report.GetProperty("deleted").GetProperty("deleted").GetBoolean().Should().BeTrue();
         report.GetProperty("after_delete").GetInt32().Should().Be(0);

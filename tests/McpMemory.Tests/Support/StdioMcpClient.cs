@@ -9,13 +9,14 @@ namespace McpMemory.Tests.Support;
 public static class StdioMcpClient
 {
     public static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e", IReadOnlyList<string>? options = null,
-        IReadOnlyDictionary<string, string>? env = null) =>
+        IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null) =>
         await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
             Name = "mcp-memory",
             Command = "dotnet",
             Arguments = [ToolProcess.Dll, "--db", db, .. ns is null ? [] : new[] { "--namespace", ns }, .. options ?? []],
             ShutdownTimeout = TimeSpan.FromSeconds(10),
+            WorkingDirectory = workingDirectory,
             EnvironmentVariables = env?.ToDictionary(e => e.Key, e => (string?)e.Value),
         }),
         // The client probes with server/discover (protocol 2026-07-28) and, after 5 s by default, falls back to

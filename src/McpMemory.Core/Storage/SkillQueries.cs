@@ -1,0 +1,31 @@
+using System.Text.Json;
+using McpMemory.Core.Memories;
+
+namespace McpMemory.Core.Storage;
+
+/// <summary>A live skill memory with its success record: "useful" feedback counts as a success, "wrong" as a failure.</summary>
+internal sealed record SkillRow(Memory Memory, long Successes, long Failures);
+
+/// <summary>The reads skills need: the live skill memories of some namespaces (or all), each with its feedback counts.</summary>
+internal sealed class SkillQueries(MemoryDatabase database)
+{
+    private const string Counts =
+        "(SELECT count(*) FROM feedback f WHERE f.memory_id = m.id AND f.signal = 'useful'), " +
+        "(SELECT count(*) FROM feedback f WHERE f.memory_id = m.id AND f.signal = 'wrong')";
+
+    /// <summary>Skills in these namespaces (null: every namespace), not superseded, not expired.</summary>
+    public List<SkillRow> Live(IReadOnlyList<string>? namespaces, long now) => database.Read(session =>
+    {
+        var command = session.Command(
+            $"SELECT {MemoryRows.Columns}, {Counts} FROM memories m WHERE m.memory_type = 'skill' AND m.superseded_by IS NULL " +
+            "AND (m.expires_at IS NULL OR m.expires_at > @now) " +
+            (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
+        command.Parameters.AddWithValue("@now", now);
+        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        var rows = new List<SkillRow>();
+        using var reader = command.ExecuteReader();
+        var columns = reader.FieldCount;
+        while (reader.Read()) rows.Add(new SkillRow(MemoryRows.Read(reader), reader.GetInt64(columns - 2), reader.GetInt64(columns - 1)));
+        return rows;
+    });
+}
