@@ -11,6 +11,8 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["coldstart"] = ColdStartBench.RunAsync,
     ["load"] = LoadBench.RunAsync,
     ["briefing"] = BriefingBench.RunAsync,
+    ["compare"] = CompareBench.RunAsync,
+    ["memory"] = MemoryBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
