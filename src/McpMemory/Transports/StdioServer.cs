@@ -61,6 +61,7 @@ public static class StdioServer
         services.AddSingleton(settings.ToCaller());
         services.AddSingleton(settings.ExpirySweep);
         services.AddHostedService<ExpirySweepService>();
+        services.AddHostedService<Gen0Pacer>();
         var server = services
             .AddMcpServer(o =>
             {
