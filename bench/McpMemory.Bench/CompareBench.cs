@@ -14,15 +14,18 @@ namespace McpMemory.Bench;
 /// (name memory-N, entityType "memory") whose one observation is the text, stored with create_entities; search is
 /// search_nodes (a case-insensitive substring match over names, types and observations).
 ///   dotnet run -c Release --project bench/McpMemory.Bench -- compare [--runs 7] [--stores 1000] [--calls 200]
-///       [--sizes 10000,50000] [--max-minutes 40] [--dll path/to/mcp-memory.dll]
+///       [--sizes 10000,50000] [--max-minutes 40] [--dll path/to/mcp-memory.dll] [--env NAME=VALUE]
+/// (--env sets a variable for McpMemory's process, e.g. MCP_MEMORY_GEN0_PACER=0 to see the pacer's share of the RSS.)
 /// </summary>
 internal static class CompareBench
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+    private static readonly Dictionary<string, string?> ExtraEnvironment = [];
 
     public static async Task<int> RunAsync(string[] args)
     {
         var dll = ToolUnderTest.Dll(args);
+        if (ToolUnderTest.Option(args, "--env") is { } assignment && assignment.Split('=', 2) is [var name, var value]) ExtraEnvironment[name] = value;
         var runs = ToolUnderTest.IntOption(args, "--runs", 7);
         var stores = ToolUnderTest.IntOption(args, "--stores", 1000);
         var calls = ToolUnderTest.IntOption(args, "--calls", 200);
@@ -60,16 +63,20 @@ internal static class CompareBench
             var ready = await ours.WaitForEncoderAsync(TimeSpan.FromMinutes(2));
             Console.WriteLine(ready is { } took ? $"McpMemory's encoder ready {took.TotalSeconds:F1} s after start: every store below embeds" : "McpMemory's encoder NOT ready after 2 min: stores run keyword-only");
             var corpus = new CorpusGenerator(seed: 20);
+            // The generated texts repeat now and then, and McpMemory merges a repeat into the memory it repeats: a number
+            // makes every memory new, so both stores hold the same count.
+            var stored = 0;
+            string NextMemory() => $"{corpus.Next()} (note {++stored})";
 
             // Row 2: sequential stores from (nearly) empty: one warm-up memory each.
-            var latencies = await InterleavedAsync(ours, reference, stores, _ => corpus.Next(), (s, text) => s.StoreAsync(text));
+            var latencies = await InterleavedAsync(ours, reference, stores, _ => NextMemory(), (s, text) => s.StoreAsync(text));
             var ourRate = stores / (latencies["ours"].Sum() / 1000);
             var refRate = stores / (latencies["reference"].Sum() / 1000);
             table.Add(Row($"{stores:N0} sequential stores from empty (calls/s)", refRate, ourRate, "/s", lowerIsBetter: false, ourRate >= 400 ? "≥ 400/s: met" : "≥ 400/s: NOT met"));
 
             foreach (var size in sizes)
             {
-                if (!await FillAsync(ours, reference, size, corpus, deadline))
+                if (!await FillAsync(ours, reference, size, NextMemory, deadline))
                 {
                     Console.WriteLine($"--max-minutes reached while filling to {size:N0}: stopped at {ours.Count:N0} memories");
                     break;
@@ -80,9 +87,10 @@ internal static class CompareBench
                     var (ourRss, ourPeak) = (Proc.StatusMiB(ours.Pid, "VmRSS"), Proc.StatusMiB(ours.Pid, "VmHWM"));
                     var (refRss, refPeak) = (Proc.StatusMiB(reference.Pid, "VmRSS"), Proc.StatusMiB(reference.Pid, "VmHWM"));
                     Console.WriteLine($"RSS at {size:N0}: McpMemory {ourRss:F0} MiB (peak {ourPeak:F0}), reference {refRss:F0} MiB (peak {refPeak:F0}); model file {modelMiB:F1} MiB");
+                    Console.WriteLine($"  McpMemory's RSS by mapping: {Proc.Breakdown(ours.Pid)}");
                     var target = 113 + modelMiB;
                     table.Add(Row($"RSS after {size:N0} memories (MiB)", refRss, ourRss, "MiB", lowerIsBetter: true, $"≤ 113 + {modelMiB:F0} (model file) = {target:F0} MiB: {(ourRss <= target ? "met" : "NOT met")}"));
-                    var storeAt = await InterleavedAsync(ours, reference, calls, _ => corpus.Next(), (s, text) => s.StoreAsync(text));
+                    var storeAt = await InterleavedAsync(ours, reference, calls, _ => NextMemory(), (s, text) => s.StoreAsync(text));
                     var ourStore = P50(storeAt["ours"]);
                     table.Add(Row($"store round trip p50 at {size:N0} memories", P50(storeAt["reference"]), ourStore, "ms", lowerIsBetter: true, ourStore <= 2 ? "≤ 2 ms: met" : "≤ 2 ms: NOT met"));
                 }
@@ -140,13 +148,13 @@ internal static class CompareBench
     /// flight; the reference through create_entities, 500 entities a call (one entity a call rewrites its whole file each
     /// time: quadratic). False when the deadline came first.
     /// </summary>
-    private static async Task<bool> FillAsync(Server ours, Server reference, int size, CorpusGenerator corpus, DateTime deadline)
+    private static async Task<bool> FillAsync(Server ours, Server reference, int size, Func<string> nextMemory, DateTime deadline)
     {
         var watch = Stopwatch.StartNew();
         while (ours.Count < size)
         {
             if (DateTime.UtcNow > deadline) return false;
-            var batch = Enumerable.Range(0, Math.Min(500, size - ours.Count)).Select(_ => corpus.Next()).ToList();
+            var batch = Enumerable.Range(0, Math.Min(500, size - ours.Count)).Select(_ => nextMemory()).ToList();
             await reference.StoreManyAsync(batch);
             await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (text, _) => await ours.StoreAsync(text));
         }
@@ -199,6 +207,7 @@ internal static class CompareBench
         public static Server Ours(string dll) => new("ours", (folder, environment) =>
         {
             var variables = new Dictionary<string, string?>(environment);
+            foreach (var (name, value) in ExtraEnvironment) variables[name] = value;
             foreach (var variable in new[] { "MCP_MEMORY_DB", "MCP_MEMORY_NAMESPACE", "MCP_MEMORY_API_KEY", "MCP_MEMORY_KEYS_FILE" }) variables[variable] = null;
             return new StdioClientTransport(new StdioClientTransportOptions
             {
@@ -312,6 +321,32 @@ internal static class CompareBench
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
             }
             return 0;
+        }
+
+        /// <summary>
+        /// RSS by kind of mapping (/proc/PID/smaps): anonymous memory (the managed heap, native heaps, ONNX Runtime's
+        /// weights and buffers), JIT-compiled code (the runtime's double-mapped memfd), assemblies, native libraries.
+        /// </summary>
+        public static string Breakdown(int pid)
+        {
+            var smaps = $"/proc/{pid}/smaps";
+            if (pid == 0 || !File.Exists(smaps)) return "n/a";
+            var kinds = new Dictionary<string, long>();
+            var kind = "";
+            foreach (var line in File.ReadLines(smaps))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length > 0 && fields[0].Contains('-') && fields[0].Length > 8 && !fields[0].EndsWith(':'))
+                {
+                    var path = fields.Length > 5 ? string.Join(' ', fields[5..]) : "";
+                    kind = path is "" or "[heap]" ? "anonymous (heaps, weights)" : path.StartsWith("/memfd:doublemapper") ? "JIT code"
+                        : path.Contains("onnxruntime") ? "ONNX Runtime library" : path.EndsWith(".dll") ? "assemblies"
+                        : path.Contains(".so") ? "other native libraries" : path.EndsWith(".onnx") ? "model file" : "other";
+                }
+                else if (fields.Length > 1 && fields[0] == "Rss:")
+                    kinds[kind] = kinds.GetValueOrDefault(kind) + long.Parse(fields[1], CultureInfo.InvariantCulture);
+            }
+            return string.Join(", ", kinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value / 1024.0:F0} MiB"));
         }
 
         /// <summary>A /proc/PID/status field in kB (VmRSS, VmHWM), in MiB; NaN when unknown.</summary>
