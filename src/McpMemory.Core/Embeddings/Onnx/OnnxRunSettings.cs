@@ -28,6 +28,12 @@ public sealed record OnnxRunSettings(int IntraOpThreads, bool AllowSpinning)
     /// <summary>Whether kernels may keep a pre-packed copy of constant weights (session.disable_prepacking when false).</summary>
     public bool Prepacking { get; init; } = true;
 
+    /// <summary>
+    /// Whether constant weights are allocated outside the arena (session.use_device_allocator_for_initializers): the
+    /// arena grows by powers of two, so a weight of 45 MiB can take a 64 MiB chunk.
+    /// </summary>
+    public bool InitializersOutsideArena { get; init; }
+
     internal SessionOptions CreateSessionOptions()
     {
         if (IntraOpThreads < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), $"IntraOpThreads: must be at least 1 (got {IntraOpThreads})");
@@ -41,6 +47,7 @@ public sealed record OnnxRunSettings(int IntraOpThreads, bool AllowSpinning)
             EnableMemoryPattern = MemoryPattern,
         };
         if (!Prepacking) options.AddSessionConfigEntry("session.disable_prepacking", "1");
+        if (InitializersOutsideArena) options.AddSessionConfigEntry("session.use_device_allocator_for_initializers", "1");
         string spinning = AllowSpinning ? "1" : "0";
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
         options.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
