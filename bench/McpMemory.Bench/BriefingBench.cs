@@ -131,19 +131,13 @@ internal static class BriefingBench
     /// <summary>read_graph's text from the real reference server on a memory file holding the graph; null when it is not installed.</summary>
     private static async Task<string?> ReferenceReadGraphAsync(string folder, List<JsonObject> entities)
     {
-        var root = AppContext.BaseDirectory;
-        while (root is not null && !Directory.Exists(Path.Combine(root, "bench", "reference-memory"))) root = Path.GetDirectoryName(root);
-        var server = root is null ? null : Path.Combine(root, "bench", "reference-memory", "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
-        if (server is null || !File.Exists(server)) return null;
+        if (ReferenceMemoryServer.Script() is not { } server) return null;
 
         var file = Path.Combine(folder, "graph.jsonl");
         await File.WriteAllLinesAsync(file, entities.Select(e =>
             new JsonObject { ["type"] = "entity", ["name"] = e["name"]!.DeepClone(), ["entityType"] = e["entityType"]!.DeepClone(), ["observations"] = e["observations"]!.DeepClone() }.ToJsonString()));
-        await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = "server-memory", Command = "node", Arguments = [server],
-            EnvironmentVariables = new Dictionary<string, string?> { ["MEMORY_FILE_PATH"] = file },
-        }), cancellationToken: new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+        await using var client = await McpClient.CreateAsync(ReferenceMemoryServer.Transport(server, file),
+            cancellationToken: new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
         var result = await client.CallToolAsync("read_graph", new Dictionary<string, object?>());
         return result.Content.OfType<TextContentBlock>().Single().Text;
     }

@@ -13,6 +13,8 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["briefing"] = BriefingBench.RunAsync,
     ["writes"] = WriteBench.RunAsync,
     ["consolidate"] = ConsolidateBench.RunAsync,
+    ["compare"] = CompareBench.RunAsync,
+    ["memory"] = MemoryBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

@@ -63,6 +63,7 @@ public static class StdioServer
         services.AddHostedService<ExpirySweepService>();
         services.AddSingleton(settings.Consolidation);
         services.AddHostedService<ConsolidationScheduleService>();
+        services.AddHostedService<Gen0Pacer>();
         var server = services
             .AddMcpServer(o =>
             {

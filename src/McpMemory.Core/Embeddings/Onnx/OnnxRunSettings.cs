@@ -16,6 +16,24 @@ public sealed record OnnxRunSettings(int IntraOpThreads, bool AllowSpinning)
     /// </summary>
     public static OnnxRunSettings Default { get; } = new(1, false);
 
+    /// <summary>
+    /// ONNX Runtime's CPU arena: a pool of chunks that grows to the largest run seen and is never given back. Off, each
+    /// run's intermediate tensors come from malloc and are freed after it.
+    /// </summary>
+    public bool CpuMemArena { get; init; } = true;
+
+    /// <summary>ONNX Runtime's memory pattern: one block per input shape, planned on the first run of that shape and kept.</summary>
+    public bool MemoryPattern { get; init; } = true;
+
+    /// <summary>Whether kernels may keep a pre-packed copy of constant weights (session.disable_prepacking when false).</summary>
+    public bool Prepacking { get; init; } = true;
+
+    /// <summary>
+    /// Whether constant weights are allocated outside the arena (session.use_device_allocator_for_initializers): the
+    /// arena grows by powers of two, so a weight of 45 MiB can take a 64 MiB chunk.
+    /// </summary>
+    public bool InitializersOutsideArena { get; init; }
+
     internal SessionOptions CreateSessionOptions()
     {
         if (IntraOpThreads < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), $"IntraOpThreads: must be at least 1 (got {IntraOpThreads})");
@@ -25,7 +43,11 @@ public sealed record OnnxRunSettings(int IntraOpThreads, bool AllowSpinning)
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = IntraOpThreads,
             InterOpNumThreads = 1,
+            EnableCpuMemArena = CpuMemArena,
+            EnableMemoryPattern = MemoryPattern,
         };
+        if (!Prepacking) options.AddSessionConfigEntry("session.disable_prepacking", "1");
+        if (InitializersOutsideArena) options.AddSessionConfigEntry("session.use_device_allocator_for_initializers", "1");
         string spinning = AllowSpinning ? "1" : "0";
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
         options.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
