@@ -1,9 +1,11 @@
 using System.CommandLine;
 using McpMemory.Cli;
+using McpMemory.Transports;
 
 // mcp-memory: persistent memory for coding agents over MCP. With no command and stdin not a terminal
 // (that is, when an agent starts it), it serves MCP over stdio.
 
+StartupTrace.Mark("main");
 var root = new RootCommand("mcp-memory: persistent memory for coding agents, served over the Model Context Protocol")
 {
     ServeCommand.Create(),
@@ -22,5 +24,6 @@ var helpOrVersion = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
 if (Console.IsInputRedirected && !helpOrVersion && !args.Any(subcommands.Contains))
     args = ["serve", .. args];
 
+StartupTrace.Mark("command line built");
 // Every command reports its errors as one line on stderr and exit code 1 (CliRunner), never a stack trace.
 return await CliRunner.InvokeAsync(root, args);

@@ -7,7 +7,7 @@ namespace McpMemory.Core.Embeddings;
 /// does nothing on Linux (all normal threads share one static priority there); Linux schedules threads by their nice
 /// value, which an unprivileged process may raise for one of its own threads with setpriority(PRIO_PROCESS, tid, n).
 /// </summary>
-internal static partial class BackgroundPriority
+public static partial class BackgroundPriority
 {
     private const int PrioProcess = 0;
     private const int Lowest = 19;

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using McpMemory.Core.Search;
 
 namespace McpMemory.Contracts;
 
@@ -6,13 +9,45 @@ namespace McpMemory.Contracts;
 public static class ResultJson
 {
     /// <summary>Snake_case on the wire, as agents and the MCP ecosystem expect.</summary>
-    public static readonly JsonSerializerOptions Options = new(ModelContextProtocol.McpJsonUtilities.DefaultOptions)
+    public static readonly JsonSerializerOptions Options = Create();
+
+    private static JsonSerializerOptions Create()
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        // Memories are code and prose: keep quotes, '<' and non-ASCII readable (this JSON never lands in HTML).
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        // The output schemas list every property as required (null allowed where the type is nullable), and clients
-        // such as the TypeScript SDK validate structured content against them: write nulls instead of omitting them.
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
-    };
+        var options = new JsonSerializerOptions(ModelContextProtocol.McpJsonUtilities.DefaultOptions)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            // Memories are code and prose: keep quotes, '<' and non-ASCII readable (this JSON never lands in HTML).
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            // The output schemas list every property as required (null allowed where the type is nullable), and clients
+            // such as the TypeScript SDK validate structured content against them: write nulls instead of omitting them.
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        };
+        // Source-generated metadata first: the tools' parameters and results need no reflection (nor the JIT work
+        // that reflection-built serializers cost at every start); the SDK's own resolvers follow for its types.
+        options.TypeInfoResolverChain.Insert(0, ResultJsonContext.Default);
+        return options;
+    }
 }
+
+/// <summary>The tools' parameter and result types (and the command line's --json output), source-generated.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(StoreMemoryResult))]
+[JsonSerializable(typeof(SearchMemoryResult))]
+[JsonSerializable(typeof(MemoryHistoryResult))]
+[JsonSerializable(typeof(MemoryResult))]
+[JsonSerializable(typeof(AgentStateResult))]
+[JsonSerializable(typeof(DeleteMemoryResult))]
+[JsonSerializable(typeof(FeedbackResult))]
+[JsonSerializable(typeof(BriefingResult))]
+[JsonSerializable(typeof(ScoreExplanation))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(int?))]
+[JsonSerializable(typeof(long?))]
+[JsonSerializable(typeof(double?))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(JsonElement?))]
+[JsonSerializable(typeof(JsonNode))]
+[JsonSerializable(typeof(JsonObject))]
+internal sealed partial class ResultJsonContext : JsonSerializerContext;

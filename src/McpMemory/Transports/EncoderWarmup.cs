@@ -1,3 +1,4 @@
+using McpMemory.Core.Briefing;
 using McpMemory.Core.Embeddings;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,14 +8,15 @@ using ModelContextProtocol.Server;
 namespace McpMemory.Transports;
 
 /// <summary>
-/// Decides when a server starts loading the encoder: after it has answered its first tool call, or once it has been
-/// idle (no request in flight) for <see cref="IdleDelay"/>, whichever comes first, and at the latest
-/// <see cref="Deadline"/> after start. Loading the model takes ~100 ms of CPU; on a 2-core machine, done at startup,
-/// it competed with the host for the cores and delayed the first answer. The load runs at the lowest OS priority, so
-/// requests that arrive meanwhile keep the cores. Until it is ready, search answers from keywords (mode "fts") and
-/// stores are embedded later by the engine's background queue.
+/// Decides when a server starts loading the encoder and the briefing's tokenizer (cl100k_base, ~0.2 s of CPU): after it
+/// has answered its first tool call, or once it has been idle (no request in flight) for <see cref="IdleDelay"/>,
+/// whichever comes first, and at the latest <see cref="Deadline"/> after start. Loading the model takes ~100 ms of CPU;
+/// on a 2-core machine, done at startup, it competed with the host for the cores and delayed the first answer. Both
+/// loads run at the lowest OS priority, so requests that arrive meanwhile keep the cores. Until the encoder is ready,
+/// search answers from keywords (mode "fts") and stores are embedded later by the engine's background queue; a briefing
+/// asked for before the tokenizer is ready waits for it (it would otherwise load it on its own).
 /// </summary>
-internal sealed class EncoderWarmup(EmbedderProvider encoder) : IHostedService, IDisposable
+internal sealed class EncoderWarmup(EmbedderProvider? encoder) : IHostedService, IDisposable
 {
     public static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
@@ -24,13 +26,13 @@ internal sealed class EncoderWarmup(EmbedderProvider encoder) : IHostedService, 
     private Timer? _deadline;
     private int _inFlight;
     private bool _toolAnswered;
+    private int _started;
 
-    public EmbedderProvider Encoder => encoder;
+    private bool Started => Volatile.Read(ref _started) != 0;
 
     /// <summary>Registers the warm-up and the message filters that watch requests go in and answers go out.</summary>
     public static void Add(IServiceCollection services, IMcpServerBuilder server, EmbedderProvider? encoder)
     {
-        if (encoder is null) return;
         var warmup = new EncoderWarmup(encoder);
         services.AddSingleton(warmup);
         services.AddHostedService(_ => warmup);
@@ -42,7 +44,7 @@ internal sealed class EncoderWarmup(EmbedderProvider encoder) : IHostedService, 
     {
         lock (_lock)
         {
-            if (encoder.Started) return Task.CompletedTask;
+            if (Started) return Task.CompletedTask;
             _idle = new Timer(_ => StartLoading());
             _deadline = new Timer(_ => StartLoading(), null, Deadline, Timeout.InfiniteTimeSpan);
             if (_inFlight == 0) _idle.Change(IdleDelay, Timeout.InfiniteTimeSpan);
@@ -54,7 +56,7 @@ internal sealed class EncoderWarmup(EmbedderProvider encoder) : IHostedService, 
 
     private McpMessageHandler Incoming(McpMessageHandler next) => (context, cancellationToken) =>
     {
-        if (context.JsonRpcMessage is JsonRpcRequest && !encoder.Started)
+        if (context.JsonRpcMessage is JsonRpcRequest && !Started)
             lock (_lock)
             {
                 _inFlight++;
@@ -66,7 +68,7 @@ internal sealed class EncoderWarmup(EmbedderProvider encoder) : IHostedService, 
     private McpMessageHandler Outgoing(McpMessageHandler next) => async (context, cancellationToken) =>
     {
         await next(context, cancellationToken);
-        if (context.JsonRpcMessage is not (JsonRpcResponse or JsonRpcError) || encoder.Started) return;
+        if (context.JsonRpcMessage is not (JsonRpcResponse or JsonRpcError) || Started) return;
         bool startNow;
         lock (_lock)
         {
@@ -84,13 +86,20 @@ internal sealed class EncoderWarmup(EmbedderProvider encoder) : IHostedService, 
             finally
             {
                 // Its answer is written next (the outgoing filter then starts the load).
-                if (!encoder.Started) lock (_lock) _toolAnswered = true;
+                if (!Started) lock (_lock) _toolAnswered = true;
             }
         };
 
     private void StartLoading()
     {
-        encoder.Start(lowPriority: true);
+        if (Interlocked.Exchange(ref _started, 1) != 0) return;
+        encoder?.Start(lowPriority: true);
+        new Thread(() =>
+        {
+            BackgroundPriority.LowerCurrentThread();
+            TokenCounter.Load();
+        })
+        { IsBackground = true, Name = "tokenizer load" }.Start();
         Dispose();
     }
 

@@ -6,6 +6,7 @@ using McpMemory.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Server;
 
 namespace McpMemory.Transports;
 
@@ -16,6 +17,7 @@ public static class StdioServer
     {
         // The empty builder skips configuration sources (appsettings files, environment, command line) nothing here
         // reads: tens of milliseconds off a cold start that agents pay on every launch.
+        StartupTrace.Mark("serve");
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -27,10 +29,17 @@ public static class StdioServer
             // Not WithStdioServerTransport: every stdin line passes JsonRpcLineGuard first, so malformed input gets a
             // JSON-RPC error instead of silence, and stdout carries only whole JSON-RPC messages.
             var stdout = new LineWriter(Console.OpenStandardOutput());
-            AddMemoryServer(builder.Services, settings).WithStreamServerTransport(JsonRpcLineGuard.Start(Console.OpenStandardInput(), stdout), stdout);
+            AddMemoryServer(builder.Services, settings, openInBackground: true)
+                .WithStreamServerTransport(JsonRpcLineGuard.Start(Console.OpenStandardInput(), stdout), stdout);
             host = builder.Build();
-            // Open the database before serving: a file this build must not touch is refused once, clearly, at start.
+            StartupTrace.Mark("host built");
+            // The server (the SDK reflects over the tools, prompts and resources and builds their schemas) is created
+            // while the database opens on the other core.
+            host.Services.GetRequiredService<McpServer>();
+            StartupTrace.Mark("mcp server created");
+            // Wait for the database before serving: a file this build must not touch is refused once, clearly, at start.
             host.Services.GetRequiredService<MemoryService>();
+            StartupTrace.Mark("database open");
         }
         catch (Exception e) when (e is SchemaTooNewException or MemoryException)
         {
@@ -42,22 +51,29 @@ public static class StdioServer
         {
             host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
                 .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
+            if (StartupTrace.Enabled) host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => StartupTrace.Mark("host started"));
             await host.RunAsync(cancellationToken);
         }
         return 0;
     }
 
     /// <summary>The engine, the caller and the tools: shared by every transport.</summary>
-    public static IMcpServerBuilder AddMemoryServer(IServiceCollection services, Settings settings)
+    /// <param name="openInBackground">
+    /// Open the database on a thread-pool thread, overlapping the host's construction (the caller resolves
+    /// <see cref="MemoryService"/> before serving, which waits for it and throws what opening threw); otherwise it is
+    /// opened now, and a bad path fails here.
+    /// </param>
+    public static IMcpServerBuilder AddMemoryServer(IServiceCollection services, Settings settings, bool openInBackground = false)
     {
-        // Opened now (a bad path fails before serving). The encoder starts loading only once the server has answered its
-        // first tool call or has been idle a moment (EncoderWarmup), at low priority: it never delays initialize or the
-        // first answer, which meanwhile search by keywords.
+        // The encoder starts loading only once the server has answered its first tool call or has been idle a moment
+        // (EncoderWarmup), at low priority: it never delays initialize or the first answer, which meanwhile search by
+        // keywords.
         var encoder = Encoders.Deferred(settings);
-        var service = MemoryService.Open(settings.DatabasePath, settings.Engine, encoder);
+        var open = () => MemoryService.Open(settings.DatabasePath, settings.Engine, encoder);
+        var opening = openInBackground ? Task.Run(open) : Task.FromResult(open());
         // Registered through a factory so that the host disposes it on shutdown (an instance given as such is not):
         // that stops its background work and checkpoints the WAL, so a clean exit leaves one self-contained file.
-        services.AddSingleton(_ => service);
+        services.AddSingleton(_ => opening.GetAwaiter().GetResult());
         services.AddSingleton(settings.ToCaller());
         services.AddSingleton(settings.ExpirySweep);
         services.AddHostedService<ExpirySweepService>();
@@ -84,6 +100,8 @@ public static class StdioServer
             .WithPrompts<BriefingPrompts>()
             .WithResources<MemoryResources>();
         EncoderWarmup.Add(services, server, encoder);
+        if (StartupTrace.Enabled) server.WithMessageFilters(filters => filters.AddIncomingFilter(StartupTrace.Incoming).AddOutgoingFilter(StartupTrace.Outgoing));
+        StartupTrace.Mark("services registered");
         return server;
     }
 
