@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Diagnostics;
 using System.Globalization;
 using ModelContextProtocol.Client;
@@ -81,7 +82,11 @@ internal static class CompareBench
                     Console.WriteLine($"--max-minutes reached while filling to {size:N0}: stopped at {ours.Count:N0} memories");
                     break;
                 }
-                await Task.Delay(TimeSpan.FromSeconds(3)); // let background work (catch-up embedding, checkpoints) settle
+                // Stores are answered before their vectors (write-behind): the rows below measure a settled server, so wait
+                // until the last memory stored has its vector (the worker embeds in the order stored), then let checkpoints settle.
+                var settled = await ours.WaitForEmbeddingsAsync(TimeSpan.FromMinutes(5));
+                Console.WriteLine(settled is { } lag ? $"McpMemory's write-behind vectors all written {lag.TotalSeconds:F1} s after the fill" : "McpMemory's vectors NOT all written after 5 min");
+                await Task.Delay(TimeSpan.FromSeconds(3));
                 if (size == sizes[0])
                 {
                     var (ourRss, ourPeak) = (Proc.StatusMiB(ours.Pid, "VmRSS"), Proc.StatusMiB(ours.Pid, "VmHWM"));
@@ -230,10 +235,13 @@ internal static class CompareBench
             return this;
         }
 
+        private string? _lastStored;
+
         public async Task StoreAsync(string text)
         {
             if (Name == "ours")
             {
+                _lastStored = text;
                 var answer = await CallAsync("store_memory", new() { ["content"] = text });
                 if (answer.Contains("\"status\":\"updated\"", StringComparison.Ordinal)) Updated++;
                 Count++;
@@ -269,6 +277,23 @@ internal static class CompareBench
                 if ((await CallAsync("search_memory", new() { ["query"] = "encoder loaded warm-up" })).Contains("\"mode\":\"hybrid\"", StringComparison.Ordinal))
                     return watch.Elapsed;
                 await Task.Delay(100);
+            }
+            return null;
+        }
+
+        /// <summary>Waits until the last memory stored has its vector: a vector-only search for its exact text finds it (among the
+        /// top 50: the generated texts repeat, with other note numbers, and those are as close).</summary>
+        public async Task<TimeSpan?> WaitForEmbeddingsAsync(TimeSpan limit)
+        {
+            var watch = Stopwatch.StartNew();
+            if (_lastStored is null) return TimeSpan.Zero;
+            // Every bench memory ends in its own "(note N)": that part survives any JSON escaping of the rest.
+            var marker = _lastStored[Math.Max(0, _lastStored.LastIndexOf("(note ", StringComparison.Ordinal))..];
+            while (watch.Elapsed < limit)
+            {
+                var answer = await CallAsync("search_memory", new() { ["query"] = _lastStored, ["mode"] = "vector", ["top_k"] = 50 });
+                if (answer.Contains(marker, StringComparison.Ordinal)) return watch.Elapsed;
+                await Task.Delay(200);
             }
             return null;
         }

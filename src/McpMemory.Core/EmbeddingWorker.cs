@@ -1,3 +1,4 @@
+using McpMemory.Core.Embeddings;
 using McpMemory.Core.Indexes;
 using McpMemory.Core.Storage;
 
@@ -8,6 +9,9 @@ namespace McpMemory.Core;
 /// was not ready, or failed) in batches, then runs the merge rule's semantic part on those stored write-behind
 /// (<see cref="DeferredMerge"/>), and writes access counts in batches off the search path. Its queue is the rows
 /// without a vector, so a crash loses none: the next start embeds them.
+/// <para>The loop runs on a thread of its own, at a lowered priority, and embeds on that thread only
+/// (<see cref="IEmbedder.EmbedOnThisThread"/>): write-behind work takes one core when one is free and yields to
+/// requests, instead of taking both cores the moment a store is answered.</para>
 /// </summary>
 internal sealed class EmbeddingWorker : IDisposable
 {
@@ -19,12 +23,17 @@ internal sealed class EmbeddingWorker : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Lock _embedLock = new();
-    private readonly Task _loop;
+    private readonly Thread _loop;
 
     public EmbeddingWorker(MemoryDatabase database, MemoryIndexes indexes, AccessTracker access, DeferredMerge merge, MemoryOptions options)
     {
         (_database, _indexes, _access, _merge, _options) = (database, indexes, access, merge, options);
-        _loop = Task.Run(() => Loop(_stopping.Token));
+        _loop = new Thread(() =>
+        {
+            BackgroundPriority.LowerCurrentThread(BackgroundPriority.Lowered);
+            Loop(_stopping.Token);
+        }) { IsBackground = true, Name = "mcp-memory embedding worker" };
+        _loop.Start();
     }
 
     /// <summary>Rows were stored without vectors: embed them soon (one pending wake-up is enough, the loop embeds all that wait).</summary>
@@ -35,16 +44,18 @@ internal sealed class EmbeddingWorker : IDisposable
 
     /// <summary>
     /// Embeds up to one batch of memories stored without a vector (for this encoder). Returns how many were
-    /// embedded; 0 when none are waiting or vectors are not ready.
+    /// embedded; 0 when none are waiting or vectors are not ready. <paramref name="onThisThread"/>: the worker's own
+    /// call, on its one low-priority thread; a caller that waits for the result (the CLI, consolidation) uses every core.
     /// </summary>
-    public int EmbedPending()
+    public int EmbedPending(bool onThisThread = false)
     {
         if (_indexes.Vectors.Ready is not { } ready) return 0;
         lock (_embedLock)
         {
             var pending = VectorStore.Pending(_database, _options.EmbeddingBatchSize);
             if (pending.Count == 0) return 0;
-            var vectors = ready.Embedder.EmbedBatch(pending.Select(p => p.Content).ToList());
+            var texts = pending.Select(p => p.Content).ToList();
+            var vectors = onThisThread ? ready.Embedder.EmbedOnThisThread(texts) : ready.Embedder.EmbedBatch(texts);
             // One transaction and one index catch-up for the whole batch.
             var written = VectorStore.WriteEmbedded(_database, pending, ready.Embedder.ModelId, vectors, UnixTime.ToMs(_options.Clock.GetUtcNow()));
             _indexes.Sync();
@@ -54,7 +65,7 @@ internal sealed class EmbeddingWorker : IDisposable
         }
     }
 
-    private async Task Loop(CancellationToken stopping)
+    private void Loop(CancellationToken stopping)
     {
         // Access counts are flushed from the start; embedding begins once the encoder is ready (EmbedPending does
         // nothing before).
@@ -63,7 +74,7 @@ internal sealed class EmbeddingWorker : IDisposable
         {
             try
             {
-                while (!stopping.IsCancellationRequested && EmbedPending() > 0) { }
+                while (!stopping.IsCancellationRequested && EmbedPending(onThisThread: true) > 0) { }
                 if (DateTime.UtcNow - lastAccessFlush >= _options.AccessFlushInterval)
                 {
                     _access.Flush();
@@ -80,14 +91,16 @@ internal sealed class EmbeddingWorker : IDisposable
             if (!_indexes.Vectors.Loading.IsCompleted)
             {
                 // Nothing to embed yet: sleep until the encoder is ready (then embed at once) or the next flush is due.
-                await Task.WhenAny(_indexes.Vectors.Loading, Task.Delay(wait, stopping));
+                try { _indexes.Vectors.Loading.Wait(wait, stopping); }
+                catch (OperationCanceledException) { break; }
+                catch (AggregateException) { /* the encoder failed to load: nothing to embed, flush counts */ }
                 continue;
             }
             try
             {
                 // Woken by a store: wait a moment so that a burst of stores shares one batch (one transaction, one catch-up).
-                if (await _signal.WaitAsync(wait, stopping) && _options.EmbeddingBatchWindow > TimeSpan.Zero)
-                    await Task.Delay(_options.EmbeddingBatchWindow, stopping);
+                if (_signal.Wait(wait, stopping) && _options.EmbeddingBatchWindow > TimeSpan.Zero)
+                    stopping.WaitHandle.WaitOne(_options.EmbeddingBatchWindow);
             }
             catch (OperationCanceledException) { break; }
         }
@@ -97,7 +110,7 @@ internal sealed class EmbeddingWorker : IDisposable
     public void Dispose()
     {
         _stopping.Cancel();
-        try { _loop.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        _loop.Join(TimeSpan.FromSeconds(10));
         try { _access.Flush(); } catch (Exception) { /* best effort: counts are advisory */ }
     }
 }

@@ -10,15 +10,22 @@ namespace McpMemory.Core.Embeddings;
 public static partial class BackgroundPriority
 {
     private const int PrioProcess = 0;
-    private const int Lowest = 19;
+    /// <summary>The lowest nice value: for work that may wait for idle cores (loading the encoder, warming up).</summary>
+    public const int Lowest = 19;
+
+    /// <summary>
+    /// For work that must still progress on busy cores (write-behind embedding): a nice-10 thread gets about a tenth of a
+    /// core that a normal thread also wants, a nice-19 one about 1 %, which could leave stores without vectors for long.
+    /// </summary>
+    public const int Lowered = 10;
 
     /// <summary>Best effort: on failure the thread keeps its priority.</summary>
-    public static void LowerCurrentThread()
+    public static void LowerCurrentThread(int nice = Lowest)
     {
-        try { Thread.CurrentThread.Priority = ThreadPriority.Lowest; }
+        try { Thread.CurrentThread.Priority = nice >= Lowest ? ThreadPriority.Lowest : ThreadPriority.BelowNormal; }
         catch (Exception e) when (e is PlatformNotSupportedException or ThreadStateException) { }
         if (!OperatingSystem.IsLinux()) return;
-        try { _ = SetPriority(PrioProcess, GetTid(), Lowest); }
+        try { _ = SetPriority(PrioProcess, GetTid(), nice); }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
     }
 

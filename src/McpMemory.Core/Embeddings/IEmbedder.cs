@@ -26,4 +26,11 @@ public interface IEmbedder
 
     /// <summary>Embeds many texts; element i is the vector of texts[i] (same values as <see cref="Embed"/>).</summary>
     float[][] EmbedBatch(IReadOnlyList<string> texts);
+
+    /// <summary>
+    /// Embeds many texts on the calling thread only, each as <see cref="Embed"/> would: the background worker's way, so
+    /// that it takes one core and leaves the others to requests. The default, <see cref="EmbedBatch"/>, suits an encoder
+    /// whose work is done elsewhere (an embeddings endpoint: one request for the batch).
+    /// </summary>
+    float[][] EmbedOnThisThread(IReadOnlyList<string> texts) => EmbedBatch(texts);
 }

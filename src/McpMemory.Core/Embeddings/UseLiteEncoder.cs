@@ -116,6 +116,9 @@ public sealed class UseLiteEncoder : IEmbedder
     }
 
     /// <inheritdoc />
+    public float[][] EmbedOnThisThread(IReadOnlyList<string> texts) => texts.Select(Embed).ToArray();
+
+    /// <inheritdoc />
     public float[][] EmbedBatch(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);

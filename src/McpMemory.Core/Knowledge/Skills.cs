@@ -159,7 +159,7 @@ public sealed class SkillBook(MemoryService memories, TimeProvider? clock = null
         float[]? taskVector = null;
         if (embedder is not null)
         {
-            try { taskVector = embedder.EmbedQuery(task); } catch (Exception) { taskVector = null; } // words alone, then
+            try { taskVector = memories.QueryVectors.EmbedQuery(embedder, task); } catch (Exception) { taskVector = null; } // words alone, then
         }
         return skills.Select(skill =>
         {

@@ -97,6 +97,12 @@ internal static class Schema
         CREATE INDEX ix_memories_superseded_by ON memories(superseded_by) WHERE superseded_by IS NOT NULL;
         CREATE INDEX ix_events_memory ON events(memory_id, seq) WHERE memory_id IS NOT NULL;
         """,
+
+        // Version 3: search_memory puts matching skills first, so it reads the live skills on every search: a partial
+        // index keeps that from scanning every memory.
+        """
+        CREATE INDEX ix_memories_skills ON memories(seq) WHERE memory_type = 'skill';
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Count;

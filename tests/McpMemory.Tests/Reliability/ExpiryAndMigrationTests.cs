@@ -111,7 +111,7 @@ public class ExpiryAndMigrationTests
 
         using (var service = MemoryService.Open(path))
         {
-            service.Stats().SchemaVersion.Should().Be(2);
+            service.Stats().SchemaVersion.Should().Be(Schema.CurrentVersion);
             var caller = new McpMemory.Core.Memories.Caller("shared", "a");
             var found = service.Search(caller, new SearchRequest { Query = "supersedes existed", Mode = "fts", Namespaces = ["shared"] });
             found.Results.Should().ContainSingle().Which.Memory.SupersededBy.Should().BeNull();

@@ -242,6 +242,9 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// <inheritdoc />
     public float[][] EmbedBatch(IReadOnlyList<string> texts) => EmbedTokenIds(texts.Select(DocumentTokenIds).ToList());
 
+    /// <inheritdoc />
+    public float[][] EmbedOnThisThread(IReadOnlyList<string> texts) => texts.Select(Embed).ToArray();
+
     /// <summary>
     /// Vectors for already tokenized inputs ([CLS] … [SEP], at most <see cref="OnnxModelConfig.MaxTokens"/> each):
     /// sorted by length, cut into chunks of similar length, chunks run in parallel.
