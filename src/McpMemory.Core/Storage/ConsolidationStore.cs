@@ -51,7 +51,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
             var all = members.Select(m => m.Member).Prepend(canonical).ToList();
             var tags = all.SelectMany(r => r.Tags).Distinct().Take(MemoryLimits.Default.MaxTags).ToList();
             var update = session.Command(
-                "UPDATE memories SET tags = @tags, importance = @importance, access_count = @access, updated_at = @now WHERE id = @id", tx);
+                "UPDATE memories SET tags = @tags, importance = @importance, access_count = @access, updated_at = max(@now, created_at) WHERE id = @id", tx);
             update.Parameters.AddWithValue("@tags", MemoryRows.JoinTags(tags));
             update.Parameters.AddWithValue("@importance", all.Max(r => r.Importance));
             update.Parameters.AddWithValue("@access", all.Sum(r => r.AccessCount));

@@ -139,7 +139,9 @@ internal sealed class MemoryStore(MemoryDatabase database)
         {
             Id = old.Id, Namespace = old.Namespace, MemoryType = old.MemoryType, Tags = tags, Metadata = metadata,
             Importance = Math.Max(old.Importance, incoming.Importance), AgentId = old.AgentId ?? incoming.AgentId,
-            SessionId = old.SessionId ?? incoming.SessionId, CreatedAt = UnixTime.ToMs(old.CreatedAt), UpdatedAt = now,
+            SessionId = old.SessionId ?? incoming.SessionId, CreatedAt = UnixTime.ToMs(old.CreatedAt),
+            // created_at may be set ahead of the clock (store_memory's created_at): never updated before created.
+            UpdatedAt = Math.Max(now, UnixTime.ToMs(old.CreatedAt)),
             ExpiresAt = old.ExpiresAt is null || incoming.ExpiresAt is null ? null : Math.Max(UnixTime.ToMs(old.ExpiresAt.Value), incoming.ExpiresAt.Value),
         };
         var update = session.Command("""
