@@ -21,7 +21,7 @@ public sealed class MemoryDatabase : IDisposable
     private readonly ConcurrentBag<SqliteSession> _readers = [];
     private readonly SqliteSession _writer;
     private readonly Lock _writeLock = new();
-    private bool _disposed;
+    private volatile bool _disposed;
 
     public string Path { get; }
     public int SchemaVersion { get; }
@@ -87,7 +87,13 @@ public sealed class MemoryDatabase : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             var session = _readers.TryTake(out var pooled) ? pooled : OpenSession();
             try { return read(session); }
-            finally { _readers.Add(session); }
+            finally
+            {
+                _readers.Add(session);
+                // A read in flight while Dispose emptied the pool (a background index build) closes what is left: no
+                // connection outlives Dispose, so SQLite removes -wal and -shm and the file stands alone.
+                if (_disposed) while (_readers.TryTake(out var left)) left.Dispose();
+            }
         }
         return retryWhenBusy ? RetryWhenBusy(Attempt) : Attempt();
     }
