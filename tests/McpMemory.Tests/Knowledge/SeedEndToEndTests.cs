@@ -65,7 +65,9 @@ public class SeedEndToEndTests
         var project = Path.Combine(dir.Path, "project");
         Directory.CreateDirectory(project);
         Docs(project);
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:shop", workingDirectory: project);
+        // Inline embedding: the search below judges the seeded chunk's rank by meaning too, so its vector must be there
+        // when seed_memories answers (write-behind search during the gap has tests of its own).
+        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:shop", env: RawMcpServer.InlineEmbedding, workingDirectory: project);
 
         var tool = (await client.ListToolsAsync()).Single(t => t.Name == "seed_memories");
         tool.JsonSchema.GetProperty("properties").EnumerateObject().Should().OnlyContain(p => !string.IsNullOrWhiteSpace(p.Value.GetProperty("description").GetString()));
