@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using McpMemory.Core.Embeddings;
 using McpMemory.Core.Indexes;
 using McpMemory.Core.Indexes.Vectors;
@@ -16,11 +15,6 @@ namespace McpMemory.Core;
 /// </summary>
 internal sealed class DeferredMerge(MemoryIndexes indexes, MemorySearch sql, MemoryStore store, MemoryOptions options)
 {
-    // As StorePlanner: the nearest few, confirmed with the exact stored vectors.
-    private const int CandidateCount = 8;
-    private const double CandidateFloor = 0.5;
-    private const double QuantisationMargin = 0.03;
-
     /// <summary>Judges the rows just embedded (in seq order) that await the check; returns how many were folded.</summary>
     public int Run(IReadOnlyList<PendingEmbedding> rows, IReadOnlyList<float[]> vectors, IEmbedder embedder, QuantizedVectorIndex index)
     {
@@ -33,15 +27,9 @@ internal sealed class DeferredMerge(MemoryIndexes indexes, MemorySearch sql, Mem
             if (!row.SemanticCheck) continue;
             var now = UnixTime.ToMs(options.Clock.GetUtcNow());
             var filter = new IndexFilter([row.Namespace], row.MemoryType, 0, null, null, now, null, []);
-            var hits = index.Search(vectors[i], CandidateCount, filter)
-                .Where(h => h.Seq < row.Seq && h.Score >= CandidateFloor - QuantisationMargin).Select(h => h.Seq).ToList();
-            if (hits.Count == 0) continue;
-            var stored = sql.ReadCandidates(hits, withVectors: true);
-            var texts = sql.ReadMemories(hits);
-            var candidates = hits
-                .Where(seq => stored.TryGetValue(seq, out var c) && c.Vector?.Length == vectors[i].Length && texts.ContainsKey(seq))
-                .Select(seq => (Seq: seq, Cosine: (double)TensorPrimitives.Dot(vectors[i], stored[seq].Vector!), Memory: texts[seq]))
-                .Where(c => c.Cosine >= CandidateFloor && c.Memory.SupersededBy is null)
+            // The older memories only, as StorePlanner would have judged them at store time.
+            var candidates = StorePlanner.NearestStored(sql, index, vectors[i], filter, seq => seq < row.Seq)
+                .Where(c => c.Memory.SupersededBy is null)
                 .OrderByDescending(c => c.Cosine);
             foreach (var c in candidates)
             {

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using McpMemory.Core.Indexes;
+using McpMemory.Core.Indexes.Vectors;
 using McpMemory.Core.Indexes.Keywords;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Storage;
@@ -57,19 +58,8 @@ internal sealed class StorePlanner(MemoryIndexes indexes, MemorySearch sql, Memo
             // Existing memories (quantised scan, confirmed with the exact stored vectors; int8 scores stay within
             // ~0.002 of the exact cosine, so only those near the floor are read back).
             var filter = new IndexFilter([row.Namespace], null, 0, null, null, now, null, []);
-            var hits = ready.Index.Search(vector, CandidateCount, filter).Where(c => c.Score >= CandidateFloor - QuantisationMargin).Select(c => c.Seq).ToList();
-            if (hits.Count > 0)
-            {
-                var stored = sql.ReadCandidates(hits, withVectors: true);
-                var texts = sql.ReadMemories(hits);
-                foreach (var seq in hits)
-                {
-                    if (!stored.TryGetValue(seq, out var c) || !texts.TryGetValue(seq, out var m)) continue;
-                    if (c.Vector is null || c.Vector.Length != vector.Length) continue;
-                    var cosine = TensorPrimitives.Dot(vector, c.Vector);
-                    if (cosine >= CandidateFloor) candidates.Add(new Candidate(cosine, seq, null, m.Id, m.MemoryType, m.Content));
-                }
-            }
+            foreach (var (seq, cosine, m) in NearestStored(sql, ready.Index, vector, filter, _ => true))
+                candidates.Add(new Candidate(cosine, seq, null, m.Id, m.MemoryType, m.Content));
             candidates.RemoveAll(c => supersedes[i].Contains(c.Id));
             candidates.Sort((a, b) => b.Cosine.CompareTo(a.Cosine));
 
@@ -89,6 +79,29 @@ internal sealed class StorePlanner(MemoryIndexes indexes, MemorySearch sql, Memo
             plans.Add(new StorePlan(write, similar));
         }
         return plans;
+    }
+
+    /// <summary>
+    /// The stored memories nearest <paramref name="vector"/> under <paramref name="filter"/> (of those <paramref name="admit"/>
+    /// lets through), at or above the candidate floor by their exact stored vectors, in the index's order: what the merge
+    /// rule judges, inline here and in <see cref="DeferredMerge"/> once a write-behind vector lands.
+    /// </summary>
+    internal static List<(long Seq, double Cosine, Memory Memory)> NearestStored(MemorySearch sql, QuantizedVectorIndex index, float[] vector,
+        IndexFilter filter, Func<long, bool> admit)
+    {
+        var nearest = new List<(long, double, Memory)>();
+        var hits = index.Search(vector, CandidateCount, filter).Where(h => admit(h.Seq) && h.Score >= CandidateFloor - QuantisationMargin).Select(h => h.Seq).ToList();
+        if (hits.Count == 0) return nearest;
+        var stored = sql.ReadCandidates(hits, withVectors: true);
+        var texts = sql.ReadMemories(hits);
+        foreach (var seq in hits)
+        {
+            if (!stored.TryGetValue(seq, out var c) || !texts.TryGetValue(seq, out var m)) continue;
+            if (c.Vector is null || c.Vector.Length != vector.Length) continue;
+            var cosine = TensorPrimitives.Dot(vector, c.Vector);
+            if (cosine >= CandidateFloor) nearest.Add((seq, cosine, m));
+        }
+        return nearest;
     }
 
     /// <summary>
