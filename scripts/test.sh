@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every scripts/deps/*.sh installs one system dependency the tests need (Debian packages such as chromium,
+# postgresql, the Native AOT toolchain) when it is missing; each is idempotent and quiet when all is there.
+for dep in scripts/deps/*.sh; do
+  [ -f "$dep" ] || continue
+  bash "$dep"
+done
+
 # Every tests/<folder>/package-lock.json pins a set of real clients the tests drive.
 for lock in tests/*/package-lock.json; do
   [ -f "$lock" ] || continue
