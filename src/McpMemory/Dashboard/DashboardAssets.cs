@@ -102,7 +102,7 @@ public static class DashboardAssets
         h1 { font-size: 22px; margin: 8px 0 14px; } h2 { font-size: 17px; margin: 20px 0 8px; }
         .card { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin-bottom: 14px; }
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 14px; }
-        form.filters { display: flex; flex-wrap: wrap; gap: 10px 14px; align-items: end; }
+        .filters { display: flex; flex-wrap: wrap; gap: 10px 14px; align-items: end; }
         form.filters label, form.stack label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
         form.stack { display: flex; flex-direction: column; gap: 8px; max-width: 700px; }
         input, select, textarea, button { font: inherit; padding: 4px 6px; border: 1px solid #aab4bd; border-radius: 4px; background: #fff; }

@@ -139,7 +139,7 @@ public static class DashboardEndpoints
         });
         Change(app, "/backup", sessions, options, log, (r, _) =>
         {
-            if (!r.Unrestricted) throw new MemoryValidationException("backup", "this key may read only some namespaces; a backup copies the whole database");
+            if (!r.Unrestricted) throw new MemoryValidationException("backup", "this key may not back up: it may read only some namespaces, and a backup copies the whole database");
             Directory.CreateDirectory(r.Options.BackupFolder);
             var report = DatabaseBackup.Backup(r.Memory.Database.Path, r.Options.BackupFolder);
             return Redirect($"{HomePath}?done=backup&file={Html.Q(Path.GetFileName(report.Path))}");
