@@ -159,9 +159,13 @@ public static class HttpServer
             }
             // The SDK serves Streamable HTTP at the root of MapMcp and the legacy pair beside it (/sse, /message): /mcp is
             // that root, and the bare root is not an address of this server.
-            // The bare root is the dashboard's home.
+            // The bare root is the dashboard's home page (GET only: MCP is never served there).
             if (context.Request.Path == StreamablePath || context.Request.Path == StreamablePath + "/") context.Request.Path = "/";
-            else if (context.Request.Path == "/") context.Request.Path = DashboardEndpoints.HomePath;
+            else if (context.Request.Path == "/")
+            {
+                if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)) { context.Response.StatusCode = StatusCodes.Status404NotFound; return; }
+                context.Request.Path = DashboardEndpoints.HomePath;
+            }
             await next(context);
         });
         app.UseRouting();
