@@ -42,8 +42,9 @@ public class DashboardBrowserTests(DashboardFixture f)
         await page.GetByLabel("Query", new() { Exact = true }).FocusAsync();
         await page.Keyboard.PressAsync("ArrowDown");
         (await page.EvaluateAsync<string>("document.activeElement.className")).Should().Be("hit");
+        (await page.EvaluateAsync<string>("document.activeElement.getAttribute('href')")).Should().Be($"/memories/{id}");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync($"**/memories/{id}");
+        await Expect(page).ToHaveURLAsync($"{f.Local.BaseUrl}/memories/{id}");
         await Expect(page.Locator("#memory-content")).ToHaveTextAsync("The quokka service deploys through a cloudflare tunnel behind nginx");
     }
 

@@ -66,7 +66,11 @@ internal sealed class BrowseQueries(MemoryDatabase database)
         var count = session.Command($"SELECT count(*) FROM memories m WHERE {where}");
         bind(count);
         var total = Convert.ToInt64(count.ExecuteScalar());
-        var select = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE {where} ORDER BY {order} LIMIT @limit OFFSET @offset");
+        // Sort narrow rows (the sort keys and seq), then read the page's full rows: the sorter never carries every text.
+        var select = session.Command($"""
+            SELECT {MemoryRows.Columns} FROM (SELECT m.seq FROM memories m WHERE {where} ORDER BY {order} LIMIT @limit OFFSET @offset) page
+            JOIN memories m ON m.seq = page.seq ORDER BY {order}
+            """);
         bind(select);
         select.Parameters.AddWithValue("@limit", request.PageSize);
         select.Parameters.AddWithValue("@offset", (long)(request.Page - 1) * request.PageSize);

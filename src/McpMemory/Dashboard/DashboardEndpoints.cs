@@ -302,6 +302,7 @@ public static class DashboardEndpoints
     private static async Task Respond(HttpContext context, DashboardRequest r, Func<DashboardRequest, Task<Rendered>> render)
     {
         Rendered rendered;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try { rendered = await render(r); }
         catch (MemoryException e)
         {
@@ -320,6 +321,8 @@ public static class DashboardEndpoints
             context.Response.Headers.Location = to;
             return;
         }
+        // The time to read and render the page, for the browser's devtools and the dashboard bench.
+        context.Response.Headers["Server-Timing"] = $"app;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}";
         await Page(context, rendered.Html, rendered.Status);
     }
 
