@@ -26,7 +26,7 @@ public sealed record DashboardRequest(HttpContext Http, DashboardSession Session
 }
 
 /// <summary>Where the dashboard runs: the database (for the backup folder) and the origins allowed besides its own.</summary>
-public sealed record DashboardOptions(string DatabasePath, IReadOnlyList<string> AllowedOrigins)
+public sealed record DashboardOptions(string DatabasePath, IReadOnlyList<string> AllowedOrigins, bool EncoderOff = false)
 {
     public string BackupFolder => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(DatabasePath)) ?? ".", "backups");
 }
@@ -258,7 +258,8 @@ public static class DashboardEndpoints
         }
         var encoder = r.Memory.Embedder;
         return new DashboardStatus(
-            Encoder: encoder?.ModelId,
+            Encoder: r.Options.EncoderOff ? $"off (${Settings.EncoderVariable}): keyword search only" : encoder?.ModelId,
+            KeywordIndexReady: r.Memory.WaitForKeywordIndex(TimeSpan.Zero),
             VectorsReady: r.Memory.VectorsReady,
             VectorError: r.Memory.VectorError?.GetBaseException().Message,
             LastBackup: lastBackup,
@@ -430,7 +431,7 @@ public static class DashboardEndpoints
 }
 
 /// <summary>The encoder and backup facts the overview shows.</summary>
-public sealed record DashboardStatus(string? Encoder, bool VectorsReady, string? VectorError, string? LastBackup, DateTimeOffset? LastBackupAt);
+public sealed record DashboardStatus(string? Encoder, bool KeywordIndexReady, bool VectorsReady, string? VectorError, string? LastBackup, DateTimeOffset? LastBackupAt);
 
 /// <summary>A refused compare-and-set: what was tried, and the version that is stored now.</summary>
 public sealed record StateConflict(string Key, string? Namespace, string? AgentId, string Message, long CurrentVersion, string TriedValue);

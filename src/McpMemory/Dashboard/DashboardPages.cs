@@ -51,7 +51,8 @@ public static class DashboardPages
         sb.Append($"<p class=\"muted\">{o.NeverAccessed} never accessed · {o.PendingEmbeddings} waiting for a vector</p></div>");
         sb.Append("<div class=\"card\"><h2>Encoder and index</h2>");
         sb.Append($"<p>Encoder: <strong>{E(status.Encoder ?? "not loaded yet")}</strong></p>");
-        sb.Append($"<p>Vector index: {(status.VectorsReady ? "ready" : status.VectorError is { } err ? "failed: " + E(err) : "loading (search uses keywords meanwhile)")}</p></div>");
+        sb.Append($"<p>Keyword index: {(status.KeywordIndexReady ? "ready" : "building (search reads SQLite's FTS5 meanwhile)")}</p>");
+        sb.Append($"<p>Vector index: {(status.VectorsReady ? "ready" : status.VectorError is { } err ? "failed: " + E(err) : status.Encoder?.StartsWith("off", StringComparison.Ordinal) == true ? "none" : "loading (search uses keywords meanwhile)")}</p></div>");
         sb.Append("<div class=\"card\"><h2>Database</h2>");
         sb.Append($"<p>{E(Path.GetFileName(r.Memory.Database.Path))}: <strong id=\"db-size\">{Bytes(o.FileBytes)}</strong></p>");
         sb.Append($"<p>Last backup: {(status.LastBackup is null ? "none in " + E(r.Options.BackupFolder) : E(status.LastBackup) + " " + Time(status.LastBackupAt))}</p>");

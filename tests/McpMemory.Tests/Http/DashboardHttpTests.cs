@@ -170,6 +170,31 @@ public partial class DashboardHttpTests
     }
 
     [Fact]
+    public async Task Ui_prints_its_url_and_serves_the_dashboard_without_a_login()
+    {
+        using var dir = new TempDirectory();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in new[] { ToolProcess.Dll, "ui", "--urls", "http://127.0.0.1:0", "--db", dir.File("m.db") }) start.ArgumentList.Add(a);
+        start.Environment["MCP_MEMORY_ENCODER"] = "off";
+        start.Environment.Remove("MCP_MEMORY_API_KEY");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            _ = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            line.Should().MatchRegex(@"^mcp-memory dashboard: http://127\.0\.0\.1:\d+/$");
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var home = await client.GetStringAsync(line!["mcp-memory dashboard: ".Length..]);
+            home.Should().Contain("<h1>Overview</h1>").And.Contain("Keyword index:").And.Contain("off (");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
     public async Task Ui_refuses_a_non_loopback_address()
     {
         using var dir = new TempDirectory();

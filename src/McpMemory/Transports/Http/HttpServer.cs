@@ -174,7 +174,7 @@ public static class HttpServer
         app.UseWhen(context => context.Request.Path == "/" || context.Request.Path == "/message", checks => checks.Use(McpRequestChecks.RunAsync));
         app.MapMcp().RequireAuthorization();
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
-        DashboardEndpoints.Map(app, new DashboardOptions(settings.DatabasePath, http.AllowedOrigins));
+        DashboardEndpoints.Map(app, new DashboardOptions(settings.DatabasePath, http.AllowedOrigins, settings.EncoderOff));
         return app;
     }
 
