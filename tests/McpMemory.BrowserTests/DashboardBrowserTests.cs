@@ -46,6 +46,7 @@ public class DashboardBrowserTests(DashboardFixture f)
         await page.Keyboard.PressAsync("Enter");
         await Expect(page).ToHaveURLAsync($"{f.Local.BaseUrl}/memories/{id}");
         await Expect(page.Locator("#memory-content")).ToHaveTextAsync("The quokka service deploys through a cloudflare tunnel behind nginx");
+        await ScreenshotAsync(page, "memory");
     }
 
     [Fact]
@@ -154,6 +155,7 @@ public class DashboardBrowserTests(DashboardFixture f)
         await page.Locator("tr[data-key=echidna_task]").GetByLabel("Value of echidna_task (JSON)").FillAsync("{\"step\": 3}");
         await page.Locator("tr[data-key=echidna_task]").GetByRole(AriaRole.Button).ClickAsync();
         await Expect(page.Locator("#notice")).ToContainTextAsync("version 3");
+        await ScreenshotAsync(page, "state");
     }
 
     [Fact]
