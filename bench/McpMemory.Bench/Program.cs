@@ -15,6 +15,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["consolidate"] = ConsolidateBench.RunAsync,
     ["compare"] = CompareBench.RunAsync,
     ["memory"] = MemoryBench.RunAsync,
+    ["dashboard"] = DashboardBench.RunAsync,
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))

@@ -28,6 +28,7 @@ public sealed class MemoryService : IDisposable
     private readonly EmbeddingWorker _worker;
     private readonly MemoryOptions _options;
     private readonly CallerRequests _requests;
+    private readonly BrowseQueries _browse;
 
     public MemoryDatabase Database { get; }
     public MemoryValidator Validate { get; }
@@ -40,6 +41,7 @@ public sealed class MemoryService : IDisposable
         Validate = new MemoryValidator(_options.Limits);
         _store = new MemoryStore(database);
         _requests = new CallerRequests(Validate, _store);
+        _browse = new BrowseQueries(database);
         _state = new AgentStateStore(database);
         _feedback = new FeedbackStore(database);
         var sql = new MemorySearch(database);
@@ -237,6 +239,98 @@ public sealed class MemoryService : IDisposable
     }
 
     public StoreStats Stats() => _store.Stats(Now);
+
+    /// <summary>
+    /// A page of the memories the caller may read (the dashboard's list), filtered like a search without a query, newest
+    /// first or by use or importance. Not counted as an access.
+    /// </summary>
+    public BrowsePage Browse(Caller caller, BrowseRequest request)
+    {
+        if (request.Page is < 1 or > 1_000_000) throw new MemoryValidationException("page", $"must be between 1 and 1000000 (got {request.Page})");
+        if (request.PageSize is < 1 or > 200) throw new MemoryValidationException("page_size", $"must be between 1 and 200 (got {request.PageSize})");
+        if (request.MinImportance is { } min && (double.IsNaN(min) || min < 0 || min > 1))
+            throw new MemoryValidationException("min_importance", $"must be between 0 and 1 (got {min})");
+        var checkedRequest = request with
+        {
+            MemoryType = request.MemoryType is null ? null : Validate.MemoryType(request.MemoryType),
+            Tags = Validate.Tags(request.Tags),
+        };
+        return _browse.Page(checkedRequest, ReadableNamespaces(caller, request.Namespaces), Now);
+    }
+
+    /// <summary>Counts and lists for the dashboard's overview, over the namespaces the caller may read.</summary>
+    public StoreOverview Overview(Caller caller) => _browse.Overview(ReadableNamespaces(caller, null), Now, PendingEmbeddings());
+
+    /// <summary>Feedback on a memory the caller may read, counted by signal.</summary>
+    public FeedbackCounts FeedbackOn(Caller caller, Guid id)
+    {
+        Get(caller, id);
+        return _browse.Feedback(id);
+    }
+
+    /// <summary>The state keys (of every agent) in the namespaces the caller may read, most recently set first.</summary>
+    public IReadOnlyList<StateEntry> ListState(Caller caller, int limit = 500) => _browse.State(ReadableNamespaces(caller, null), limit);
+
+    /// <summary>
+    /// A number that grows whenever a memory, its feedback or a state key changes in the namespaces the caller may read
+    /// (the newest event's seq): a cheap "anything new?" for a page that updates itself.
+    /// </summary>
+    public long ChangeMark(Caller caller) => _browse.LatestEvent(ReadableNamespaces(caller, null));
+
+    /// <summary>
+    /// An edit as a new version: the new text (and type, tags, importance) is stored in the old memory's namespace with its
+    /// metadata, superseding it, so the old text stays in the history. Returns the new memory's store result.
+    /// </summary>
+    public StoreResult Edit(Caller caller, Guid id, string content, string? memoryType, IReadOnlyList<string>? tags, double? importance)
+    {
+        var old = Get(caller, id);
+        if (!caller.CanWrite(old.Namespace))
+            throw new MemoryValidationException("memory_id", $"this caller may not change memories in \"{old.Namespace}\" (read-only access)");
+        return Store(caller, new NewMemory
+        {
+            Content = content,
+            MemoryType = memoryType ?? old.MemoryType,
+            Tags = tags ?? old.Tags,
+            Importance = importance ?? old.Importance,
+            MetadataJson = old.Metadata?.ToJsonString(),
+            Namespace = old.Namespace,
+            SessionId = old.SessionId,
+            ExpiresAt = old.ExpiresAt,
+            Source = old.Source,
+            Supersedes = [id],
+        });
+    }
+
+    /// <summary>
+    /// Marks memory <paramref name="id"/> superseded by the existing memory <paramref name="by"/> (kept, hidden from default
+    /// search, linked to it). The caller must be able to change the old one and read the new one.
+    /// </summary>
+    public void Supersede(Caller caller, Guid id, Guid by)
+    {
+        var old = Get(caller, id);
+        if (!caller.CanWrite(old.Namespace))
+            throw new MemoryValidationException("memory_id", $"this caller may not change memories in \"{old.Namespace}\" (read-only access)");
+        var successor = Get(caller, by);
+        if (successor.Id == old.Id) throw new MemoryValidationException("by", "a memory cannot supersede itself");
+        _store.SupersedeExisting(id, by, Now);
+        _indexes.Sync();
+    }
+
+    /// <summary>
+    /// The namespaces a caller may read, narrowed to <paramref name="requested"/> when given (each must be readable); null
+    /// for an unrestricted caller asking for everything.
+    /// </summary>
+    private IReadOnlyList<string>? ReadableNamespaces(Caller caller, IReadOnlyList<string>? requested)
+    {
+        if (Validate.NamespaceList(requested) is { } list)
+        {
+            foreach (var ns in list)
+                if (!caller.CanRead(ns)) throw new MemoryValidationException("namespaces", $"this caller may not read \"{ns}\"");
+            return list;
+        }
+        if (caller.Readable is null || caller.Writable is null) return null;
+        return caller.Readable.Union(caller.Writable).Order(StringComparer.Ordinal).ToList();
+    }
 
     /// <summary>
     /// Deletes every memory whose expires_at has passed (reads already hide them; this reclaims the space and

@@ -15,6 +15,7 @@ foreach (var command in MemoryCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in EncoderCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BriefingCommand.Create());
+root.Subcommands.Add(UiCommand.Create());
 foreach (var command in McpMemory.Install.InstallCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in DataCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in KnowledgeCommands.Create()) root.Subcommands.Add(command);

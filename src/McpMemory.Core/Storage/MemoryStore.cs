@@ -200,6 +200,9 @@ internal sealed class MemoryStore(MemoryDatabase database)
         return true;
     });
 
+    /// <summary>Marks an existing memory superseded by another existing one (a curator's choice), with its "supersede" event.</summary>
+    public long SupersedeExisting(Guid id, Guid successor, long now) => database.Write((session, tx) => Supersede(session, tx, id, successor, "memory_id", now));
+
     /// <summary>
     /// Marks memory <paramref name="id"/> superseded by <paramref name="successor"/> (kept, hidden from default search)
     /// with a "supersede" event carrying both ids and the old text. Returns the event's seq.

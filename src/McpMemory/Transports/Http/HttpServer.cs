@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
+using McpMemory.Dashboard;
 
 namespace McpMemory.Transports.Http;
 
@@ -25,7 +26,7 @@ public static class HttpServer
 {
     public const int MaxRequestBodyBytes = 1024 * 1024;
 
-    public static async Task<int> RunAsync(Settings settings, HttpSettings http, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(Settings settings, HttpSettings http, CancellationToken cancellationToken, bool dashboardOnly = false, bool open = false)
     {
         ApiKeyRing keys;
         try { keys = http.HasKeys ? ApiKeyRing.Load(http, settings) : ApiKeyRing.Empty; }
@@ -61,7 +62,14 @@ public static class HttpServer
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
         foreach (var address in addresses)
-            await Console.Error.WriteLineAsync($"mcp-memory listening on {address} (Streamable HTTP {address}/mcp, SSE {address}/sse, health {address}/health)");
+            await Console.Error.WriteLineAsync($"mcp-memory listening on {address} (dashboard {address}/, Streamable HTTP {address}/mcp, SSE {address}/sse, health {address}/health)");
+        if (dashboardOnly)
+        {
+            // `ui`: the dashboard's address on stdout, for a person (or a script) to open.
+            var url = addresses.First().TrimEnd('/') + "/";
+            await Console.Out.WriteLineAsync($"mcp-memory dashboard: {url}");
+            if (open) Dashboard.BrowserLauncher.TryOpen(url);
+        }
         await Console.Error.WriteLineAsync(keys.Count > 0
             ? $"mcp-memory: {keys.Count} API key(s) configured; requests need Authorization: Bearer <key>"
             : $"mcp-memory: no API key configured; every local client has full access to {settings.DatabasePath}");
@@ -132,6 +140,8 @@ public static class HttpServer
 #pragma warning restore MCP9004
             });
 
+        services.AddSingleton(sp => new DashboardSessions(keys, sp.GetRequiredService<KeyIdentity>(), TimeProvider.System));
+
         var app = builder.Build();
         app.Services.GetRequiredService<McpMemory.Core.MemoryService>(); // owned by the host from now on: disposed (WAL checkpointed) on shutdown
         var loopbackOnly = http.Urls.All(u => OriginGuard.IsLoopbackHost(BindingAddress.Parse(u).Host));
@@ -149,8 +159,13 @@ public static class HttpServer
             }
             // The SDK serves Streamable HTTP at the root of MapMcp and the legacy pair beside it (/sse, /message): /mcp is
             // that root, and the bare root is not an address of this server.
+            // The bare root is the dashboard's home page (GET only: MCP is never served there).
             if (context.Request.Path == StreamablePath || context.Request.Path == StreamablePath + "/") context.Request.Path = "/";
-            else if (context.Request.Path == "/") { context.Response.StatusCode = StatusCodes.Status404NotFound; return; }
+            else if (context.Request.Path == "/")
+            {
+                if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)) { context.Response.StatusCode = StatusCodes.Status404NotFound; return; }
+                context.Request.Path = DashboardEndpoints.HomePath;
+            }
             await next(context);
         });
         app.UseRouting();
@@ -159,6 +174,7 @@ public static class HttpServer
         app.UseWhen(context => context.Request.Path == "/" || context.Request.Path == "/message", checks => checks.Use(McpRequestChecks.RunAsync));
         app.MapMcp().RequireAuthorization();
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        DashboardEndpoints.Map(app, new DashboardOptions(settings.DatabasePath, http.AllowedOrigins, settings.EncoderOff));
         return app;
     }
 
