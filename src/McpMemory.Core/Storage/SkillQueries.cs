@@ -13,11 +13,11 @@ internal sealed class SkillQueries(MemoryDatabase database)
         "(SELECT count(*) FROM feedback f WHERE f.memory_id = m.id AND f.signal = 'useful'), " +
         "(SELECT count(*) FROM feedback f WHERE f.memory_id = m.id AND f.signal = 'wrong')";
 
-    /// <summary>Skills in these namespaces (null: every namespace), not superseded, not expired.</summary>
+    /// <summary>Skills in these namespaces (null: every namespace), not superseded, not archived, not expired.</summary>
     public List<SkillRow> Live(IReadOnlyList<string>? namespaces, long now) => database.Read(session =>
     {
         var command = session.Command(
-            $"SELECT {MemoryRows.Columns}, {Counts} FROM memories m WHERE m.memory_type = 'skill' AND m.superseded_by IS NULL " +
+            $"SELECT {MemoryRows.Columns}, {Counts} FROM memories m WHERE m.memory_type = 'skill' AND m.superseded_by IS NULL AND m.archived_at IS NULL " +
             "AND (m.expires_at IS NULL OR m.expires_at > @now) " +
             (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
         command.Parameters.AddWithValue("@now", now);
