@@ -126,9 +126,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
             ExpirySweep = ExpirySweepFrom(Env(ExpirySweepVariable)),
             Consolidation = new ConsolidationSchedule(TimeSpan.FromSeconds(Number(Env(ConsolidateVariable), ConsolidateVariable, 0, TimeSpan.FromDays(7).TotalSeconds,
                 "a number of seconds between 0 (off) and 604800", "is not") ?? 0)),
-            Archive = Number(Env(ArchiveAfterVariable), ArchiveAfterVariable, 0, Core.Knowledge.ArchivePolicy.MaxAfterDays,
-                $"a whole number of days between 0 (off) and {Core.Knowledge.ArchivePolicy.MaxAfterDays}", "is not") is { } days
-                ? Core.Knowledge.ArchivePolicy.Days((int)days, ArchiveAfterVariable) : Core.Knowledge.ArchivePolicy.Default,
+            Archive = ArchiveFrom(Env(ArchiveAfterVariable)),
             HookDeadline = TimeSpan.FromMilliseconds(Number(Env(HookDeadlineVariable), HookDeadlineVariable, 1, 60_000, "milliseconds between 1 and 60000", "is not") ?? 800),
             Http = HttpSettings.Resolve(args.Urls, FirstNonEmpty(args.ApiKey, Env(ApiKeyVariable)),
                 FirstNonEmpty(args.KeysFile, Env(KeysFileVariable)), args.AllowedOrigins),
@@ -238,6 +236,16 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     /// The number in <paramref name="raw"/> (invariant culture), or null when it is unset; outside min..max (or not a
     /// number) it is refused naming <paramref name="name"/> and <paramref name="expected"/>.
     /// </summary>
+    /// <summary>MCP_MEMORY_ARCHIVE_AFTER_DAYS: a whole number of days, 0 (off) .. <see cref="Core.Knowledge.ArchivePolicy.MaxAfterDays"/>; unset: the default 90.</summary>
+    private static Core.Knowledge.ArchivePolicy ArchiveFrom(string? raw)
+    {
+        var expected = $"a whole number of days between 0 (off) and {Core.Knowledge.ArchivePolicy.MaxAfterDays}";
+        if (Number(raw, ArchiveAfterVariable, 0, Core.Knowledge.ArchivePolicy.MaxAfterDays, expected, "is not") is not { } days)
+            return Core.Knowledge.ArchivePolicy.Default;
+        if (days != Math.Floor(days)) throw new MemoryValidationException(ArchiveAfterVariable, $"\"{Namespaces.Truncate(raw!, 40)}\" is not {expected}");
+        return new Core.Knowledge.ArchivePolicy((int)days);
+    }
+
     internal static double? Number(string? raw, string name, double min, double max, string? expected = null, string verb = "must be")
     {
         if (raw is null) return null;
