@@ -146,6 +146,7 @@ public class ArchiveTests(EncoderFixture fixture)
         var briefing = await StdioMcpClient.CallAsync(client, "get_briefing", Args(("task", "legacy ftp mirror sync"), ("budget_tokens", 4000)));
         briefing.GetProperty("markdown").GetString().Should().NotContain(m.Stale.ToString()).And.Contain(m.Important.ToString());
         (await StdioMcpClient.CallAsync(client, "find_skills", Args(("task", "the ftp mirror sync is stuck")))).GetProperty("skills").GetArrayLength().Should().Be(0);
+        (await McpIds("restart the ftp mirror sync")).Should().NotContain(m.StaleSkill.ToString());
         var resource = await client.ReadResourceAsync($"memory://memories/{m.Stale}");
         JsonDocument.Parse(((ModelContextProtocol.Protocol.TextResourceContents)resource.Contents[0]).Text).RootElement.GetProperty("archived_at").GetString().Should().NotBeNull();
         (await CliIds()).Should().NotContain(m.Stale.ToString());
@@ -173,6 +174,7 @@ public class ArchiveTests(EncoderFixture fixture)
         (await CliIds()).Should().Contain(m.Stale.ToString());
         var cli = await ToolProcess.RunAsync(On("unarchive", m.StaleSkill.ToString()), env);
         cli.Stdout.Should().StartWith($"unarchived {m.StaleSkill} in project:x");
+        (await McpIds("restart the ftp mirror sync")).Should().Contain(m.StaleSkill.ToString(), "the server's index follows the CLI's unarchive");
         (await StdioMcpClient.CallAsync(client, "find_skills", Args(("task", "the ftp mirror sync is stuck")))).GetProperty("skills")[0]
             .GetProperty("memory_id").GetString().Should().Be(m.StaleSkill.ToString());
         (await ToolProcess.RunAsync(On("unarchive", m.StaleSkill.ToString()), env)).Stdout.Should().Contain("is not archived: nothing changed");
