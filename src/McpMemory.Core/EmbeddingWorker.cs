@@ -74,7 +74,7 @@ internal sealed class EmbeddingWorker : IDisposable
         {
             try
             {
-                while (!stopping.IsCancellationRequested && EmbedPending(onThisThread: true) > 0) { }
+                while (_options.BackgroundEmbedding && !stopping.IsCancellationRequested && EmbedPending(onThisThread: true) > 0) { }
                 if (DateTime.UtcNow - lastAccessFlush >= _options.AccessFlushInterval)
                 {
                     _access.Flush();

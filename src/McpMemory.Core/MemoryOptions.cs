@@ -34,6 +34,12 @@ public sealed record MemoryOptions
     /// </summary>
     public bool WriteBehind { get; init; }
 
+    /// <summary>
+    /// Whether the background worker embeds rows stored without a vector (on by default). Off for one-shot commands:
+    /// `reindex` embeds them itself, and a second embedder on the same rows only did the work twice.
+    /// </summary>
+    public bool BackgroundEmbedding { get; init; } = true;
+
     /// <summary>Rows stored without a vector (encoder not ready, or failed) are embedded in batches of this size…</summary>
     public int EmbeddingBatchSize { get; init; } = 64;
     /// <summary>…checked this often.</summary>

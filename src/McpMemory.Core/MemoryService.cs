@@ -71,6 +71,9 @@ public sealed class MemoryService : IDisposable
 
     private long Now => UnixTime.ToMs(_options.Clock.GetUtcNow());
 
+    /// <summary>True when stores answer before their vectors are made (<see cref="MemoryOptions.WriteBehind"/>).</summary>
+    public bool WritesBehind => _options.WriteBehind;
+
     /// <summary>Recent search queries' vectors (hits and misses are counted).</summary>
     public QueryEmbeddingCache QueryVectors => _search.QueryVectors;
 

@@ -31,6 +31,10 @@ public static class RetrievalEval
     public static EvalReport Run(MemoryService service, IReadOnlyList<LoCoMoConversation> conversations, IProgress<(int Done, int Total, string Stage)>? progress = null,
         bool timeAware = true, bool asOfLastSession = true)
     {
+        // Under write-behind the turns' vectors would still be pending when the questions come, and vector recall
+        // would read 0: the eval measures retrieval over a settled store, so it needs inline embedding.
+        if (service.WritesBehind)
+            throw new ArgumentException("the eval needs inline embedding: open the service with MemoryOptions.WriteBehind = false", nameof(service));
         var windows = new Dictionary<string, (int Understood, int EvidenceInside)>();
         var asked = conversations.SelectMany(c => c.Questions).Count(q => q.Category is >= 1 and <= 4);
         var totalTurns = conversations.Sum(c => c.Turns.Count);

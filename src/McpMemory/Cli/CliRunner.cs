@@ -45,8 +45,12 @@ internal static class CliRunner
         // With vectors (store, search) the in-memory indexes are built as in the server, so a search ranks the same;
         // other commands skip them.
         var encoder = vectors ? Encoders.StartDefault(settings) : null;
-        // One-shot: a store embeds inline (no work left behind when the process exits; its answer judges by meaning).
-        using var service = MemoryService.Open(settings.DatabasePath, settings.Engine with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors, WriteBehind = false }, encoder);
+        // One-shot: a store embeds inline (no work left behind when the process exits; its answer judges by meaning), and
+        // nothing embeds in the background (reindex does that itself).
+        using var service = MemoryService.Open(settings.DatabasePath, settings.Engine with
+        {
+            EmbeddingInterval = TimeSpan.Zero, KeywordIndex = vectors, WriteBehind = false, BackgroundEmbedding = false,
+        }, encoder);
         if (encoder is not null && !service.WaitForVectors(TimeSpan.FromMinutes(1)))
             Console.Error.WriteLine($"warning: the encoder is not available ({service.VectorError?.Message}); using keywords only");
         if (vectors) service.WaitForKeywordIndex(TimeSpan.FromMinutes(1));

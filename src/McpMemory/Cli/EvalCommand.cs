@@ -55,7 +55,7 @@ internal static class EvalCommand
                 ? settings.Engine with { MergeDuplicates = threshold != 0, DuplicateThreshold = threshold > 0 ? threshold : null }
                 : settings.Engine) with
             {
-                Ranking = ranking, EmbeddingInterval = TimeSpan.Zero,
+                Ranking = ranking, EmbeddingInterval = TimeSpan.Zero, WriteBehind = false,
                 Time = MemoryOptions.Default.Time with
                 {
                     HardAbsolute = parse.GetValue(namedDates) == "filter", HardRelative = parse.GetValue(relativePeriods) == "filter",

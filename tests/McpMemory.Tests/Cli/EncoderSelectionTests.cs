@@ -134,6 +134,7 @@ public class EncoderSelectionTests
         var reindex = await ToolProcess.RunAsync(["reindex", "--json", .. db]);
         reindex.ExitCode.Should().Be(0, reindex.Stderr);
         JsonDocument.Parse(reindex.Stdout).RootElement.GetProperty("model").GetString().Should().Be("snowflake-arctic-embed-xs@onnx/int8");
+        JsonDocument.Parse(reindex.Stdout).RootElement.GetProperty("embedded").GetInt64().Should().Be(3, "reindex is the one embedder of a one-shot command");
         VectorModels(Db(dir)).Should().Equal([("snowflake-arctic-embed-xs@onnx/int8", 3L)], "the USE-lite vectors were dropped, never mixed with arctic's");
 
         var search = await ToolProcess.RunAsync(["search", "which container tool deploys it?", "--mode", "vector", "--json", .. db]);

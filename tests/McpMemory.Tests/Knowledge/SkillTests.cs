@@ -15,6 +15,30 @@ public class SkillTests
         store.Service.Store(store.Caller, new SkillFields(trigger, steps, hint).ApplyTo(new NewMemory { Content = content, MemoryType = "skill" })).MemoryId;
 
     [Fact]
+    public void Search_reads_the_live_skills_through_their_index_not_every_memory_of_the_namespace()
+    {
+        using var store = new TestStore();
+        store.Service.StoreMany(store.Caller, Enumerable.Range(0, 300).Select(i => new NewMemory { Content = $"deploy note {i}: restart the worker pool after {i} minutes" }).ToList());
+        StoreSkill(store, "Restart the worker pool", "the worker pool hangs after a deploy", ["systemctl restart workers"]);
+
+        // search_memory asks for the skills of the caller's namespaces on every call: the plan must use the partial index.
+        var plan = store.Service.Database.Read(session =>
+        {
+            var command = session.Command("EXPLAIN QUERY PLAN " + McpMemory.Core.Storage.SkillQueries.LiveSql(byNamespace: true));
+            command.Parameters.AddWithValue("@now", 0L);
+            command.Parameters.AddWithValue("@namespaces", "[\"project:test\"]");
+            using var reader = command.ExecuteReader();
+            var details = new List<string>();
+            while (reader.Read()) details.Add(reader.GetString(3));
+            return string.Join(" | ", details);
+        });
+        plan.Should().Contain("ix_memories_skills").And.NotContain("ix_memories_namespace_created");
+
+        var hits = new SkillBook(store.Service).Search(store.Caller, new SearchRequest { Query = "the worker pool hangs after a deploy" });
+        hits.Results[0].Memory.MemoryType.Should().Be("skill");
+    }
+
+    [Fact]
     public void A_skill_keeps_its_trigger_steps_and_success_hint_in_metadata_and_in_its_text()
     {
         using var store = new TestStore();
