@@ -79,7 +79,8 @@ internal sealed class CallerRequests(MemoryValidator validate, MemoryStore store
             Now: now,
             SessionId: validate.SessionId(request.SessionId),
             Tags: validate.Tags(request.Tags),
-            IncludeSuperseded: request.IncludeSuperseded);
+            IncludeSuperseded: request.IncludeSuperseded,
+            IncludeArchived: request.IncludeArchived);
     }
 
     public (string Namespace, string Key) StateScope(Caller caller, string key, string? ns, bool write)

@@ -182,6 +182,20 @@ public sealed class MemoryService : IDisposable
     }
 
     /// <summary>
+    /// Brings a memory that consolidation archived back to default search (its row is otherwise untouched; an
+    /// "unarchive" event tells every process). A memory that was not archived is left as it is (<see cref="Unarchived.WasArchived"/> false).
+    /// </summary>
+    public Unarchived Unarchive(Caller caller, Guid id)
+    {
+        var memory = Get(caller, id);
+        if (!caller.CanWrite(memory.Namespace))
+            throw new MemoryValidationException("memory_id", $"this caller may not change memories in \"{memory.Namespace}\" (read-only access)");
+        var archivedAt = _store.Unarchive(id, Now);
+        if (archivedAt is not null) _indexes.Sync();
+        return new Unarchived(memory.Id, memory.Namespace, archivedAt is not null, archivedAt);
+    }
+
+    /// <summary>
     /// Deletes the memory: its row, FTS entry and vector, in one transaction. Returns what was deleted. A memory the
     /// caller cannot see is "not found"; one it can see but not write (a read-only key) is refused, naming the namespace.
     /// </summary>

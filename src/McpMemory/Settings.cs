@@ -53,6 +53,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     public const string EmbedInlineVariable = "MCP_MEMORY_EMBED_INLINE";
     public const string EmbedBatchWindowVariable = "MCP_MEMORY_EMBED_BATCH_WINDOW_MS";
     public const string ConsolidateVariable = "MCP_MEMORY_CONSOLIDATE_SECONDS";
+    public const string ArchiveAfterVariable = "MCP_MEMORY_ARCHIVE_AFTER_DAYS";
     public const string ApiKeyVariable = "MCP_MEMORY_API_KEY";
     public const string KeysFileVariable = "MCP_MEMORY_KEYS_FILE";
     public const string EmbeddingsUrlVariable = "MCP_MEMORY_EMBEDDINGS_URL";
@@ -88,6 +89,12 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     /// <summary>How often a server consolidates memories (MCP_MEMORY_CONSOLIDATE_SECONDS; off by default).</summary>
     public ConsolidationSchedule Consolidation { get; init; } = ConsolidationSchedule.Off;
 
+    /// <summary>
+    /// Which stale memories consolidation archives (MCP_MEMORY_ARCHIVE_AFTER_DAYS, default 90; 0 turns archiving off):
+    /// the default of the consolidate command and tool, and of the server's schedule.
+    /// </summary>
+    public Core.Knowledge.ArchivePolicy Archive { get; init; } = Core.Knowledge.ArchivePolicy.Default;
+
     /// <summary>How `serve --http` listens and whom it lets in.</summary>
     public HttpSettings Http { get; init; } = HttpSettings.Resolve(null, null, null, null);
 
@@ -119,6 +126,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
             ExpirySweep = ExpirySweepFrom(Env(ExpirySweepVariable)),
             Consolidation = new ConsolidationSchedule(TimeSpan.FromSeconds(Number(Env(ConsolidateVariable), ConsolidateVariable, 0, TimeSpan.FromDays(7).TotalSeconds,
                 "a number of seconds between 0 (off) and 604800", "is not") ?? 0)),
+            Archive = ArchiveFrom(Env(ArchiveAfterVariable)),
             HookDeadline = TimeSpan.FromMilliseconds(Number(Env(HookDeadlineVariable), HookDeadlineVariable, 1, 60_000, "milliseconds between 1 and 60000", "is not") ?? 800),
             Http = HttpSettings.Resolve(args.Urls, FirstNonEmpty(args.ApiKey, Env(ApiKeyVariable)),
                 FirstNonEmpty(args.KeysFile, Env(KeysFileVariable)), args.AllowedOrigins),
@@ -228,6 +236,16 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     /// The number in <paramref name="raw"/> (invariant culture), or null when it is unset; outside min..max (or not a
     /// number) it is refused naming <paramref name="name"/> and <paramref name="expected"/>.
     /// </summary>
+    /// <summary>MCP_MEMORY_ARCHIVE_AFTER_DAYS: a whole number of days, 0 (off) .. <see cref="Core.Knowledge.ArchivePolicy.MaxAfterDays"/>; unset: the default 90.</summary>
+    private static Core.Knowledge.ArchivePolicy ArchiveFrom(string? raw)
+    {
+        var expected = $"a whole number of days between 0 (off) and {Core.Knowledge.ArchivePolicy.MaxAfterDays}";
+        if (Number(raw, ArchiveAfterVariable, 0, Core.Knowledge.ArchivePolicy.MaxAfterDays, expected, "is not") is not { } days)
+            return Core.Knowledge.ArchivePolicy.Default;
+        if (days != Math.Floor(days)) throw new MemoryValidationException(ArchiveAfterVariable, $"\"{Namespaces.Truncate(raw!, 40)}\" is not {expected}");
+        return new Core.Knowledge.ArchivePolicy((int)days);
+    }
+
     internal static double? Number(string? raw, string name, double min, double max, string? expected = null, string verb = "must be")
     {
         if (raw is null) return null;

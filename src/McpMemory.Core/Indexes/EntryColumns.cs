@@ -16,11 +16,12 @@ internal sealed class EntryColumns
     private long[] _expires = new long[1024];
     private int[]?[] _tags = new int[]?[1024];
     private bool[] _superseded = new bool[1024];
+    private bool[] _archived = new bool[1024];
 
     public int Capacity => _seqs.Length;
 
     /// <summary>Bytes per slot held by the columns, for reporting.</summary>
-    public const int BytesPerSlot = 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 1;
+    public const int BytesPerSlot = 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + 1;
 
     public long Seq(int slot) => _seqs[slot];
     public long CreatedAt(int slot) => _created[slot];
@@ -33,6 +34,7 @@ internal sealed class EntryColumns
         Array.Resize(ref _seqs, capacity); Array.Resize(ref _namespace, capacity); Array.Resize(ref _type, capacity);
         Array.Resize(ref _session, capacity); Array.Resize(ref _importance, capacity); Array.Resize(ref _created, capacity);
         Array.Resize(ref _expires, capacity); Array.Resize(ref _tags, capacity); Array.Resize(ref _superseded, capacity);
+        Array.Resize(ref _archived, capacity);
     }
 
     public void Set(int slot, IndexEntry entry)
@@ -46,6 +48,7 @@ internal sealed class EntryColumns
         _expires[slot] = entry.ExpiresAt ?? long.MaxValue;
         _tags[slot] = entry.Tags.Count == 0 ? null : entry.Tags.Select(Intern).ToArray();
         _superseded[slot] = entry.Superseded;
+        _archived[slot] = entry.Archived;
     }
 
     public void Move(int from, int to)
@@ -53,6 +56,7 @@ internal sealed class EntryColumns
         _seqs[to] = _seqs[from]; _namespace[to] = _namespace[from]; _type[to] = _type[from]; _session[to] = _session[from];
         _importance[to] = _importance[from]; _created[to] = _created[from]; _expires[to] = _expires[from]; _tags[to] = _tags[from];
         _superseded[to] = _superseded[from];
+        _archived[to] = _archived[from];
         _tags[from] = null;
     }
 
@@ -80,14 +84,15 @@ internal sealed class EntryColumns
         for (var i = 0; i < tags.Length; i++)
             if (!_ids.TryGetValue(filter.Tags[i], out tags[i])) return null;
         return new Filter(this, namespaces, type, session, filter.MinImportance, filter.Since ?? long.MinValue,
-            filter.Until ?? long.MaxValue, filter.Now, tags, filter.IncludeSuperseded);
+            filter.Until ?? long.MaxValue, filter.Now, tags, filter.IncludeSuperseded, filter.IncludeArchived);
     }
 
-    public sealed class Filter(EntryColumns columns, bool[] namespaces, int type, int session, double minImportance, long since, long until, long now, int[] tags, bool includeSuperseded)
+    public sealed class Filter(EntryColumns columns, bool[] namespaces, int type, int session, double minImportance, long since, long until, long now, int[] tags, bool includeSuperseded, bool includeArchived)
     {
         public bool Accepts(int slot)
         {
             if (!includeSuperseded && columns._superseded[slot]) return false;
+            if (!includeArchived && columns._archived[slot]) return false;
             if (!namespaces[columns._namespace[slot]]) return false;
             if (type >= 0 && columns._type[slot] != type) return false;
             if (session >= 0 && columns._session[slot] != session) return false;

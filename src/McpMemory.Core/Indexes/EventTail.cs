@@ -6,8 +6,8 @@ internal readonly record struct MemoryEvent(string Kind, string? MemoryId, long?
     /// <summary>The memory left the store (deleted or expired); <see cref="RemovedSeq"/> says which.</summary>
     public bool Removes => Kind is "delete" or "expire" && RemovedSeq is not null;
 
-    /// <summary>The memory's row was written (stored, merged into, imported, superseded); read it again by <see cref="MemoryId"/>.</summary>
-    public bool Writes => MemoryId is not null && Kind is "store" or "update" or "import" or "supersede";
+    /// <summary>The memory's row was written (stored, merged into, imported, superseded, archived, unarchived); read it again by <see cref="MemoryId"/>.</summary>
+    public bool Writes => MemoryId is not null && Kind is "store" or "update" or "import" or "supersede" or "archive" or "unarchive";
 
     /// <summary>The memory got its vector.</summary>
     public bool Embeds => MemoryId is not null && Kind == "embed";

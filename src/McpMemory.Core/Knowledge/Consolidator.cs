@@ -11,7 +11,34 @@ public sealed record ConsolidateRequest
     public string? Namespace { get; init; }
     public bool AllNamespaces { get; init; }
     public bool DryRun { get; init; }
+    /// <summary>Which stale memories to archive (default: <see cref="ArchivePolicy.Default"/>; <see cref="ArchivePolicy.Off"/>: none).</summary>
+    public ArchivePolicy Archive { get; init; } = ArchivePolicy.Default;
 }
+
+/// <summary>
+/// Which memories consolidation archives as stale: importance below <paramref name="BelowImportance"/> (by default below
+/// the default importance, 0.5: the agent marked them minor), never accessed (no search or briefing returned them, no
+/// feedback), and created and last changed more than <paramref name="AfterDays"/> days ago. 0 days turns archiving off.
+/// </summary>
+public sealed record ArchivePolicy(int AfterDays, double BelowImportance = ArchivePolicy.DefaultBelowImportance)
+{
+    public const int DefaultAfterDays = 90;
+    public const double DefaultBelowImportance = MemoryValidator.DefaultImportance;
+    public const int MaxAfterDays = 36_500;
+
+    public static ArchivePolicy Default { get; } = new(DefaultAfterDays);
+    public static ArchivePolicy Off { get; } = new(0);
+
+    public bool Enabled => AfterDays > 0;
+
+    /// <summary>A policy from a number of days (0: off), refused outside 0..<see cref="MaxAfterDays"/> naming <paramref name="field"/>.</summary>
+    public static ArchivePolicy Days(int days, string field) => days is < 0 or > MaxAfterDays
+        ? throw new MemoryValidationException(field, $"must be a number of days between 0 (off) and {MaxAfterDays} (got {days})")
+        : new ArchivePolicy(days);
+}
+
+/// <summary>A memory archived as stale (or, dry, that would be).</summary>
+public sealed record ArchivedMemory(Guid MemoryId, string Namespace, string MemoryType, string Content, double Importance, DateTimeOffset CreatedAt);
 
 /// <summary>A memory folded into another, and the merge rule's verdict (identical, contained, restated) with the cosine.</summary>
 public sealed record ConsolidatedMember(Guid MemoryId, string Content, string Reason, double Similarity);
@@ -21,7 +48,14 @@ public sealed record ConsolidationGroup(Guid CanonicalId, string Namespace, stri
 
 /// <summary>What a run did (or, dry, would do).</summary>
 public sealed record ConsolidationReport(
-    IReadOnlyList<string> Namespaces, bool DryRun, int Scanned, int Merged, IReadOnlyList<ConsolidationGroup> Groups, string? Encoder, long ElapsedMs);
+    IReadOnlyList<string> Namespaces, bool DryRun, int Scanned, int Merged, IReadOnlyList<ConsolidationGroup> Groups, string? Encoder, long ElapsedMs)
+{
+    /// <summary>The archive rule applied (<see cref="ArchivePolicy.Off"/> when off).</summary>
+    public ArchivePolicy Archive { get; init; } = ArchivePolicy.Off;
+
+    /// <summary>The stale memories archived (dry: that would be).</summary>
+    public IReadOnlyList<ArchivedMemory> Archived { get; init; } = [];
+}
 
 /// <summary>
 /// Consolidation: finds memories that say the same thing, by the store's own merge rule (<see cref="DuplicateRule"/>:
@@ -31,6 +65,8 @@ public sealed record ConsolidationReport(
 /// from default search; memory_history shows them). Only memories of the same namespace and type are compared, and
 /// only those that can pass the rule: the same content-word signature (rules 1 and 3) or one text's first three
 /// words found in the other (rule 2), so a run over N memories costs about N, not N².
+/// Then it archives stale memories (<see cref="ArchivePolicy"/>): kept whole, hidden from default search, restorable
+/// with unarchive. Memories in a merge group are not archived in the same run (the merge changes them).
 /// </summary>
 public sealed class Consolidator(MemoryService memories, TimeProvider? clock = null)
 {
@@ -66,8 +102,28 @@ public sealed class Consolidator(MemoryService memories, TimeProvider? clock = n
         var merged = request.DryRun ? merges.Sum(m => m.Members.Count) : merges.Count == 0 ? 0 : _store.Apply(merges, now);
         var groups = merges.Select(m => new ConsolidationGroup(m.Canonical.Id, m.Canonical.Namespace, m.Canonical.MemoryType, m.Canonical.Content,
             m.Members.Select(x => new ConsolidatedMember(x.Member.Id, x.Member.Content, x.Reason, Math.Round(x.Cosine, 4))).ToList())).ToList();
+        var archived = Archive(namespaces, request, merges, now);
         return new ConsolidationReport(namespaces ?? rows.Select(r => r.Namespace).Distinct().Order(StringComparer.Ordinal).ToList(),
-            request.DryRun, rows.Count, merged, groups, model, watch.ElapsedMilliseconds);
+            request.DryRun, rows.Count, merged, groups, model, watch.ElapsedMilliseconds)
+        {
+            Archive = request.Archive,
+            Archived = archived,
+        };
+    }
+
+    /// <summary>The stale memories archived (dry: those that would be), leaving out this run's merge groups.</summary>
+    private List<ArchivedMemory> Archive(IReadOnlyList<string>? namespaces, ConsolidateRequest request, List<ConsolidationMerge> merges, long now)
+    {
+        if (!request.Archive.Enabled) return [];
+        var cutoff = now - request.Archive.AfterDays * 86_400_000L;
+        var merging = merges.SelectMany(m => m.Members.Select(x => x.Member.Id).Prepend(m.Canonical.Id)).ToHashSet();
+        var stale = _store.Stale(namespaces, cutoff, request.Archive.BelowImportance, now).Where(r => !merging.Contains(r.Id)).ToList();
+        if (!request.DryRun && stale.Count > 0)
+        {
+            var done = _store.Archive(stale, cutoff, request.Archive.BelowImportance, request.Archive.AfterDays, now).ToHashSet();
+            stale = stale.Where(r => done.Contains(r.Id)).ToList();
+        }
+        return stale.Select(r => new ArchivedMemory(r.Id, r.Namespace, r.MemoryType, r.Content, r.Importance, UnixTime.FromMs(r.CreatedAt))).ToList();
     }
 
     /// <summary>The merges among memories of one namespace and type.</summary>

@@ -25,6 +25,8 @@ public sealed record Memory
     public string? Source { get; init; }
     /// <summary>The memory that replaced this one (store_memory's supersedes); hidden from default search.</summary>
     public Guid? SupersededBy { get; init; }
+    /// <summary>When consolidation archived this memory as stale (null: live); hidden from default search until unarchived.</summary>
+    public DateTimeOffset? ArchivedAt { get; init; }
 }
 
 /// <summary>What a caller asks to store. Everything but the content is optional.</summary>
@@ -77,5 +79,12 @@ public sealed record RecordedFeedback(Guid MemoryId, string Signal, long Feedbac
 /// <summary>A memory close in meaning to one just stored but not merged with it: the caller decides (supersedes, delete, keep).</summary>
 public sealed record SimilarMemory(Guid MemoryId, double Similarity, string Content);
 
-/// <summary>One version of a memory, from the event log: stored, merged, superseded, imported, deleted or expired.</summary>
-public sealed record MemoryVersion(Guid MemoryId, string Kind, DateTimeOffset At, string? Content, Guid? SupersededBy = null, double? Similarity = null);
+/// <summary>
+/// One version of a memory, from the event log: stored, merged, superseded, imported, deleted, expired, archived,
+/// unarchived, or summarized (a summary memory, <see cref="SummarizedBy"/>, now covers it; its text is unchanged).
+/// </summary>
+public sealed record MemoryVersion(Guid MemoryId, string Kind, DateTimeOffset At, string? Content, Guid? SupersededBy = null, double? Similarity = null,
+    Guid? SummarizedBy = null);
+
+/// <summary>The answer to unarchive: the memory, whether it was archived (now live again), and since when it had been.</summary>
+public sealed record Unarchived(Guid MemoryId, string Namespace, bool WasArchived, DateTimeOffset? ArchivedAt);

@@ -22,7 +22,7 @@ internal static class JsonlExporter
 
         foreach (var (seq, m) in snapshot.Memories(now))
         {
-            Line(output, new JsonObject
+            var record = new JsonObject
             {
                 ["kind"] = JsonlFormat.Memory,
                 ["id"] = m.Id,
@@ -41,7 +41,10 @@ internal static class JsonlExporter
                 ["updated_at"] = JsonlFormat.Time(m.UpdatedAt),
                 ["expires_at"] = Time(m.ExpiresAt),
                 ["superseded_by"] = m.SupersededBy,
-            });
+            };
+            // Written only when set, so an export of a store without archived memories reads in older versions too.
+            if (m.ArchivedAt is { } archivedAt) record["archived_at"] = JsonlFormat.Time(archivedAt);
+            Line(output, record);
             memories++;
             if (snapshot.Vector(seq, m.Id) is { } v)
             {

@@ -231,7 +231,8 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         return new StoredMemory(id, ns, type, content, metadata, MemoryRows.JoinTags(tags), importance,
             validate.AgentId(f.OptionalText("agent_id")), validate.SessionId(f.OptionalText("session_id")), validate.Source(f.OptionalText("source")),
             accessCount, f.OptionalTime("last_accessed"), created, updated, f.OptionalTime("expires_at"),
-            f.OptionalText("superseded_by") is { } successor ? MemoryValidator.MemoryId(successor, "superseded_by").ToString("D") : null);
+            f.OptionalText("superseded_by") is { } successor ? MemoryValidator.MemoryId(successor, "superseded_by").ToString("D") : null,
+            f.OptionalTime("archived_at"));
     }
 
     private StoredState State(Fields f)

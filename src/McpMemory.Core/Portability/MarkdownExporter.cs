@@ -45,6 +45,7 @@ internal static class MarkdownExporter
                 if (m.SessionId is not null) facts.Add("session " + m.SessionId);
                 if (m.Source is not null) facts.Add("source " + m.Source);
                 if (m.ExpiresAt is { } expires) facts.Add("expires " + expires.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture));
+                if (m.ArchivedAt is { } archived) facts.Add("archived " + archived.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture));
                 if (m.Metadata is not null) facts.Add("metadata `" + m.Metadata.ToJsonString(JsonlFormat.Options).Replace("`", "'") + "`");
                 md.Append("<sub>").Append(string.Join(" · ", facts)).Append("</sub>\n");
             }

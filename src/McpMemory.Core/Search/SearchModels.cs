@@ -20,6 +20,8 @@ public sealed record SearchRequest
     public bool Explain { get; init; }
     /// <summary>Also return memories that a newer one superseded (hidden by default).</summary>
     public bool IncludeSuperseded { get; init; }
+    /// <summary>Also return memories that consolidation archived as stale (hidden by default).</summary>
+    public bool IncludeArchived { get; init; }
     /// <summary>The moment "yesterday" or "last week" is read against and recency is counted from (default: the clock); for evaluation and replays.</summary>
     public DateTimeOffset? Now { get; init; }
     /// <summary>Understand a time phrase in the query (default true): see <see cref="Time.TimeExpressions"/>.</summary>

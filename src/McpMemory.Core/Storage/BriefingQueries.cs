@@ -7,7 +7,7 @@ namespace McpMemory.Core.Storage;
 /// <summary>
 /// The reads a briefing needs that search does not answer: the live memories' ranking fields (one scan gives every
 /// section's count and order), the full rows of the chosen few, and the agent's state keys. "Live" is what default search sees: not superseded, not
-/// expired. Namespaces are bound as one JSON array so each statement stays prepared whatever the list.
+/// archived, not expired. Namespaces are bound as one JSON array so each statement stays prepared whatever the list.
 /// </summary>
 /// <summary>What ordering a briefing section needs of a memory; the full row is read for the chosen few only.</summary>
 internal sealed record LiveMemory(long Seq, string MemoryType, double Importance, long AccessCount, long CreatedAt);
@@ -15,7 +15,7 @@ internal sealed record LiveMemory(long Seq, string MemoryType, double Importance
 internal sealed class BriefingQueries(MemoryDatabase database)
 {
     private const string LiveFilter =
-        "m.namespace IN (SELECT value FROM json_each(@namespaces)) AND m.superseded_by IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now)";
+        "m.namespace IN (SELECT value FROM json_each(@namespaces)) AND m.superseded_by IS NULL AND m.archived_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now)";
 
     /// <summary>The ranking fields of every live memory in the namespaces: one scan serves every section's order and count.</summary>
     public List<LiveMemory> Live(IReadOnlyList<string> namespaces, long now) => database.Read(session =>

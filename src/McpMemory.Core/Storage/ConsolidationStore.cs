@@ -11,6 +11,9 @@ internal sealed record ConsolidationRow(
     long AccessCount, long CreatedAt, float[]? Vector);
 
 /// <summary>One merge to write: the memory kept, the memories it absorbs, and why (the rule's verdict per member).</summary>
+/// <summary>A live memory that the archive rule finds stale.</summary>
+internal sealed record StaleRow(Guid Id, string Namespace, string MemoryType, string Content, double Importance, long CreatedAt);
+
 internal sealed record ConsolidationMerge(ConsolidationRow Canonical, IReadOnlyList<(ConsolidationRow Member, string Reason, double Cosine)> Members);
 
 /// <summary>
@@ -25,7 +28,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
         var command = session.Command(
             "SELECT m.seq, m.id, m.namespace, m.memory_type, m.content, m.tags, m.importance, m.access_count, m.created_at, " +
             "(SELECT v.vector FROM memory_vectors v WHERE v.seq = m.seq AND v.model = @model) " +
-            "FROM memories m WHERE m.superseded_by IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now) " +
+            "FROM memories m WHERE m.superseded_by IS NULL AND m.archived_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now) " +
             (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
         command.Parameters.AddWithValue("@model", (object?)model ?? DBNull.Value);
         command.Parameters.AddWithValue("@now", now);
@@ -83,9 +86,65 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
         return merged;
     });
 
+    /// <summary>
+    /// The stale memories of some namespaces (null: every one): live (not superseded, archived or expired), less important
+    /// than <paramref name="belowImportance"/>, never accessed (no search or briefing returned them, no feedback),
+    /// created and last changed before <paramref name="cutoff"/>, and not unarchived since then (a memory brought back
+    /// gets the whole age again before it can go).
+    /// </summary>
+    public List<StaleRow> Stale(IReadOnlyList<string>? namespaces, long cutoff, double belowImportance, long now) => database.Read(session =>
+    {
+        var command = session.Command($"SELECT m.id, m.namespace, m.memory_type, m.content, m.importance, m.created_at FROM memories m WHERE {StaleSql} " +
+            (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
+        BindStale(command, cutoff, belowImportance, now);
+        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        var rows = new List<StaleRow>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            rows.Add(new StaleRow(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDouble(4), reader.GetInt64(5)));
+        return rows;
+    });
+
+    private const string StaleSql =
+        "m.superseded_by IS NULL AND m.archived_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now) " +
+        "AND m.importance < @below AND m.access_count = 0 AND m.last_accessed IS NULL AND m.created_at < @cutoff AND m.updated_at < @cutoff " +
+        "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.memory_id = m.id) " +
+        "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'unarchive' AND e.at >= @cutoff) ";
+
+    private static void BindStale(Microsoft.Data.Sqlite.SqliteCommand command, long cutoff, double belowImportance, long now)
+    {
+        command.Parameters.AddWithValue("@cutoff", cutoff);
+        command.Parameters.AddWithValue("@below", belowImportance);
+        command.Parameters.AddWithValue("@now", now);
+    }
+
+    /// <summary>
+    /// Archives the memories in one transaction, each with an "archive" event (its text and why), checking each is still
+    /// stale (another process may have used or changed it since it was read). Returns the ids archived.
+    /// </summary>
+    public List<Guid> Archive(IReadOnlyList<StaleRow> rows, long cutoff, double belowImportance, int afterDays, long now) => database.Write((session, tx) =>
+    {
+        var archived = new List<Guid>();
+        foreach (var row in rows)
+        {
+            var update = session.Command($"UPDATE memories AS m SET archived_at = @now WHERE m.id = @id AND {StaleSql}", tx);
+            BindStale(update, cutoff, belowImportance, now);
+            update.Parameters.AddWithValue("@id", row.Id.ToString("D"));
+            if (update.ExecuteNonQuery() == 0) continue;
+            var detail = new JsonObject
+            {
+                ["reason"] = "stale", ["archive_after_days"] = afterDays, ["below_importance"] = belowImportance,
+                ["importance"] = row.Importance, ["created_at"] = row.CreatedAt, ["content"] = row.Content,
+            };
+            MemoryStore.AppendEvent(session, tx, now, "archive", row.Namespace, row.Id.ToString("D"), detail.ToJsonString());
+            archived.Add(row.Id);
+        }
+        return archived;
+    });
+
     private static bool StillLive(SqliteSession session, Microsoft.Data.Sqlite.SqliteTransaction tx, Guid id)
     {
-        var command = session.Command("SELECT 1 FROM memories WHERE id = @id AND superseded_by IS NULL", tx);
+        var command = session.Command("SELECT 1 FROM memories WHERE id = @id AND superseded_by IS NULL AND archived_at IS NULL", tx);
         command.Parameters.AddWithValue("@id", id.ToString("D"));
         return command.ExecuteScalar() is not null;
     }

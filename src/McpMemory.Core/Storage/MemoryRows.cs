@@ -9,10 +9,10 @@ internal static class MemoryRows
 {
     public const string Columns =
         "m.seq, m.id, m.namespace, m.agent_id, m.session_id, m.memory_type, m.content, m.metadata, m.tags, m.importance, " +
-        "m.has_embedding, m.access_count, m.last_accessed, m.created_at, m.updated_at, m.expires_at, m.source, m.superseded_by";
+        "m.has_embedding, m.access_count, m.last_accessed, m.created_at, m.updated_at, m.expires_at, m.source, m.superseded_by, m.archived_at";
 
     /// <summary>Number of columns in <see cref="Columns"/>; extra selected columns start here.</summary>
-    public const int Count = 18;
+    public const int Count = 19;
 
     public static Memory Read(SqliteDataReader r) => new()
     {
@@ -34,18 +34,19 @@ internal static class MemoryRows
         ExpiresAt = r.IsDBNull(15) ? null : UnixTime.FromMs(r.GetInt64(15)),
         Source = r.IsDBNull(16) ? null : r.GetString(16),
         SupersededBy = r.IsDBNull(17) ? null : Guid.Parse(r.GetString(17)),
+        ArchivedAt = r.IsDBNull(18) ? null : UnixTime.FromMs(r.GetInt64(18)),
     };
 
     /// <summary>The fields an in-memory index keeps of a memory, in the order <see cref="ReadIndexEntry"/> reads them.</summary>
-    public const string IndexEntryColumns = "m.seq, m.namespace, m.memory_type, m.importance, m.created_at, m.expires_at, m.session_id, m.tags, m.superseded_by IS NOT NULL";
+    public const string IndexEntryColumns = "m.seq, m.namespace, m.memory_type, m.importance, m.created_at, m.expires_at, m.session_id, m.tags, m.superseded_by IS NOT NULL, m.archived_at IS NOT NULL";
 
     /// <summary>Number of columns in <see cref="IndexEntryColumns"/>; extra selected columns start here.</summary>
-    public const int IndexEntryCount = 9;
+    public const int IndexEntryCount = 10;
 
     public static Indexes.IndexEntry ReadIndexEntry(SqliteDataReader r) => new(
         Seq: r.GetInt64(0), Namespace: r.GetString(1), MemoryType: r.GetString(2), Importance: r.GetDouble(3),
         CreatedAt: r.GetInt64(4), ExpiresAt: r.IsDBNull(5) ? null : r.GetInt64(5), SessionId: r.IsDBNull(6) ? null : r.GetString(6),
-        Tags: SplitTags(r.GetString(7)), Superseded: r.GetInt64(8) != 0);
+        Tags: SplitTags(r.GetString(7)), Superseded: r.GetInt64(8) != 0, Archived: r.GetInt64(9) != 0);
 
     public static string JoinTags(IReadOnlyList<string> tags) => string.Join(' ', tags);
 

@@ -124,6 +124,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
             sql.Append(" AND instr(' ' || m.tags || ' ', ' ' || @tag").Append(i).Append(" || ' ') > 0");
         sql.Append(" AND (m.expires_at IS NULL OR m.expires_at > @now)");
         if (!filter.IncludeSuperseded) sql.Append(" AND m.superseded_by IS NULL");
+        if (!filter.IncludeArchived) sql.Append(" AND m.archived_at IS NULL");
     }
 
     internal static void BindFilter(SqliteCommand command, IndexFilter filter)

@@ -230,6 +230,30 @@ internal sealed class MemoryStore(MemoryDatabase database)
     }
 
     /// <summary>
+    /// Brings an archived memory back to default search: clears archived_at and appends an "unarchive" event (with the
+    /// time it was archived), so every process's indexes follow. Its row is otherwise untouched. Returns the time it had
+    /// been archived, or null when it was not archived (nothing written).
+    /// </summary>
+    public DateTimeOffset? Unarchive(Guid id, long now) => database.Write((session, tx) =>
+    {
+        var read = session.Command("SELECT namespace, content, archived_at FROM memories WHERE id = @id AND archived_at IS NOT NULL", tx);
+        read.Parameters.AddWithValue("@id", id.ToString("D"));
+        string ns, content;
+        long archivedAt;
+        using (var reader = read.ExecuteReader())
+        {
+            if (!reader.Read()) return (DateTimeOffset?)null;
+            (ns, content, archivedAt) = (reader.GetString(0), reader.GetString(1), reader.GetInt64(2));
+        }
+        var update = session.Command("UPDATE memories SET archived_at = NULL WHERE id = @id", tx);
+        update.Parameters.AddWithValue("@id", id.ToString("D"));
+        update.ExecuteNonQuery();
+        var detail = new JsonObject { ["archived_at"] = archivedAt, ["content"] = content };
+        AppendEvent(session, tx, now, "unarchive", ns, id.ToString("D"), detail.ToJsonString());
+        return UnixTime.FromMs(archivedAt);
+    });
+
+    /// <summary>
     /// Every version of a memory, oldest first, rebuilt from the event log: its own events (stored, merged, superseded,
     /// imported, deleted, expired) and those of the memories it superseded, in the order they happened (followed back up to
     /// <paramref name="maxDepth"/> links). Null when the log has never heard of it.
@@ -301,6 +325,10 @@ internal sealed class MemoryStore(MemoryDatabase database)
                     SupersededBy: Guid.TryParse(detail?["superseded_by"]?.GetValue<string>(), out var successor) ? successor : null),
                 "delete" => new MemoryVersion(id, "deleted", time, detail?["content"]?.GetValue<string>()),
                 "expire" => new MemoryVersion(id, "expired", time, detail?["content"]?.GetValue<string>()),
+                "archive" => new MemoryVersion(id, "archived", time, detail?["content"]?.GetValue<string>()),
+                "unarchive" => new MemoryVersion(id, "unarchived", time, detail?["content"]?.GetValue<string>()),
+                "summarize" => new MemoryVersion(id, "summarized", time, detail?["content"]?.GetValue<string>(),
+                    SummarizedBy: Guid.TryParse(detail?["summary_id"]?.GetValue<string>(), out var summary) ? summary : null),
                 _ => null, // embed, feedback: not a version of the text
             };
             if (version is not null) versions.Add((seq, version));

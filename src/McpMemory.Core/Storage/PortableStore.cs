@@ -7,7 +7,7 @@ namespace McpMemory.Core.Storage;
 // joined by spaces, metadata, values and details as JSON text).
 internal sealed record StoredMemory(string Id, string Namespace, string MemoryType, string Content, string? Metadata, string Tags,
     double Importance, string? AgentId, string? SessionId, string? Source, long AccessCount, long? LastAccessed,
-    long CreatedAt, long UpdatedAt, long? ExpiresAt, string? SupersededBy);
+    long CreatedAt, long UpdatedAt, long? ExpiresAt, string? SupersededBy, long? ArchivedAt = null);
 internal sealed record StoredState(string Namespace, string AgentId, string Key, string Value, long Version, long UpdatedAt);
 internal sealed record StoredFeedback(string MemoryId, string Namespace, string Signal, string? Note, long CreatedAt);
 internal sealed record StoredEvent(string Event, long At, string? Namespace, string? MemoryId, string? Detail);
@@ -59,7 +59,8 @@ internal static class PortableStore
                     Id: reader.GetString(1), Namespace: reader.GetString(2), MemoryType: reader.GetString(5), Content: reader.GetString(6),
                     Metadata: Text(reader, 7), Tags: reader.GetString(8), Importance: reader.GetDouble(9), AgentId: Text(reader, 3),
                     SessionId: Text(reader, 4), Source: Text(reader, 16), AccessCount: reader.GetInt64(11), LastAccessed: Number(reader, 12),
-                    CreatedAt: reader.GetInt64(13), UpdatedAt: reader.GetInt64(14), ExpiresAt: Number(reader, 15), SupersededBy: Text(reader, 17)));
+                    CreatedAt: reader.GetInt64(13), UpdatedAt: reader.GetInt64(14), ExpiresAt: Number(reader, 15), SupersededBy: Text(reader, 17),
+                    ArchivedAt: Number(reader, 18)));
         }
 
         /// <summary>The stored vector of the memory at <paramref name="seq"/>, if it has one.</summary>
@@ -103,9 +104,9 @@ internal static class PortableStore
         {
             var insert = session.Command("""
                 INSERT INTO memories (id, namespace, agent_id, session_id, memory_type, content, metadata, tags, importance,
-                                      has_embedding, access_count, last_accessed, created_at, updated_at, expires_at, source, superseded_by)
+                                      has_embedding, access_count, last_accessed, created_at, updated_at, expires_at, source, superseded_by, archived_at)
                 VALUES (@id, @ns, @agent, @session, @type, @content, @metadata, @tags, @importance,
-                        0, @accessCount, @lastAccessed, @created, @updated, @expires, @source, @supersededBy)
+                        0, @accessCount, @lastAccessed, @created, @updated, @expires, @source, @supersededBy, @archivedAt)
                 ON CONFLICT (id) DO NOTHING
                 """, tx);
             var p = insert.Parameters;
@@ -125,6 +126,7 @@ internal static class PortableStore
             p.AddWithValue("@expires", MemoryRows.Db(m.ExpiresAt));
             p.AddWithValue("@source", MemoryRows.Db(m.Source));
             p.AddWithValue("@supersededBy", MemoryRows.Db(m.SupersededBy));
+            p.AddWithValue("@archivedAt", MemoryRows.Db(m.ArchivedAt));
             return insert.ExecuteNonQuery() == 1;
         }
 

@@ -103,6 +103,14 @@ internal static class Schema
         """
         CREATE INDEX ix_memories_skills ON memories(seq) WHERE memory_type = 'skill';
         """,
+
+        // Version 4: consolidation archives stale memories (low importance, never accessed, old): kept whole, hidden from
+        // default search, restorable (unarchive). "archive" / "unarchive" events carry the change to other processes.
+        // (The FTS triggers fire on content and tags only, so archiving leaves the index untouched.)
+        """
+        ALTER TABLE memories ADD COLUMN archived_at INTEGER;  -- unix ms when consolidation archived it; NULL: live
+        CREATE INDEX ix_memories_archived ON memories(archived_at) WHERE archived_at IS NOT NULL;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Count;

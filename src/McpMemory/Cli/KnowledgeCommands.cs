@@ -71,19 +71,29 @@ internal static class KnowledgeCommands
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "Say which memories would be merged; write nothing" };
         var all = new Option<bool>("--all") { Description = "Every namespace, not only the default one (--namespace)" };
+        var archiveAfter = new Option<int?>("--archive-after") { Description = $"Archive memories of importance below {ArchivePolicy.DefaultBelowImportance} never accessed and older than this many days; 0: off (default ${Settings.ArchiveAfterVariable}, else {ArchivePolicy.DefaultAfterDays})" };
         var command = new Command("consolidate", "Merge memories that say the same thing (the store's strict merge rule: identical, contained or " +
                                                  "restated, never merely similar): one canonical memory keeps merged tags, the highest importance and " +
-                                                 "the summed access counts; the others are superseded, history kept") { dryRun, all };
+                                                 "the summed access counts; the others are superseded, history kept; then archive stale memories " +
+                                                 "(low importance, never accessed, old: hidden from search, restorable with unarchive)") { dryRun, all, archiveAfter };
         command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var report = ConsolidateResult.From(new Consolidator(service).Run(settings.ToCaller(),
-                new ConsolidateRequest { DryRun = parse.GetValue(dryRun), AllNamespaces = parse.GetValue(all) }));
+                new ConsolidateRequest
+                {
+                    DryRun = parse.GetValue(dryRun), AllNamespaces = parse.GetValue(all),
+                    Archive = parse.GetValue(archiveAfter) is { } days ? ArchivePolicy.Days(days, "--archive-after") : settings.Archive,
+                }));
             if (parse.GetValue(CliOptions.Json)) { Output.Json(report); return; }
             foreach (var group in report.Groups)
             {
                 Console.Out.WriteLine($"keep {group.CanonicalId} ({group.MemoryType}, {group.Namespace}): {Output.OneLineText(group.Content)}");
                 foreach (var m in group.Members) Console.Out.WriteLine($"  {(report.DryRun ? "would merge" : "merged")} {m.MemoryId} ({m.Reason}, {m.Similarity:0.000}): {Output.OneLineText(m.Content)}");
             }
+            foreach (var a in report.Archived)
+                Console.Out.WriteLine($"{(report.DryRun ? "would archive" : "archived")} {a.MemoryId} ({a.MemoryType}, importance {a.Importance:0.##}, {a.CreatedAt[..10]}, never accessed): {Output.OneLineText(a.Content)}");
+            Console.Out.WriteLine(report.ArchiveRule.AfterDays == 0 ? "archiving off"
+                : $"{(report.DryRun ? "would archive" : "archived")} {report.Archived.Count} stale memories (importance below {report.ArchiveRule.BelowImportance}, never accessed, older than {report.ArchiveRule.AfterDays} days)");
             Console.Out.WriteLine($"{(report.DryRun ? "would merge" : "merged")} {report.Merged} of {report.Scanned} memories into {report.Groups.Count} group(s) " +
                                   $"in {string.Join(", ", report.Namespaces)} ({report.ElapsedMs} ms; encoder {report.Encoder ?? "none: identical and contained only"})");
         }, vectors: true));

@@ -10,7 +10,7 @@ namespace McpMemory.Cli;
 /// <summary>store, search, get, delete, state, stats: the engine from the command line (same database as the server).</summary>
 internal static class MemoryCommands
 {
-    public static IEnumerable<Command> Create() => [Store(), Search(), Get(), History(), Delete(), State(), Stats()];
+    public static IEnumerable<Command> Create() => [Store(), Search(), Get(), History(), Delete(), Unarchive(), State(), Stats()];
 
     private static Command Store()
     {
@@ -56,9 +56,10 @@ internal static class MemoryCommands
         var mode = new Option<string?>("--mode") { Description = "auto (hybrid when the encoder is ready), hybrid, fts or vector" };
         var explain = new Option<bool>("--explain") { Description = "Show every factor of each result's score" };
         var superseded = new Option<bool>("--include-superseded") { Description = "Also show memories that a newer one superseded" };
+        var archived = new Option<bool>("--include-archived") { Description = "Also show memories that consolidation archived as stale" };
         var now = new Option<string?>("--now") { Description = "Read time phrases (\"last week\") and count recency from this ISO-8601 time instead of the clock" };
         var noTime = new Option<bool>("--no-time") { Description = "Do not read time phrases in the query: search every word, over all times" };
-        var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain, superseded, now, noTime };
+        var command = new Command("search", "Search memories by meaning and keywords, best first") { query, topK, type, tags, namespaces, mode, explain, superseded, archived, now, noTime };
         command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var caller = settings.ToCaller();
@@ -73,6 +74,7 @@ internal static class MemoryCommands
                 Mode = parse.GetValue(mode),
                 Explain = parse.GetValue(explain),
                 IncludeSuperseded = parse.GetValue(superseded),
+                IncludeArchived = parse.GetValue(archived),
                 Now = IsoTime.Parse(parse.GetValue(now), "--now"),
                 TimeAware = !parse.GetValue(noTime),
             });
@@ -110,7 +112,22 @@ internal static class MemoryCommands
             var output = MemoryHistoryResult.From(memoryId, service.History(settings.ToCaller(), memoryId));
             if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
             foreach (var v in output.Versions)
-                Console.Out.WriteLine($"{v.At} {v.Kind,-10} {v.MemoryId}{(v.SupersededBy is null ? "" : $" → {v.SupersededBy}")}: {v.Content}");
+                Console.Out.WriteLine($"{v.At} {v.Kind,-10} {v.MemoryId}{(v.SupersededBy is null ? "" : $" → {v.SupersededBy}")}{(v.SummarizedBy is null ? "" : $" in summary {v.SummarizedBy}")}: {v.Content}");
+        }));
+        return command;
+    }
+
+    private static Command Unarchive()
+    {
+        var id = new Argument<string>("id") { Description = "The memory id (UUID) of an archived memory" };
+        var command = new Command("unarchive", "Bring back a memory that consolidation archived as stale (search --include-archived lists them)") { id };
+        command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
+        {
+            var output = UnarchiveMemoryResult.From(service.Unarchive(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id")));
+            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
+            else Console.Out.WriteLine(output.Unarchived
+                ? $"unarchived {output.MemoryId} in {output.Namespace} (archived {output.ArchivedAt}): back in search"
+                : $"{output.MemoryId} in {output.Namespace} is not archived: nothing changed");
         }));
         return command;
     }

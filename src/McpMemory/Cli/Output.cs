@@ -19,6 +19,7 @@ internal static class Output
         foreach (var line in m.Content.Split('\n').Take(rank is null ? int.MaxValue : 4))
             Console.Out.WriteLine(indent + Clip(line.TrimEnd('\r'), rank is null ? int.MaxValue : 160));
         if (rank is null && m.Metadata is not null) Console.Out.WriteLine(indent + "metadata: " + m.Metadata.ToJsonString());
+        if (m.ArchivedAt is not null) Console.Out.WriteLine(indent + $"archived {m.ArchivedAt} as stale (hidden from search; mcp-memory unarchive {m.MemoryId} brings it back)");
     }
 
     public static void Error(string message) => Console.Error.WriteLine("error: " + message);

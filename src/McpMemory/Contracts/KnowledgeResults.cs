@@ -37,11 +37,44 @@ public sealed record SkillResult(
 public sealed record ConsolidateResult(
     IReadOnlyList<string> Namespaces, bool DryRun, int Scanned, int Merged, IReadOnlyList<ConsolidationGroupResult> Groups, string? Encoder, long ElapsedMs)
 {
+    [System.ComponentModel.Description("The archive rule: memories less important than below_importance, never accessed, created and last changed more than after_days days ago (0: archiving off).")]
+    public ArchiveRuleResult ArchiveRule { get; init; } = new(0, 0);
+
+    [System.ComponentModel.Description("The stale memories archived (dry_run: that would be): hidden from search unless include_archived, restorable with unarchive_memory.")]
+    public IReadOnlyList<ArchivedMemoryResult> Archived { get; init; } = [];
+
+    [System.ComponentModel.Description("Summaries of large clusters written by the client's model through MCP sampling: whether the client supports sampling, whether summaries were asked for, and what was summarised.")]
+    public SamplingResult Sampling { get; init; } = SamplingResult.NoClient;
+
     public static ConsolidateResult From(ConsolidationReport r) => new(r.Namespaces, r.DryRun, r.Scanned, r.Merged,
         r.Groups.Select(g => new ConsolidationGroupResult(g.CanonicalId.ToString("D"), g.Namespace, g.MemoryType, g.Content,
             g.Members.Select(m => new ConsolidatedMemberResult(m.MemoryId.ToString("D"), m.Content, m.Reason, m.Similarity)).ToList())).ToList(),
-        r.Encoder, r.ElapsedMs);
+        r.Encoder, r.ElapsedMs)
+    {
+        ArchiveRule = new ArchiveRuleResult(r.Archive.AfterDays, r.Archive.BelowImportance),
+        Archived = r.Archived.Select(a => new ArchivedMemoryResult(a.MemoryId.ToString("D"), a.Namespace, a.MemoryType, a.Content, a.Importance, IsoTime.Format(a.CreatedAt))).ToList(),
+    };
 }
+
+public sealed record ArchiveRuleResult(int AfterDays, double BelowImportance);
+
+public sealed record ArchivedMemoryResult(string MemoryId, string Namespace, string MemoryType, string Content, double Importance, string CreatedAt);
+
+/// <summary>
+/// The sampling part of consolidate_memories: <see cref="Supported"/>, the client declared the sampling capability;
+/// <see cref="Requested"/>, summarize was asked for; <see cref="Summaries"/>, one per cluster (dry run: those that would be written).
+/// </summary>
+public sealed record SamplingResult(bool Supported, bool Requested, IReadOnlyList<ClusterSummaryResult> Summaries, string Note)
+{
+    public static SamplingResult NoClient { get; } = new(false, false, [], "the command line has no MCP client to ask: summaries are written only through consolidate_memories with summarize");
+}
+
+public sealed record ClusterSummaryResult(
+    string Namespace, string Tag,
+    [property: System.ComponentModel.Description("The memories summarised (they stay as they are; each one's memory_history shows the summary).")] IReadOnlyList<string> MemberIds,
+    [property: System.ComponentModel.Description("The new summary memory (null in a dry run or when the client's model failed).")] string? SummaryId,
+    string? Content, string? Model, IReadOnlyList<string> Replaces,
+    [property: System.ComponentModel.Description("Why this cluster got no summary (the client refused or failed), else null.")] string? Error);
 
 public sealed record ConsolidationGroupResult(string CanonicalId, string Namespace, string MemoryType, string Content, IReadOnlyList<ConsolidatedMemberResult> Members);
 

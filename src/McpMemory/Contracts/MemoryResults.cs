@@ -26,8 +26,12 @@ public sealed record SimilarMemoryResult(string MemoryId, double Similarity, str
 
 public sealed record MemoryVersionResult(string MemoryId, string Kind, string At, string? Content, string? SupersededBy, double? Similarity)
 {
+    [System.ComponentModel.Description("For kind summarized: the summary memory that now covers this one (its own text is unchanged).")]
+    public string? SummarizedBy { get; init; }
+
     public static MemoryVersionResult From(MemoryVersion v) =>
-        new(v.MemoryId.ToString("D"), v.Kind, IsoTime.Format(v.At), v.Content, v.SupersededBy?.ToString("D"), v.Similarity);
+        new(v.MemoryId.ToString("D"), v.Kind, IsoTime.Format(v.At), v.Content, v.SupersededBy?.ToString("D"), v.Similarity)
+        { SummarizedBy = v.SummarizedBy?.ToString("D") };
 }
 
 public sealed record MemoryHistoryResult(string MemoryId, IReadOnlyList<MemoryVersionResult> Versions)
@@ -45,12 +49,19 @@ public sealed record MemoryResult(
     [System.ComponentModel.Description("False until the memory's vector is written (moments after a store): until then only keyword search finds it.")]
     public bool HasEmbedding { get; init; }
 
+    [System.ComponentModel.Description("When consolidation archived this memory as stale (null: not archived). Archived memories are hidden from search unless include_archived; unarchive_memory restores one.")]
+    public string? ArchivedAt { get; init; }
+
     public static MemoryResult From(SearchHit hit) =>
         From(hit.Memory, hit.Score) with { SimilarityScore = hit.Similarity is { } s ? Math.Round(s, 4) : null, Explain = hit.Explanation };
 
     public static MemoryResult From(Memory m, double score) => new(
         m.Id.ToString("D"), m.Content, m.MemoryType, m.Importance, Math.Round(score, 6), m.Tags, m.Metadata,
-        IsoTime.Format(m.CreatedAt), m.Namespace, SupersededBy: m.SupersededBy?.ToString("D")) { HasEmbedding = m.HasEmbedding };
+        IsoTime.Format(m.CreatedAt), m.Namespace, SupersededBy: m.SupersededBy?.ToString("D"))
+    {
+        HasEmbedding = m.HasEmbedding,
+        ArchivedAt = m.ArchivedAt is { } archived ? IsoTime.Format(archived) : null,
+    };
 }
 
 /// <summary>Time: the time phrase understood; FallbackReason: why meaning was left out (mode fts or like when hybrid was wanted), e.g. the embeddings endpoint timed out.</summary>
@@ -83,6 +94,15 @@ public sealed record AgentStateResult(
 public sealed record DeleteMemoryResult(string MemoryId, bool Deleted, string Namespace)
 {
     public static DeleteMemoryResult From(Memory deleted) => new(deleted.Id.ToString("D"), true, deleted.Namespace);
+}
+
+public sealed record UnarchiveMemoryResult(
+    string MemoryId, string Namespace,
+    [property: System.ComponentModel.Description("True when the memory was archived and is now back in default search; false when it was not archived (nothing changed).")] bool Unarchived,
+    [property: System.ComponentModel.Description("When it had been archived (null when it was not).")] string? ArchivedAt)
+{
+    public static UnarchiveMemoryResult From(Unarchived u) =>
+        new(u.MemoryId.ToString("D"), u.Namespace, u.WasArchived, u.ArchivedAt is { } at ? IsoTime.Format(at) : null);
 }
 
 public sealed record FeedbackResult(string MemoryId, string Signal, long FeedbackId)

@@ -38,6 +38,8 @@ public static class ResultJson
 [JsonSerializable(typeof(AgentStateResult))]
 [JsonSerializable(typeof(DeleteMemoryResult))]
 [JsonSerializable(typeof(FeedbackResult))]
+[JsonSerializable(typeof(UnarchiveMemoryResult))]
+[JsonSerializable(typeof(ConsolidateResult))]
 [JsonSerializable(typeof(BriefingResult))]
 [JsonSerializable(typeof(ScoreExplanation))]
 [JsonSerializable(typeof(string))]

@@ -9,7 +9,7 @@ namespace McpMemory.Tools;
 
 /// <summary>seed_memories: memories from the project's documents and git history (Core/Knowledge).</summary>
 [McpServerToolType]
-public sealed class KnowledgeTools(MemoryService memories, Caller caller)
+public sealed class KnowledgeTools(MemoryService memories, Caller caller, ArchivePolicy archive)
 {
     [McpServerTool(Name = "seed_memories", Title = "Seed memories from the project's docs and git history", Destructive = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Cold start: turn what the project already says into memories. Markdown files (README, docs/, ADRs, CONTRIBUTING, " +
@@ -53,9 +53,22 @@ public sealed class KnowledgeTools(MemoryService memories, Caller caller)
     [Description("Keep the store small and true: merge memories that say the same thing by the store's strict merge rule (identical, " +
                  "one contained in another, or a strict restatement; never merely similar facts). One canonical memory keeps the " +
                  "merged tags, the highest importance and the summed access counts; the others are superseded (kept, hidden from " +
-                 "search, shown in memory_history). dry_run says what would be merged.")]
-    public ConsolidateResult ConsolidateMemories(
+                 "search, shown in memory_history). Stale memories (low importance, never accessed, old) are archived: kept whole, " +
+                 "hidden from search unless include_archived, restorable with unarchive_memory. With summarize, and a client that " +
+                 "supports MCP sampling, the client's model writes a summary memory for each large cluster (at least 5 memories " +
+                 "sharing a tag); the originals stay. dry_run says what would be done.")]
+    public async Task<ConsolidateResult> ConsolidateMemories(
+        McpServer server,
         [Description("The namespace to consolidate: \"shared\", \"project:<name>\" or \"agent:<id>\" (default: this project).")] string? @namespace = null,
-        [Description("Say which memories would be merged, without writing anything. Default false.")] bool? dry_run = null)
-        => ConsolidateResult.From(new Consolidator(memories).Run(caller, new ConsolidateRequest { Namespace = @namespace, DryRun = dry_run == true }));
+        [Description("Say which memories would be merged, archived and summarised, without writing anything. Default false.")] bool? dry_run = null,
+        [Description("Archive memories of importance below 0.5 that were never accessed and are older than this many days, 0..36500; 0 turns archiving off (default: the server's setting, 90 unless MCP_MEMORY_ARCHIVE_AFTER_DAYS says otherwise).")] int? archive_after_days = null,
+        [Description("Ask this client's model (MCP sampling) to write a summary memory for each large cluster: at least 5 live memories sharing a tag. Default false. The result says whether the client supports sampling.")] bool? summarize = null,
+        CancellationToken cancellationToken = default)
+    {
+        var policy = archive_after_days is { } days ? ArchivePolicy.Days(days, "archive_after_days") : archive;
+        var dry = dry_run == true;
+        var report = ConsolidateResult.From(new Consolidator(memories).Run(caller, new ConsolidateRequest { Namespace = @namespace, DryRun = dry, Archive = policy }));
+        var sampling = await new SamplingSummaries(memories, caller).RunAsync(server, @namespace, summarize == true, dry, cancellationToken);
+        return report with { Sampling = sampling };
+    }
 }

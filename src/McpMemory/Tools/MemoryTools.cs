@@ -70,13 +70,15 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("Include each factor of each result's score (ranks, bm25, similarity, recency, access, importance, feedback, time).")] bool explain = false,
         [Description("Read time phrases in the query (\"yesterday\", \"last week\", \"in March\", \"since 2026-11-01\", \"recently\") as a window on created_at, and search the rest (default true). The result's time field says what was understood.")] bool time_aware = true,
         [Description("The moment time phrases are read against and recency is counted from, ISO-8601 (default: now).")] string? now = null,
-        [Description("Also return memories that a newer one superseded (hidden by default); they carry superseded_by.")] bool include_superseded = false)
+        [Description("Also return memories that a newer one superseded (hidden by default); they carry superseded_by.")] bool include_superseded = false,
+        [Description("Also return memories that consolidation archived as stale (hidden by default); they carry archived_at.")] bool include_archived = false)
         => SearchMemoryResult.From(new SkillBook(memories).Search(caller, new SearchRequest
             {
                 Query = query, TopK = top_k, MemoryType = memory_type, Tags = tags, MinImportance = min_importance,
                 Namespaces = namespaces, SessionId = session_id,
                 Since = IsoTime.Parse(since, "since"), Until = IsoTime.Parse(until, "until"), Mode = mode, Explain = explain,
                 IncludeSuperseded = include_superseded,
+                IncludeArchived = include_archived,
                 TimeAware = time_aware, Now = IsoTime.Parse(now, "now"),
             }));
 
@@ -99,6 +101,13 @@ public sealed class MemoryTools(MemoryService memories, Caller caller)
         [Description("useful, noted or wrong; for a skill also success (= useful) or failure (= wrong).")] string signal,
         [Description("Optional reason, max 2000 characters.")] string? note = null)
         => FeedbackResult.From(memories.Feedback(caller, MemoryValidator.MemoryId(memory_id), signal, note));
+
+    [McpServerTool(Name = "unarchive_memory", Title = "Restore an archived memory", Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Bring back a memory that consolidation archived as stale (search_memory with include_archived shows them, with archived_at): " +
+                 "it returns to default search, the briefing and find_skills, unchanged. A memory that is not archived is left as it is.")]
+    public UnarchiveMemoryResult UnarchiveMemory(
+        [Description("The memory_id of the archived memory (a UUID).")] string memory_id)
+        => UnarchiveMemoryResult.From(memories.Unarchive(caller, MemoryValidator.MemoryId(memory_id)));
 
     [McpServerTool(Name = "delete_memory", Title = "Delete a memory", Destructive = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Delete a memory that turned out wrong or obsolete (its text stays in the event log). " +

@@ -17,9 +17,9 @@ public sealed record ConsolidationSchedule(TimeSpan Interval)
 /// <summary>
 /// Runs consolidation (Core/Knowledge/Consolidator) over every namespace of the database, one interval
 /// after start and then each interval: memories that got in twice (stored before their vector, imported, written by
-/// another process) are merged by the strict merge rule. Off unless configured.
+/// another process) are merged by the strict merge rule, and stale memories archived (MCP_MEMORY_ARCHIVE_AFTER_DAYS). Off unless configured.
 /// </summary>
-internal sealed class ConsolidationScheduleService(MemoryService memories, ConsolidationSchedule schedule, ILogger<ConsolidationScheduleService> log) : BackgroundService
+internal sealed class ConsolidationScheduleService(MemoryService memories, ConsolidationSchedule schedule, ArchivePolicy archive, ILogger<ConsolidationScheduleService> log) : BackgroundService
 {
     /// <summary>The server itself, over every namespace (over HTTP the callers are per request; the schedule is no request's).</summary>
     private static readonly Caller Server = new(Namespaces.Shared, Caller.DefaultAgentId);
@@ -39,8 +39,10 @@ internal sealed class ConsolidationScheduleService(MemoryService memories, Conso
     {
         try
         {
-            var report = new Consolidator(memories).Run(Server, new ConsolidateRequest { AllNamespaces = true });
-            if (report.Merged > 0) log.LogInformation("consolidation: merged {Merged} of {Scanned} memories in {Ms} ms", report.Merged, report.Scanned, report.ElapsedMs);
+            var report = new Consolidator(memories).Run(Server, new ConsolidateRequest { AllNamespaces = true, Archive = archive });
+            if (report.Merged > 0 || report.Archived.Count > 0)
+                log.LogInformation("consolidation: merged {Merged} of {Scanned} memories, archived {Archived} stale in {Ms} ms",
+                    report.Merged, report.Scanned, report.Archived.Count, report.ElapsedMs);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

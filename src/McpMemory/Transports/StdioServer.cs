@@ -78,6 +78,7 @@ public static class StdioServer
         services.AddSingleton(settings.ExpirySweep);
         services.AddHostedService<ExpirySweepService>();
         services.AddSingleton(settings.Consolidation);
+        services.AddSingleton(settings.Archive);
         services.AddHostedService<ConsolidationScheduleService>();
         services.AddHostedService<Gen0Pacer>();
         var server = services

@@ -37,7 +37,7 @@ public class SettingsTests
         var env = new Dictionary<string, string>
         {
             [Settings.DbVariable] = dir.File("from-env.db"), [Settings.NamespaceVariable] = "project:env", [Settings.AgentVariable] = "env-agent",
-            [Settings.EncoderVariable] = "off", [Settings.DuplicateThresholdVariable] = "0", [Settings.ExpirySweepVariable] = "2", [Settings.ConsolidateVariable] = "3600",
+            [Settings.EncoderVariable] = "off", [Settings.DuplicateThresholdVariable] = "0", [Settings.ExpirySweepVariable] = "2", [Settings.ConsolidateVariable] = "3600", [Settings.ArchiveAfterVariable] = "30",
             [Settings.ApiKeyVariable] = " key-from-the-environment ", [Settings.RankingVariable] = "recency_weight=0.1 fusion=rrf",
             [Settings.TimeZoneVariable] = "Europe/Berlin", [Settings.SprintVariable] = "2026-11-02/14",
         };
@@ -50,6 +50,7 @@ public class SettingsTests
         fromEnv.Engine.MergeDuplicates.Should().BeFalse("0 turns merging off");
         fromEnv.ExpirySweep.Interval.Should().Be(TimeSpan.FromSeconds(2));
         fromEnv.Consolidation.Interval.Should().Be(TimeSpan.FromHours(1));
+        fromEnv.Archive.Should().Be(new McpMemory.Core.Knowledge.ArchivePolicy(30));
         fromEnv.Http.ApiKey.Should().Be("key-from-the-environment");
         fromEnv.Engine.Ranking.Should().Be(RankingOptions.Default with { RecencyWeight = 0.1, Fusion = FusionMethod.Rrf });
         fromEnv.Engine.Time.TimeZone.Id.Should().Be("Europe/Berlin");
@@ -70,6 +71,12 @@ public class SettingsTests
         defaults.Engine.Should().Be(McpMemory.Core.MemoryOptions.Default with { WriteBehind = true }, "a server answers a store before its vector (issue 20)");
         defaults.ExpirySweep.Should().Be(McpMemory.Transports.ExpirySweepOptions.Default);
         defaults.Consolidation.Enabled.Should().BeFalse("a server consolidates on a schedule only when asked");
+        defaults.Archive.Should().Be(McpMemory.Core.Knowledge.ArchivePolicy.Default);
+        (defaults.Archive.AfterDays, defaults.Archive.BelowImportance).Should().Be((90, 0.5));
+        Resolve(dir, new() { [Settings.ArchiveAfterVariable] = "0" }).Archive.Enabled.Should().BeFalse("0 turns archiving off");
+        foreach (var bad in new[] { "1.5", "-1", "36501", "soon" })
+            ((Action)(() => Resolve(dir, new() { [Settings.ArchiveAfterVariable] = bad }))).Should().Throw<MemoryValidationException>()
+                .WithMessage($"{Settings.ArchiveAfterVariable}: \"{bad}\" is not a whole number of days between 0 (off) and 36500");
         defaults.Http.Should().BeEquivalentTo(new { Urls = new[] { McpMemory.Transports.Http.HttpSettings.DefaultUrl }, ApiKey = (string?)null, KeysFile = (string?)null });
     }
 

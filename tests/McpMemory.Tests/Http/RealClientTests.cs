@@ -11,7 +11,7 @@ namespace McpMemory.Tests.Http;
 /// </summary>
 public class RealClientTests
 {
-    private static readonly string[] AllTools = ["consolidate_memories", "delete_memory", "feedback", "find_skills", "get_agent_state", "get_briefing", "memory_history", "search_memory", "seed_memories", "set_agent_state", "store_memory"];
+    private static readonly string[] AllTools = ["consolidate_memories", "delete_memory", "feedback", "find_skills", "get_agent_state", "get_briefing", "memory_history", "search_memory", "seed_memories", "set_agent_state", "store_memory", "unarchive_memory"];
 
     private static JsonElement Report(ToolProcess.Result run, string transport)
     {

@@ -23,7 +23,7 @@ public class StdioServerTests
         var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name);
 
         tools.Keys.Should().BeEquivalentTo("store_memory", "search_memory", "get_agent_state", "set_agent_state", "delete_memory", "feedback", "memory_history", "get_briefing",
-            "seed_memories", "find_skills", "consolidate_memories");
+            "seed_memories", "find_skills", "consolidate_memories", "unarchive_memory");
         tools["get_briefing"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
         tools["memory_history"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
         tools["search_memory"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();

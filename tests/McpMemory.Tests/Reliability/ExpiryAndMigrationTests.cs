@@ -91,6 +91,48 @@ public class ExpiryAndMigrationTests
     }
 
     [Fact]
+    public void A_version_3_file_gains_the_archive_flag_its_memories_stay_live_and_consolidation_can_archive_them()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("v3.db");
+        var old = DateTimeOffset.UtcNow.AddDays(-400).ToUnixTimeMilliseconds();
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var session = new SqliteSession(connection);
+            Migrator.Migrate(session, path, Schema.Migrations.Take(3).ToList()).Should().Be(3);
+            using var insert = connection.CreateCommand();
+            insert.CommandText = $"""
+                INSERT INTO memories (id, namespace, memory_type, content, importance, created_at, updated_at)
+                VALUES ('0b7f3c1e-5d2a-4e8f-9c61-2a4b6d8e0f13', 'shared', 'fact', 'written before archiving existed', 0.1, {old}, {old}),
+                       ('1c8a4d2f-6e3b-4f90-8d72-3b5c7e9f1a24', 'shared', 'fact', 'the release checklist, also from before archiving existed', 0.9, {old}, {old});
+                INSERT INTO events (at, kind, namespace, memory_id) VALUES ({old}, 'store', 'shared', '0b7f3c1e-5d2a-4e8f-9c61-2a4b6d8e0f13');
+                INSERT INTO events (at, kind, namespace, memory_id) VALUES ({old}, 'store', 'shared', '1c8a4d2f-6e3b-4f90-8d72-3b5c7e9f1a24');
+                """;
+            insert.ExecuteNonQuery();
+        }
+
+        var stale = Guid.Parse("0b7f3c1e-5d2a-4e8f-9c61-2a4b6d8e0f13");
+        var caller = new McpMemory.Core.Memories.Caller("shared", "a");
+        using (var service = MemoryService.Open(path))
+        {
+            service.Stats().SchemaVersion.Should().Be(Schema.CurrentVersion);
+            service.Get(caller, stale).ArchivedAt.Should().BeNull("a migrated memory is live");
+            // (Not counted as an access: a memory a search returned is in use, and never archived.)
+            service.Search(caller, new SearchRequest { Query = "before archiving existed", Mode = "fts", Namespaces = ["shared"] }, trackAccess: false).Results.Should().HaveCount(2);
+            var report = new McpMemory.Core.Knowledge.Consolidator(service).Run(caller, new McpMemory.Core.Knowledge.ConsolidateRequest { Namespace = "shared" });
+            report.Archived.Select(a => a.MemoryId).Should().Equal(stale);
+            service.Search(caller, new SearchRequest { Query = "before archiving existed", Mode = "fts", Namespaces = ["shared"] }).Results
+                .Select(h => h.Memory.Id).Should().Equal(Guid.Parse("1c8a4d2f-6e3b-4f90-8d72-3b5c7e9f1a24"));
+        }
+        Count(path, "SELECT count(*) FROM pragma_table_info('memories') WHERE name = 'archived_at'").Should().Be(1);
+        Count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'ix_memories_archived'").Should().Be(1);
+        Count(path, "SELECT count(*) FROM events WHERE kind = 'archive'").Should().Be(1);
+        Directory.GetFiles(dir.Path, "v3.db.v3-*.bak").Should().ContainSingle("the version 3 file is backed up before the migration");
+        Consistent(path);
+    }
+
+    [Fact]
     public void A_version_1_file_gains_the_superseded_link_and_its_memories_stay_searchable()
     {
         using var dir = new TempDirectory();
