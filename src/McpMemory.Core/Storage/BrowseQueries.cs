@@ -22,6 +22,8 @@ public sealed record BrowseRequest
     public DateTimeOffset? Since { get; init; }
     public DateTimeOffset? Until { get; init; }
     public bool IncludeSuperseded { get; init; }
+    /// <summary>Also list memories that consolidation archived as stale (hidden by default, as in search).</summary>
+    public bool IncludeArchived { get; init; }
     public BrowseSort Sort { get; init; } = BrowseSort.Newest;
     public int Page { get; init; } = 1;
     public int PageSize { get; init; } = 50;
@@ -161,6 +163,7 @@ internal sealed class BrowseQueries(MemoryDatabase database)
         if (request.Since is not null) sql.Append(" AND m.created_at >= @since");
         if (request.Until is not null) sql.Append(" AND m.created_at < @until");
         if (!request.IncludeSuperseded) sql.Append(" AND m.superseded_by IS NULL");
+        if (!request.IncludeArchived) sql.Append(" AND m.archived_at IS NULL");
         var tags = request.Tags ?? [];
         for (var i = 0; i < tags.Count; i++) sql.Append($" AND (' ' || m.tags || ' ') LIKE @tag{i} ESCAPE '\\'");
         return (sql.ToString(), command =>

@@ -186,6 +186,7 @@ public static class DashboardEndpoints
                     Since = filters.Since,
                     Until = filters.Until,
                     MinImportance = filters.MinImportance,
+                    IncludeArchived = filters.IncludeArchived,
                     TopK = 20,
                     Explain = true,
                 }, trackAccess: false);
@@ -215,6 +216,7 @@ public static class DashboardEndpoints
                 Since = filters.Since,
                 Until = filters.Until,
                 MinImportance = filters.MinImportance,
+                IncludeArchived = filters.IncludeArchived,
                 Sort = sort,
                 Page = page,
             });
@@ -437,7 +439,8 @@ public sealed record DashboardStatus(string? Encoder, bool KeywordIndexReady, bo
 public sealed record StateConflict(string Key, string? Namespace, string? AgentId, string Message, long CurrentVersion, string TriedValue);
 
 /// <summary>The filters the search and list pages share, read from the query string.</summary>
-public sealed record Filters(string? Mode, IReadOnlyList<string>? Namespaces, string? Type, IReadOnlyList<string>? Tags, DateTimeOffset? Since, DateTimeOffset? Until, double? MinImportance)
+public sealed record Filters(string? Mode, IReadOnlyList<string>? Namespaces, string? Type, IReadOnlyList<string>? Tags, DateTimeOffset? Since, DateTimeOffset? Until, double? MinImportance,
+    bool IncludeArchived = false)
 {
     public static Filters From(IQueryCollection q) => new(
         Mode: string.IsNullOrWhiteSpace(q["mode"]) ? null : q["mode"].ToString(),
@@ -446,7 +449,8 @@ public sealed record Filters(string? Mode, IReadOnlyList<string>? Namespaces, st
         Tags: DashboardEndpoints.Tags(q["tags"]),
         Since: Date(q["since"]),
         Until: Date(q["until"]) is { } until ? until.AddDays(1) : null, // the day given is included
-        MinImportance: double.TryParse(q["min_importance"], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var min) ? min : null);
+        MinImportance: double.TryParse(q["min_importance"], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var min) ? min : null,
+        IncludeArchived: q["archived"] == "1");
 
     private static DateTimeOffset? Date(Microsoft.Extensions.Primitives.StringValues value) =>
         DateOnly.TryParseExact(value.ToString(), "yyyy-MM-dd", out var day) ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
@@ -461,5 +465,6 @@ public sealed record Filters(string? Mode, IReadOnlyList<string>? Namespaces, st
         Since is { } s ? "since=" + s.UtcDateTime.ToString("yyyy-MM-dd") : null,
         Until is { } u ? "until=" + u.AddDays(-1).UtcDateTime.ToString("yyyy-MM-dd") : null,
         MinImportance is { } m ? "min_importance=" + Html.Num(m) : null,
+        IncludeArchived ? "archived=1" : null,
     }.Where(p => p is not null));
 }

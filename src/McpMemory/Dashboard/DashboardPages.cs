@@ -194,6 +194,7 @@ public static class DashboardPages
         sb.Append($"<label for=\"since\">From <input id=\"since\" name=\"since\" type=\"date\" value=\"{f.Since?.UtcDateTime:yyyy-MM-dd}\"></label>");
         sb.Append($"<label for=\"until\">To <input id=\"until\" name=\"until\" type=\"date\" value=\"{f.Until?.AddDays(-1).UtcDateTime:yyyy-MM-dd}\"></label>");
         sb.Append($"<label for=\"min_importance\">Min. importance <input id=\"min_importance\" name=\"min_importance\" type=\"number\" min=\"0\" max=\"1\" step=\"0.1\" value=\"{(f.MinImportance is { } m ? Num(m) : "")}\"></label>");
+        sb.Append($"<label for=\"archived\"><input id=\"archived\" name=\"archived\" type=\"checkbox\" value=\"1\"{(f.IncludeArchived ? " checked" : "")}> Include archived</label>");
         return sb.ToString();
     }
 
@@ -248,6 +249,7 @@ public static class DashboardPages
         if (error is not null) sb.Append($"<p class=\"alert\" role=\"alert\">{E(error)}</p>");
         sb.Append(notice is null ? Notice(r) : $"<p class=\"notice\" role=\"status\">{E(notice)}</p>");
         if (m.SupersededBy is { } by) sb.Append($"<p class=\"alert\">Superseded by <a href=\"/memories/{by:D}\">{by:D}</a>; hidden from default search.</p>");
+        if (m.ArchivedAt is { } archived) sb.Append($"<p class=\"alert\">Archived as stale on {E(archived.UtcDateTime.ToString("yyyy-MM-dd"))}; hidden from default search (mcp-memory unarchive {m.Id:D} brings it back).</p>");
         sb.Append($"<div class=\"card\"><pre class=\"content\" id=\"memory-content\">{E(m.Content)}</pre>");
         sb.Append("<table aria-label=\"Details\"><tbody>");
         Row(sb, "Id", $"<code id=\"memory-id\">{m.Id:D}</code>");

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using FluentAssertions;
+using McpMemory.Core;
+using McpMemory.Core.Knowledge;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Storage;
 using McpMemory.Tests.Support;
@@ -13,6 +15,24 @@ namespace McpMemory.Tests.Core;
 /// </summary>
 public class BrowseTests
 {
+    [Fact]
+    public void An_archived_memory_leaves_the_list_unless_archived_ones_are_asked_for()
+    {
+        using var dir = new TempDirectory();
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddDays(-200).ToUnixTimeMilliseconds()));
+        using var service = MemoryService.Open(dir.File("m.db"), MemoryOptions.Default with { Clock = clock });
+        var caller = new Caller("project:x", "agent");
+        var stale = service.Store(caller, new NewMemory { Content = "the old ftp mirror syncs nightly", Importance = 0.2 }).MemoryId;
+        clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        service.Store(caller, new NewMemory { Content = "the new object store replaced the mirror", Importance = 0.2 });
+        new Consolidator(service, clock).Run(caller, new ConsolidateRequest { Archive = ArchivePolicy.Default }).Archived.Select(a => a.MemoryId).Should().Equal(stale);
+
+        service.Browse(caller, new BrowseRequest()).Items.Select(m => m.Id).Should().NotContain(stale, "the list hides archived memories, as search does");
+        var all = service.Browse(caller, new BrowseRequest { IncludeArchived = true });
+        all.Total.Should().Be(2);
+        all.Items.Single(m => m.Id == stale).ArchivedAt.Should().NotBeNull();
+    }
+
     [Fact]
     public void Browse_pages_filters_and_sorts_within_the_callers_namespaces()
     {
