@@ -29,7 +29,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
             (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
         command.Parameters.AddWithValue("@model", (object?)model ?? DBNull.Value);
         command.Parameters.AddWithValue("@now", now);
-        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var rows = new List<ConsolidationRow>();
         using var reader = command.ExecuteReader();
         while (reader.Read())

@@ -21,7 +21,7 @@ internal sealed class SkillQueries(MemoryDatabase database)
             "AND (m.expires_at IS NULL OR m.expires_at > @now) " +
             (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
         command.Parameters.AddWithValue("@now", now);
-        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var rows = new List<SkillRow>();
         using var reader = command.ExecuteReader();
         var columns = reader.FieldCount;
