@@ -321,7 +321,7 @@ public class ToolPackageTests(ToolPackagesFixture packages) : IClassFixture<Tool
         await using var http = await McpClient.CreateAsync(
             new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"{server.BaseUrl}/mcp"), TransportMode = HttpTransportMode.StreamableHttp }),
             cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        var overHttp = await StdioMcpClient.CallAsync(http, "search_memory", new() { ["query"] = "vitest", ["mode"] = "keyword" });
+        var overHttp = await StdioMcpClient.CallAsync(http, "search_memory", new() { ["query"] = "vitest", ["mode"] = "fts" });
         overHttp.GetProperty("results")[0].GetProperty("content").GetString().Should().Be("unit tests use vitest with happy-dom");
     }
 
