@@ -216,8 +216,8 @@ internal static class CompareBench
             foreach (var variable in new[] { "MCP_MEMORY_DB", "MCP_MEMORY_NAMESPACE", "MCP_MEMORY_API_KEY", "MCP_MEMORY_KEYS_FILE" }) variables[variable] = null;
             return new StdioClientTransport(new StdioClientTransportOptions
             {
-                Name = "mcp-memory", Command = "dotnet", EnvironmentVariables = variables,
-                Arguments = [dll, "serve", "--db", Path.Combine(folder, "m.db"), "--namespace", "project:bench"],
+                Name = "mcp-memory", Command = ToolUnderTest.Launch(dll).Command, EnvironmentVariables = variables,
+                Arguments = [.. ToolUnderTest.Launch(dll).Prefix, "serve", "--db", Path.Combine(folder, "m.db"), "--namespace", "project:bench"],
             });
         });
 

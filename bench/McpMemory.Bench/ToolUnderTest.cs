@@ -5,17 +5,26 @@ namespace McpMemory.Bench;
 /// <summary>The built mcp-memory tool the process-level suites run, and small helpers they share.</summary>
 internal static class ToolUnderTest
 {
-    /// <summary>--dll PATH picks another build (e.g. a ReadyToRun publish); default: the dll next to the bench.</summary>
+    /// <summary>
+    /// --dll PATH picks another build (e.g. a ReadyToRun publish, or an installed tool's package folder's mcp-memory.dll);
+    /// a path that is not a .dll is an executable run directly (the Native AOT package's `mcp-memory`). Default: the dll
+    /// next to the bench.
+    /// </summary>
     public static string Dll(string[] args) =>
         Option(args, "--dll") is { } path ? Path.GetFullPath(path) : Path.Combine(AppContext.BaseDirectory, "mcp-memory.dll");
 
+    /// <summary>How to launch a build: `dotnet &lt;dll&gt;`, or the executable itself.</summary>
+    public static (string Command, string[] Prefix) Launch(string dll) =>
+        dll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? ("dotnet", [dll]) : (dll, []);
+
     public static ProcessStartInfo Start(string dll, IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var (command, prefix) = Launch(dll);
+        var start = new ProcessStartInfo(command)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
+        foreach (var a in prefix) start.ArgumentList.Add(a);
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var variable in new[] { "MCP_MEMORY_DB", "MCP_MEMORY_NAMESPACE", "MCP_MEMORY_API_KEY", "MCP_MEMORY_KEYS_FILE" })
             start.Environment.Remove(variable);

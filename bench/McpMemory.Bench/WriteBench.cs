@@ -94,7 +94,7 @@ internal static class WriteBench
     {
         var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
-            Name = "mcp-memory", Command = "dotnet", Arguments = [dll, "serve", "--db", db, "--namespace", "project:bench"],
+            Name = "mcp-memory", Command = ToolUnderTest.Launch(dll).Command, Arguments = [.. ToolUnderTest.Launch(dll).Prefix, "serve", "--db", db, "--namespace", "project:bench"],
             EnvironmentVariables = new Dictionary<string, string?> { ["MCP_MEMORY_EMBED_INLINE"] = inline ? "on" : "off" },
             ShutdownTimeout = TimeSpan.FromSeconds(30),
         }), new McpClientOptions { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan }, cancellationToken: new CancellationTokenSource(Bound).Token);

@@ -241,7 +241,7 @@ internal sealed class JsonlImporter(MemoryDatabase database, MemoryValidator val
         var agent = validate.AgentId(f.Text("agent_id")) ?? throw new MemoryValidationException("agent_id", "must not be empty");
         var key = validate.StateKey(f.Text("key"));
         if (!f.Has("value")) throw new MemoryValidationException("value", "is required (any JSON value)");
-        var value = validate.StateValue(JsonSerializer.SerializeToElement(f.Node("value")));
+        var value = validate.StateValue(JsonSerializer.SerializeToElement(f.Node("value"), CoreJsonContext.Default.JsonNode));
         var version = f.Integer("version");
         if (version < 1) throw new MemoryValidationException("version", $"must be 1 or more (got {version})");
         return new StoredState(ns, agent, key, value, version, f.Time("updated_at"));

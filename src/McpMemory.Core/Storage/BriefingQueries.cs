@@ -44,7 +44,7 @@ internal sealed class BriefingQueries(MemoryDatabase database)
     {
         var count = session.Command("SELECT count(*) FROM agent_state WHERE agent_id = @agent AND namespace IN (SELECT value FROM json_each(@namespaces))");
         count.Parameters.AddWithValue("@agent", agentId);
-        count.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        count.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var total = Convert.ToInt64(count.ExecuteScalar());
 
         var command = session.Command(
@@ -52,7 +52,7 @@ internal sealed class BriefingQueries(MemoryDatabase database)
             "WHERE agent_id = @agent AND namespace IN (SELECT value FROM json_each(@namespaces)) " +
             "ORDER BY updated_at DESC, namespace, key LIMIT @limit");
         command.Parameters.AddWithValue("@agent", agentId);
-        command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         command.Parameters.AddWithValue("@limit", limit);
         var states = new List<AgentState>();
         using var reader = command.ExecuteReader();
@@ -64,7 +64,7 @@ internal sealed class BriefingQueries(MemoryDatabase database)
 
     private static void Bind(Microsoft.Data.Sqlite.SqliteCommand command, IReadOnlyList<string> namespaces, long now)
     {
-        command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         command.Parameters.AddWithValue("@now", now);
     }
 }

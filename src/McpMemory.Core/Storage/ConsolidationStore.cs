@@ -32,7 +32,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
             (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
         command.Parameters.AddWithValue("@model", (object?)model ?? DBNull.Value);
         command.Parameters.AddWithValue("@now", now);
-        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var rows = new List<ConsolidationRow>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -97,7 +97,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
         var command = session.Command($"SELECT m.id, m.namespace, m.memory_type, m.content, m.importance, m.created_at FROM memories m WHERE {StaleSql} " +
             (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
         BindStale(command, cutoff, belowImportance, now);
-        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var rows = new List<StaleRow>();
         using var reader = command.ExecuteReader();
         while (reader.Read())

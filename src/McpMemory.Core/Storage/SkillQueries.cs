@@ -28,7 +28,7 @@ internal sealed class SkillQueries(MemoryDatabase database)
     {
         var command = session.Command(LiveSql(namespaces is not null));
         command.Parameters.AddWithValue("@now", now);
-        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces));
+        if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var rows = new List<SkillRow>();
         using var reader = command.ExecuteReader();
         var columns = reader.FieldCount;

@@ -43,7 +43,7 @@ internal static class BriefingCommand
             return CliRunner.WithService(parse, (service, settings) =>
             {
                 var briefing = new BriefingBuilder(service).Build(settings.ToCaller(), request);
-                if (json) Output.Json(BriefingResult.From(briefing));
+                if (json) Output.Json(BriefingResult.From(briefing), ResultJsonContext.Default.BriefingResult);
                 else Console.Out.Write(briefing.Markdown);
             }, vectors: !string.IsNullOrWhiteSpace(request.Task));
         });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using McpMemory.Contracts;
 using McpMemory.Core;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Portability;
@@ -19,7 +20,7 @@ internal static class DataCommands
         command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var report = DatabaseBackup.Backup(settings.DatabasePath, parse.GetValue(to)!);
-            if (parse.GetValue(CliOptions.Json)) Output.Json(report);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(report, ResultJsonContext.Default.VerifyReport);
             else Console.Out.WriteLine($"backed up {settings.DatabasePath} to {report.Path} ({Counts(report)}; verified)");
         }));
         return command;
@@ -32,7 +33,7 @@ internal static class DataCommands
         command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var report = DatabaseVerifier.Verify(parse.GetValue(path) ?? settings.DatabasePath);
-            if (parse.GetValue(CliOptions.Json)) Output.Json(report);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(report, ResultJsonContext.Default.VerifyReport);
             else
             {
                 Console.Out.WriteLine($"{report.Path}: schema v{report.SchemaVersion}; {Counts(report)}");
@@ -69,7 +70,7 @@ internal static class DataCommands
                 }
             }
             var result = DatabaseBackup.Restore(backup, settings.DatabasePath);
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return 0; }
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(result, ResultJsonContext.Default.RestoreResult); return 0; }
             Console.Out.WriteLine($"restored {backup} to {result.DatabasePath} ({Counts(result.Restored)}; verified)");
             if (result.PreviousKeptAt is not null)
                 Console.Out.WriteLine($"the previous database is kept at {result.PreviousKeptAt}" +
@@ -161,7 +162,7 @@ internal static class DataCommands
                 Console.Error.WriteLine($"imported {step.Written} of {step.Total} records…");
             });
             var result = service.ImportJsonl(parse.GetValue(path)!, progress);
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return; }
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(result, ResultJsonContext.Default.ImportResult); return; }
             Console.Out.WriteLine($"added {result.MemoriesAdded} memories, {result.StatesAdded} state keys, {result.FeedbackAdded} feedback, {result.EventsAdded} events, {result.VectorsAdded} vectors; " +
                                   $"skipped {result.Skipped} already present ({result.MemoriesSkipped} memories, {result.StatesSkipped} state keys, " +
                                   $"{result.FeedbackSkipped} feedback, {result.EventsSkipped} events, {result.VectorsSkipped} vectors)");

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpMemory.Contracts;
 using McpMemory.Core;
 using McpMemory.Core.Embeddings;
 using McpMemory.Core.Embeddings.Onnx;
@@ -24,7 +26,7 @@ internal static class EncoderCommands
             var vectors = parse.GetValue(query) ? input.Select(encoder.EmbedQuery).ToArray() : encoder.EmbedBatch(input);
             if (parse.GetValue(CliOptions.Json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { model = encoder.ModelId, dimension = encoder.Dimension, vectors }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new EmbedOutput(encoder.ModelId, encoder.Dimension, vectors), ResultJsonContext.Default.EmbedOutput));
                 return 0;
             }
             for (var i = 0; i < input.Length; i++)
@@ -40,17 +42,17 @@ internal static class EncoderCommands
         command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
             var ok = true;
-            var report = new Dictionary<string, object?>();
+            var report = new JsonObject(); // not anonymous types: the Native AOT build serializes without reflection
             try
             {
                 settings.RequireDatabase();
                 using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
                 var stats = service.Stats();
-                report["database"] = new { path = stats.Path, schema_version = stats.SchemaVersion, memories = stats.Memories, with_embedding = stats.WithEmbedding };
+                report["database"] = new JsonObject { ["path"] = stats.Path, ["schema_version"] = stats.SchemaVersion, ["memories"] = stats.Memories, ["with_embedding"] = stats.WithEmbedding };
             }
-            catch (Exception e) { ok = false; report["database"] = new { path = settings.DatabasePath, error = e.Message }; }
+            catch (Exception e) { ok = false; report["database"] = new JsonObject { ["path"] = settings.DatabasePath, ["error"] = e.Message }; }
             if (settings.Embeddings is { } endpoint) ok &= CheckEndpoint(endpoint, report);
-            else if (settings.EncoderOff) report["encoder"] = new { disabled = $"{Settings.EncoderVariable}=off: keyword search only" };
+            else if (settings.EncoderOff) report["encoder"] = new JsonObject { ["disabled"] = $"{Settings.EncoderVariable}=off: keyword search only" };
             else
             {
                 try
@@ -63,22 +65,22 @@ internal static class EncoderCommands
                         var other => throw new InvalidOperationException($"no self-check for {other.GetType().Name}"),
                     };
                     ok &= check.Passed;
-                    report["encoder"] = new
+                    report["encoder"] = new JsonObject
                     {
-                        model = choice.Embedder.ModelId, dimension = choice.Embedder.Dimension, directory, reason = choice.Reason,
-                        load_ms = Math.Round(choice.LoadTime.TotalMilliseconds, 1), self_check = check.Passed ? "passed" : "FAILED",
-                        cosine_to_reference = double.IsNaN(check.Cosine) ? (double?)null : Math.Round(check.Cosine, 6),
-                        token_ids_match = check.TokenIdsMatch, check_ms = Math.Round(check.Elapsed.TotalMilliseconds, 2), note = check.Note,
+                        ["model"] = choice.Embedder.ModelId, ["dimension"] = choice.Embedder.Dimension, ["directory"] = directory, ["reason"] = choice.Reason,
+                        ["load_ms"] = Math.Round(choice.LoadTime.TotalMilliseconds, 1), ["self_check"] = check.Passed ? "passed" : "FAILED",
+                        ["cosine_to_reference"] = double.IsNaN(check.Cosine) ? (double?)null : Math.Round(check.Cosine, 6),
+                        ["token_ids_match"] = check.TokenIdsMatch, ["check_ms"] = Math.Round(check.Elapsed.TotalMilliseconds, 2), ["note"] = check.Note,
                     };
                 }
-                catch (Exception e) { ok = false; report["encoder"] = new { model = settings.Model ?? Encoders.Arctic, error = e.Message }; }
+                catch (Exception e) { ok = false; report["encoder"] = new JsonObject { ["model"] = settings.Model ?? Encoders.Arctic, ["error"] = e.Message }; }
             }
             report["ok"] = ok;
-            if (parse.GetValue(CliOptions.Json)) Output.Json(report);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(report, ResultJsonContext.Default.JsonObject);
             else
             {
                 foreach (var (name, value) in report.Where(p => p.Key != "ok"))
-                    Console.Out.WriteLine($"{name,-9} {JsonSerializer.Serialize(value)}");
+                    Console.Out.WriteLine($"{name,-9} {value?.ToJsonString() ?? "null"}");
                 Console.Out.WriteLine(ok ? "all checks passed" : "some checks FAILED");
             }
             return ok ? 0 : 1;
@@ -87,7 +89,7 @@ internal static class EncoderCommands
     }
 
     /// <summary>Doctor's check of an embeddings endpoint: one request, its round trip, the model id and dimension, or the error.</summary>
-    private static bool CheckEndpoint(EmbeddingEndpoint endpoint, Dictionary<string, object?> report)
+    private static bool CheckEndpoint(EmbeddingEndpoint endpoint, JsonObject report)
     {
         try
         {
@@ -95,17 +97,17 @@ internal static class EncoderCommands
             var stopwatch = Stopwatch.StartNew();
             encoder.Embed("mcp-memory doctor"); // a request even when the dimension is configured (Connect then sends none)
             var roundTrip = stopwatch.Elapsed;
-            report["encoder"] = new
+            report["encoder"] = new JsonObject
             {
-                kind = "endpoint", url = endpoint.DisplayUrl, model = encoder.ModelId, dimension = encoder.Dimension,
-                round_trip_ms = Math.Round(roundTrip.TotalMilliseconds, 1),
-                key = endpoint.Key is null ? "none" : "set", timeout_s = endpoint.Options.Timeout.TotalSeconds,
+                ["kind"] = "endpoint", ["url"] = endpoint.DisplayUrl, ["model"] = encoder.ModelId, ["dimension"] = encoder.Dimension,
+                ["round_trip_ms"] = Math.Round(roundTrip.TotalMilliseconds, 1),
+                ["key"] = endpoint.Key is null ? "none" : "set", ["timeout_s"] = endpoint.Options.Timeout.TotalSeconds,
             };
             return true;
         }
         catch (EmbeddingEndpointException e)
         {
-            report["encoder"] = new { kind = "endpoint", url = endpoint.DisplayUrl, model_name = endpoint.Model, error = e.Message };
+            report["encoder"] = new JsonObject { ["kind"] = "endpoint", ["url"] = endpoint.DisplayUrl, ["model_name"] = endpoint.Model, ["error"] = e.Message };
             return false;
         }
     }
@@ -125,7 +127,7 @@ internal static class EncoderCommands
             int batch;
             while ((batch = service.EmbedPending()) > 0) progress.Report(done += batch);
             progress.Done();
-            if (parse.GetValue(CliOptions.Json)) Output.Json(new { embedded = done, model = service.Embedder!.ModelId });
+            if (parse.GetValue(CliOptions.Json)) Output.Json(new JsonObject { ["embedded"] = done, ["model"] = service.Embedder!.ModelId }, ResultJsonContext.Default.JsonObject);
             else Console.Out.WriteLine($"embedded {done} memories with {service.Embedder!.ModelId}");
         }, vectors: true));
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using McpMemory.Contracts;
 using McpMemory.Core;
 using McpMemory.Core.Embeddings;
 using McpMemory.Eval;
@@ -74,7 +75,7 @@ internal static class EvalCommand
                 var report = RetrievalEval.Run(service, conversations, new Progress<(int Done, int Total, string Stage)>(p => bar.Report(p.Done, p.Stage, p.Total)),
                     timeAware: parse.GetValue(timeAware) == "on", asOfLastSession: parse.GetValue(asOf) == "last-session");
                 bar.Done();
-                if (parse.GetValue(CliOptions.Json)) Output.Json(ToJson(report));
+                if (parse.GetValue(CliOptions.Json)) Output.Json(ToJson(report), ResultJsonContext.Default.DictionaryStringObject);
                 else Print(report);
                 return 0;
             }
@@ -84,7 +85,7 @@ internal static class EvalCommand
     }
 
     /// <summary>{"questions": N, "modes": {"fts": {"recall@5": x, …, "by_category": {…}}, …}}.</summary>
-    private static object ToJson(EvalReport report) => new Dictionary<string, object>
+    private static Dictionary<string, object> ToJson(EvalReport report) => new Dictionary<string, object>
     {
         ["questions"] = report.Questions,
         ["conversations"] = report.Conversations,

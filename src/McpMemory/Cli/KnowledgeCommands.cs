@@ -37,7 +37,7 @@ internal static class KnowledgeCommands
             }, new Progress(bar));
             bar.Done();
             foreach (var refused in report.Refused) Console.Error.WriteLine($"refused {refused.Path}: {refused.Reason}");
-            if (json) { Output.Json(SeedResult.From(report)); return; }
+            if (json) { Output.Json(SeedResult.From(report), ResultJsonContext.Default.SeedResult); return; }
             Console.Out.WriteLine(Seeder.Summary(report));
         }, vectors: !parse.GetValue(dryRun), creates: true));
         return command;
@@ -53,7 +53,7 @@ internal static class KnowledgeCommands
         {
             var query = parse.GetValue(task)!;
             var result = FindSkillsResult.From(query, new SkillBook(service).Find(settings.ToCaller(), query, parse.GetValue(topK), MemoryCommands.SplitList(parse.GetValue(namespaces))));
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(result); return; }
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(result, ResultJsonContext.Default.FindSkillsResult); return; }
             Console.Out.WriteLine($"{result.Skills.Count} skill(s) for \"{query}\"");
             for (var i = 0; i < result.Skills.Count; i++)
             {
@@ -84,7 +84,7 @@ internal static class KnowledgeCommands
                     DryRun = parse.GetValue(dryRun), AllNamespaces = parse.GetValue(all),
                     Archive = parse.GetValue(archiveAfter) is { } days ? ArchivePolicy.Days(days, "--archive-after") : settings.Archive,
                 }));
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(report); return; }
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(report, ResultJsonContext.Default.ConsolidateResult); return; }
             foreach (var group in report.Groups)
             {
                 Console.Out.WriteLine($"keep {group.CanonicalId} ({group.MemoryType}, {group.Namespace}): {Output.OneLineText(group.Content)}");

@@ -39,7 +39,7 @@ internal static class MemoryCommands
                 Supersedes = SplitList(parse.GetValue(supersedes))?.Select((id, i) => MemoryValidator.MemoryId(id, $"supersedes[{i}]")).ToList(),
             }));
             var output = StoreMemoryResult.From(result);
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(output, ResultJsonContext.Default.StoreMemoryResult); return; }
             Console.Out.WriteLine($"{output.Status} {output.MemoryId} in {output.Namespace}");
             foreach (var similar in output.Similar) Console.Out.WriteLine($"  similar {similar.MemoryId} ({similar.Similarity:0.000}): {similar.Content}");
         }, vectors: true, creates: true));
@@ -79,7 +79,7 @@ internal static class MemoryCommands
                 TimeAware = !parse.GetValue(noTime),
             });
             var output = SearchMemoryResult.From(response);
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(output, ResultJsonContext.Default.SearchMemoryResult); return; }
             Console.Out.WriteLine($"{output.Results.Count} result(s) in {string.Join(", ", output.Namespaces)} ({output.Mode}{(output.FallbackReason is { } why ? ": " + why : "")})");
             if (output.Time is { } time)
                 Console.Out.WriteLine($"time: \"{time.Phrase}\" → {time.Since ?? "…"} .. {time.Until ?? "…"} ({time.Kind}, {time.Applied}); searched for \"{time.Query}\"");
@@ -96,7 +96,7 @@ internal static class MemoryCommands
         {
             var memory = service.Get(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id"));
             var output = MemoryResult.From(memory, 0);
-            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(output, ResultJsonContext.Default.MemoryResult);
             else Output.Memory(output);
         }));
         return command;
@@ -110,7 +110,7 @@ internal static class MemoryCommands
         {
             var memoryId = MemoryValidator.MemoryId(parse.GetValue(id), "id");
             var output = MemoryHistoryResult.From(memoryId, service.History(settings.ToCaller(), memoryId));
-            if (parse.GetValue(CliOptions.Json)) { Output.Json(output); return; }
+            if (parse.GetValue(CliOptions.Json)) { Output.Json(output, ResultJsonContext.Default.MemoryHistoryResult); return; }
             foreach (var v in output.Versions)
                 Console.Out.WriteLine($"{v.At} {v.Kind,-10} {v.MemoryId}{(v.SupersededBy is null ? "" : $" → {v.SupersededBy}")}{(v.SummarizedBy is null ? "" : $" in summary {v.SummarizedBy}")}: {v.Content}");
         }));
@@ -124,7 +124,7 @@ internal static class MemoryCommands
         command.SetAction(parse => CliRunner.WithService(parse, (service, settings) =>
         {
             var output = UnarchiveMemoryResult.From(service.Unarchive(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id")));
-            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(output, ResultJsonContext.Default.UnarchiveMemoryResult);
             else Console.Out.WriteLine(output.Unarchived
                 ? $"unarchived {output.MemoryId} in {output.Namespace} (archived {output.ArchivedAt}): back in search"
                 : $"{output.MemoryId} in {output.Namespace} is not archived: nothing changed");
@@ -140,7 +140,7 @@ internal static class MemoryCommands
         {
             var deleted = service.Delete(settings.ToCaller(), MemoryValidator.MemoryId(parse.GetValue(id), "id"));
             var output = new DeleteMemoryResult(deleted.Id.ToString("D"), true, deleted.Namespace);
-            if (parse.GetValue(CliOptions.Json)) Output.Json(output);
+            if (parse.GetValue(CliOptions.Json)) Output.Json(output, ResultJsonContext.Default.DeleteMemoryResult);
             else Console.Out.WriteLine($"deleted {output.MemoryId} from {output.Namespace}");
         }));
         return command;
@@ -169,7 +169,7 @@ internal static class MemoryCommands
 
     private static void PrintState(ParseResult parse, AgentStateResult state)
     {
-        if (parse.GetValue(CliOptions.Json)) { Output.Json(state); return; }
+        if (parse.GetValue(CliOptions.Json)) { Output.Json(state, ResultJsonContext.Default.AgentStateResult); return; }
         Console.Out.WriteLine($"{state.Key} = {state.Value?.ToJsonString() ?? "null"}");
         Console.Out.WriteLine($"  version {state.Version}, updated {state.UpdatedAt}, {state.Namespace}");
     }
@@ -185,10 +185,10 @@ internal static class MemoryCommands
             if (parse.GetValue(CliOptions.Json))
             {
                 // The store's figures, plus the skills and those that keep failing.
-                var json = System.Text.Json.JsonSerializer.SerializeToNode(stats, ResultJson.Options)!.AsObject();
+                var json = System.Text.Json.JsonSerializer.SerializeToNode(stats, ResultJson.TypeInfo<Core.Storage.StoreStats>())!.AsObject();
                 json["skills"] = skills.Count();
-                json["failing_skills"] = System.Text.Json.JsonSerializer.SerializeToNode(failing.Select(s => SkillResult.From(s)).ToList(), ResultJson.Options);
-                Output.Json(json);
+                json["failing_skills"] = System.Text.Json.JsonSerializer.SerializeToNode(failing.Select(s => SkillResult.From(s)).ToList(), ResultJson.TypeInfo<List<SkillResult>>());
+                Output.Json(json, ResultJsonContext.Default.JsonObject);
                 return;
             }
             Console.Out.WriteLine($"database   {stats.Path} (schema v{stats.SchemaVersion}, {stats.FileBytes / 1024.0:0.#} KiB)");

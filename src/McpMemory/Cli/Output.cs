@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using McpMemory.Contracts;
 
 namespace McpMemory.Cli;
@@ -8,7 +9,13 @@ internal static class Output
 {
     private static readonly JsonSerializerOptions Indented = new(ResultJson.Options) { WriteIndented = true };
 
-    public static void Json<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
+    /// <summary>
+    /// Prints a value as indented JSON. <paramref name="registered"/> (a <see cref="ResultJsonContext"/> type info) proves at
+    /// compile time that the type has source-generated metadata, which the Native AOT build needs (it has no reflection);
+    /// the indented options resolve the same metadata.
+    /// </summary>
+    public static void Json<T>(T value, JsonTypeInfo<T> registered) =>
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, (JsonTypeInfo<T>)Indented.GetTypeInfo(registered.Type)));
 
     public static void Memory(MemoryResult m, int? rank = null)
     {

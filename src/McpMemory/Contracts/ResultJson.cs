@@ -1,6 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using McpMemory.Core;
+using McpMemory.Core.Portability;
+using McpMemory.Core.Storage;
 using McpMemory.Core.Search;
 
 namespace McpMemory.Contracts;
@@ -10,6 +14,12 @@ public static class ResultJson
 {
     /// <summary>Snake_case on the wire, as agents and the MCP ecosystem expect.</summary>
     public static readonly JsonSerializerOptions Options = Create();
+
+    /// <summary>
+    /// <typeparamref name="T"/>'s metadata under <see cref="Options"/>: from <see cref="ResultJsonContext"/>, so no reflection
+    /// (the Native AOT build has none; an unlisted type throws there instead of serializing).
+    /// </summary>
+    public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 
     private static JsonSerializerOptions Create()
     {
@@ -42,14 +52,33 @@ public static class ResultJson
 [JsonSerializable(typeof(ConsolidateResult))]
 [JsonSerializable(typeof(BriefingResult))]
 [JsonSerializable(typeof(ScoreExplanation))]
+[JsonSerializable(typeof(SeedResult))]
+[JsonSerializable(typeof(FindSkillsResult))]
+[JsonSerializable(typeof(ConsolidateResult))]
+// The command line's --json output.
+[JsonSerializable(typeof(VerifyReport))]
+[JsonSerializable(typeof(DatabaseBackup.RestoreResult))]
+[JsonSerializable(typeof(ImportResult))]
+[JsonSerializable(typeof(StoreStats))]
+[JsonSerializable(typeof(List<SkillResult>))]
+[JsonSerializable(typeof(EmbedOutput))]
+[JsonSerializable(typeof(Dictionary<string, object>))]
+[JsonSerializable(typeof(Dictionary<string, int>))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(int?))]
 [JsonSerializable(typeof(long?))]
 [JsonSerializable(typeof(double?))]
 [JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(bool?))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(JsonElement?))]
 [JsonSerializable(typeof(JsonNode))]
 [JsonSerializable(typeof(JsonObject))]
 internal sealed partial class ResultJsonContext : JsonSerializerContext;
+
+/// <summary>`mcp-memory embed --json`: the encoder and the vectors of the texts, in order.</summary>
+public sealed record EmbedOutput(string Model, int Dimension, float[][] Vectors);

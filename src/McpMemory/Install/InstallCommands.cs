@@ -114,7 +114,7 @@ public static class InstallCommands
                             parse.GetValue(db!),
                             parse.GetValue(ns!)),
                         host,
-                        typeof(InstallCommands).Assembly.Location is { Length: > 0 } location ? location : null,
+                        Path.Combine(AppContext.BaseDirectory, "mcp-memory.dll") is var dll && File.Exists(dll) ? dll : null, // none in the Native AOT build
                         launchNotes)
                     : null;
                 var requestedScope = parse.GetValue(scope) switch

@@ -113,7 +113,7 @@ public sealed class JsonConfig
     {
         var list = Member(key, () => new JsonArray())!;
         if (list.Any(n => n is JsonValue v && v.TryGetValue<string>(out var s) && s == value)) return false;
-        list.Add(value);
+        list.Add((JsonNode)value); // the node overload: Add<T> needs reflection (Native AOT)
         return true;
     }
 

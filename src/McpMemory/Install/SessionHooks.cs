@@ -40,7 +40,7 @@ public static class SessionHooks
         var ours = groups.Where(IsOurs).ToList();
         if (ours.Count == 1 && JsonNode.DeepEquals(ours[0], desired)) return false;
         foreach (var group in ours) groups.Remove(group);
-        groups.Add(desired);
+        groups.Add((JsonNode)desired); // the node overload: Add<T> needs reflection (Native AOT)
         return true;
     }
 

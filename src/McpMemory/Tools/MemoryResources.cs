@@ -23,10 +23,10 @@ public sealed class MemoryResources(MemoryService memories, Caller caller)
     [McpServerResource(UriTemplate = "memory://memories/{id}", Name = "memory", Title = "A memory", MimeType = "application/json")]
     [Description("One memory by its id, as search_memory returns it.")]
     public string Memory([Description("The memory id (UUID).")] string id) =>
-        JsonSerializer.Serialize(MemoryResult.From(memories.Get(caller, MemoryValidator.MemoryId(id, "id")), 0), ResultJson.Options);
+        JsonSerializer.Serialize(MemoryResult.From(memories.Get(caller, MemoryValidator.MemoryId(id, "id")), 0), ResultJson.TypeInfo<MemoryResult>());
 
     [McpServerResource(UriTemplate = "memory://state/{key}", Name = "state", Title = "Agent state", MimeType = "application/json")]
     [Description("One agent state value by its key, as get_agent_state returns it.")]
     public string State([Description("The state key.")] string key) =>
-        JsonSerializer.Serialize(AgentStateResult.From(memories.GetState(caller, key)), ResultJson.Options);
+        JsonSerializer.Serialize(AgentStateResult.From(memories.GetState(caller, key)), ResultJson.TypeInfo<AgentStateResult>());
 }

@@ -1,6 +1,6 @@
-using System.Collections;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -39,35 +39,61 @@ internal static partial class RequestParamsErrors
     /// <summary>
     /// What the value at <paramref name="path"/> must look like. The binder names the type it failed on, which for the
     /// SDK's parameter records is the record holding the field, not the field's own: then the field is looked up in it.
+    /// Types and fields come from the SDK's source-generated JSON metadata, not reflection (the Native AOT build has none).
     /// </summary>
     private static string? Expected(string typeName, string? path)
     {
         if (typeName.EndsWith("[]", StringComparison.Ordinal)) return "an array";
         var generic = typeName.IndexOf('[');
         var name = generic < 0 ? typeName : typeName[..generic];
-        var type = Type.GetType(name) ?? typeof(JsonRpcMessage).Assembly.GetType(name) ?? typeof(JsonNode).Assembly.GetType(name);
-        if (type is null) return null;
+        if (!KnownTypes.Value.TryGetValue(name, out var type)) return null;
         if (type.Assembly == typeof(JsonRpcMessage).Assembly && !type.IsEnum && path is not null)
             type = FieldType(type, path) ?? type;
         return Describe(type);
     }
 
+    /// <summary>The SDK's request parameter types, the starting points of <see cref="KnownTypes"/>.</summary>
+    private static readonly Type[] RequestParamTypes =
+    [
+        typeof(InitializeRequestParams), typeof(PingRequestParams), typeof(CallToolRequestParams), typeof(ListToolsRequestParams),
+        typeof(ListPromptsRequestParams), typeof(GetPromptRequestParams), typeof(ListResourcesRequestParams),
+        typeof(ListResourceTemplatesRequestParams), typeof(ReadResourceRequestParams), typeof(SubscribeRequestParams),
+        typeof(UnsubscribeRequestParams), typeof(CompleteRequestParams),
+    ];
+
+    /// <summary>Every type reachable from the request parameter types through their JSON metadata, by the names the binder uses.</summary>
+    private static readonly Lazy<Dictionary<string, Type>> KnownTypes = new(() =>
+    {
+        var known = new Dictionary<string, Type>(StringComparer.Ordinal);
+        var pending = new Stack<Type>(RequestParamTypes);
+        while (pending.TryPop(out var type))
+        {
+            var key = type.IsGenericType ? type.GetGenericTypeDefinition().FullName : type.FullName;
+            if (key is null || !known.TryAdd(key, type) || Metadata(type) is not { } info) continue;
+            if (Nullable.GetUnderlyingType(type) is { } underlying) pending.Push(underlying);
+            foreach (var property in info.Properties) pending.Push(property.PropertyType);
+            if (info.ElementType is { } element) pending.Push(element);
+            if (info.KeyType is { } keyType) pending.Push(keyType);
+        }
+        return known;
+    });
+
+    private static JsonTypeInfo? Metadata(Type type) =>
+        McpJsonUtilities.DefaultOptions.TryGetTypeInfo(type, out var info) ? info : null;
+
     /// <summary>The declared type of the property at <paramref name="path"/> (JSON names) under <paramref name="type"/>, if it can be followed.</summary>
     private static Type? FieldType(Type type, string path)
     {
-        var current = type;
+        Type? current = type;
         foreach (Match segment in PathSegment().Matches(path))
         {
-            if (segment.Groups["index"].Success)
-            {
-                current = current.IsArray ? current.GetElementType() : current.GetGenericArguments().LastOrDefault();
-            }
+            var info = Metadata(current);
+            if (info is null) return null;
+            if (segment.Groups["index"].Success) current = info.ElementType;
             else
             {
                 var jsonName = segment.Groups["name"].Success ? segment.Groups["name"].Value : segment.Groups["quoted"].Value;
-                current = current.GetProperties().FirstOrDefault(p =>
-                    (p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), true).FirstOrDefault()
-                        is System.Text.Json.Serialization.JsonPropertyNameAttribute a ? a.Name : JsonNamingPolicy.CamelCase.ConvertName(p.Name)) == jsonName)?.PropertyType;
+                current = info.Kind == JsonTypeInfoKind.Dictionary ? info.ElementType : info.Properties.FirstOrDefault(p => p.Name == jsonName)?.PropertyType;
             }
             if (current is null) return null;
         }
@@ -82,14 +108,10 @@ internal static partial class RequestParamsErrors
         if (type == typeof(bool)) return "true or false";
         if (type.IsPrimitive || type == typeof(decimal)) return "a number";
         if (type == typeof(JsonElement) || type == typeof(JsonNode)) return null; // any JSON value: not what failed
-        if (type == typeof(JsonObject) || typeof(IDictionary).IsAssignableFrom(type) || IsGenericDictionary(type)) return "an object";
-        if (type == typeof(JsonArray) || typeof(IEnumerable).IsAssignableFrom(type) || type == typeof(IEnumerable<>) || type.GetInterface("IEnumerable`1") is not null) return "an array";
-        return "an object";
+        if (type == typeof(JsonObject)) return "an object";
+        if (type == typeof(JsonArray)) return "an array";
+        return Metadata(type)?.Kind == JsonTypeInfoKind.Enumerable ? "an array" : "an object";
     }
-
-    private static bool IsGenericDictionary(Type type) =>
-        type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() is var d &&
-                                                   (d == typeof(IDictionary<,>) || d == typeof(IReadOnlyDictionary<,>)));
 
     /// <summary>The node at a binder path such as $.arguments or $.items[2].name; null when the path does not lead anywhere.</summary>
     private static JsonNode? At(JsonNode? root, string? path)

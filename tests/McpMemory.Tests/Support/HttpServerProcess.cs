@@ -25,9 +25,9 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
     }
 
     public static async Task<HttpServerProcess> StartAsync(string db, IEnumerable<string>? extraArgs = null, IDictionary<string, string>? env = null,
-        string ns = "project:http", string url = "http://127.0.0.1:0")
+        string ns = "project:http", string url = "http://127.0.0.1:0", string? command = null)
     {
-        var start = Info(["serve", "--http", "--urls", url, "--db", db, "--namespace", ns, .. extraArgs ?? []], env);
+        var start = Info(["serve", "--http", "--urls", url, "--db", db, "--namespace", ns, .. extraArgs ?? []], env, command);
         var process = Process.Start(start)!;
         var stderr = new StringBuilder();
         var bound = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,14 +80,15 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
         return watch.Elapsed;
     }
 
-    private static ProcessStartInfo Info(IEnumerable<string> args, IDictionary<string, string>? env)
+    /// <summary>`dotnet mcp-memory.dll` of this build, or <paramref name="command"/> (an installed tool) when given.</summary>
+    private static ProcessStartInfo Info(IEnumerable<string> args, IDictionary<string, string>? env, string? command = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(command ?? "dotnet")
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.ArgumentList.Add(ToolProcess.Dll);
+        if (command is null) start.ArgumentList.Add(ToolProcess.Dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var variable in new[] { "MCP_MEMORY_DB", "MCP_MEMORY_NAMESPACE", "MCP_MEMORY_API_KEY", "MCP_MEMORY_KEYS_FILE" })
             start.Environment.Remove(variable);

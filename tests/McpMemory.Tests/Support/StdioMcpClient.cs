@@ -9,12 +9,13 @@ namespace McpMemory.Tests.Support;
 public static class StdioMcpClient
 {
     public static async Task<McpClient> StartAsync(string db, string? ns = "project:e2e", IReadOnlyList<string>? options = null,
-        IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null) =>
+        IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null, string? command = null) =>
         await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
             Name = "mcp-memory",
-            Command = "dotnet",
-            Arguments = [ToolProcess.Dll, "--db", db, .. ns is null ? [] : new[] { "--namespace", ns }, .. options ?? []],
+            // The build under test (`dotnet mcp-memory.dll`), or an installed command such as the Native AOT tool's.
+            Command = command ?? "dotnet",
+            Arguments = [.. command is null ? [ToolProcess.Dll] : Array.Empty<string>(), "--db", db, .. ns is null ? [] : new[] { "--namespace", ns }, .. options ?? []],
             ShutdownTimeout = TimeSpan.FromSeconds(10),
             WorkingDirectory = workingDirectory,
             EnvironmentVariables = env?.ToDictionary(e => e.Key, e => (string?)e.Value),

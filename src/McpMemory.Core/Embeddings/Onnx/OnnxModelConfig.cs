@@ -40,7 +40,7 @@ public enum OnnxWeights
 /// <param name="QueryPrefix">Put before a search query (asymmetric models such as arctic-embed).</param>
 /// <param name="DocumentPrefix">Put before a stored memory.</param>
 /// <param name="Weights">as-stored (default) or int8: see <see cref="OnnxWeights"/>.</param>
-public sealed record OnnxModelConfig(
+public sealed partial record OnnxModelConfig(
     string ModelId, int Dimension, Pooling Pooling, bool Normalize, int MaxTokens, string QueryPrefix, string DocumentPrefix,
     OnnxWeights Weights = OnnxWeights.AsStored)
 {
@@ -52,11 +52,11 @@ public sealed record OnnxModelConfig(
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"The model config '{path}' is missing ({FileName}: model_id, dimension, pooling, …).", path);
         Raw raw;
-        try { raw = JsonSerializer.Deserialize<Raw>(File.ReadAllText(path), JsonOptions) ?? throw new InvalidDataException($"{path}: empty"); }
+        try { raw = JsonSerializer.Deserialize(File.ReadAllText(path), RawJsonContext.Default.Raw) ?? throw new InvalidDataException($"{path}: empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e); }
 
         InvalidDataException Invalid(string field, string rule, object? got) =>
-            new($"{path}: {field}: {rule} (got {JsonSerializer.Serialize(got)})");
+            new($"{path}: {field}: {rule} (got {Quoted(got)})");
         if (string.IsNullOrWhiteSpace(raw.ModelId)) throw Invalid("model_id", "required, a name for this model's vector space", raw.ModelId);
         string modelId = raw.ModelId.Trim();
         if (modelId.Length > 100) throw Invalid("model_id", "at most 100 characters", modelId.Length);
@@ -78,13 +78,21 @@ public sealed record OnnxModelConfig(
         return new OnnxModelConfig(modelId, raw.Dimension.Value, pooling, raw.Normalize ?? true, maxTokens, raw.QueryPrefix ?? "", raw.DocumentPrefix ?? "", weights);
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    /// <summary>A value as JSON writes it (strings quoted and escaped, numbers bare), for the error messages.</summary>
+    private static string Quoted(object? value) => value switch
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        null => "null",
+        string text => JsonSerializer.Serialize(text, RawJsonContext.Default.String),
+        IFormattable number => number.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "null",
     };
+
+    /// <summary>The file's fields, source-generated (no reflection: the Native AOT package reads it too).</summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    [JsonSerializable(typeof(Raw))]
+    [JsonSerializable(typeof(string))]
+    private sealed partial class RawJsonContext : JsonSerializerContext;
 
     private sealed record Raw(
         string? ModelId, int? Dimension, string? Pooling, bool? Normalize, int? MaxTokens, string? QueryPrefix, string? DocumentPrefix, string? Weights,

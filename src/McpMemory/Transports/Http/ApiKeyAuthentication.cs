@@ -60,7 +60,7 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         await Results.Json(new JsonRpcError
         {
             Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidRequest, Message = "a valid API key is required: send Authorization: Bearer <key>" },
-        }, McpJsonUtilities.DefaultOptions, statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
+        }, HttpServer.JsonRpcErrorJson, statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
     }
 
     private static AuthenticateResult Success(KeyIdentity identity) =>

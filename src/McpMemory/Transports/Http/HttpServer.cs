@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -154,7 +156,7 @@ public static class HttpServer
             {
                 log.LogWarning("refused {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path, refusal);
                 await Results.Json(new JsonRpcError { Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidRequest, Message = refusal } },
-                    McpJsonUtilities.DefaultOptions, statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(context);
+                    JsonRpcErrorJson, statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(context);
                 return;
             }
             // The SDK serves Streamable HTTP at the root of MapMcp and the legacy pair beside it (/sse, /message): /mcp is
@@ -173,12 +175,16 @@ public static class HttpServer
         app.UseAuthorization();
         app.UseWhen(context => context.Request.Path == "/" || context.Request.Path == "/message", checks => checks.Use(McpRequestChecks.RunAsync));
         app.MapMcp().RequireAuthorization();
-        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        // A RequestDelegate, not a lambda the framework binds by reflection (Native AOT).
+        app.MapGet("/health", context => Results.Json(new JsonObject { ["status"] = "ok" }, Contracts.ResultJsonContext.Default.JsonObject).ExecuteAsync(context));
         DashboardEndpoints.Map(app, new DashboardOptions(settings.DatabasePath, http.AllowedOrigins, settings.EncoderOff));
         return app;
     }
 
     private const string StreamablePath = "/mcp";
+
+    /// <summary>The SDK's own metadata for the JSON-RPC errors written outside it (no reflection: Native AOT).</summary>
+    internal static readonly JsonTypeInfo<JsonRpcError> JsonRpcErrorJson = (JsonTypeInfo<JsonRpcError>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcError));
 
     /// <summary>The path as the client sent it, without the query (/mcp is served as the SDK's root): for log lines.</summary>
     public static string RequestedPath(HttpContext context) =>
