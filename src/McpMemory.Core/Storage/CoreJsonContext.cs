@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace McpMemory.Core;
+namespace McpMemory.Core.Storage;
 
 /// <summary>
 /// Source-generated JSON for what Core writes itself (default options, like the reflection-based calls it replaces): the
