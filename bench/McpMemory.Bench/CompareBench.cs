@@ -281,18 +281,24 @@ internal static class CompareBench
             return null;
         }
 
-        /// <summary>Waits until the last memory stored has its vector: a vector-only search for its exact text finds it (among the
-        /// top 50: the generated texts repeat, with other note numbers, and those are as close).</summary>
+        /// <summary>
+        /// Waits until the last memory stored has its vector, as the server itself reports it: a keyword search for its own
+        /// "note N" finds it, and the hit says has_embedding. (A vector search for its text could not tell: the generated
+        /// texts repeat with other note numbers, so at 10,000 memories more than 50 copies are as close as it is.)
+        /// </summary>
         public async Task<TimeSpan?> WaitForEmbeddingsAsync(TimeSpan limit)
         {
             var watch = Stopwatch.StartNew();
             if (_lastStored is null) return TimeSpan.Zero;
-            // Every bench memory ends in its own "(note N)": that part survives any JSON escaping of the rest.
-            var marker = _lastStored[Math.Max(0, _lastStored.LastIndexOf("(note ", StringComparison.Ordinal))..];
+            var at = _lastStored.LastIndexOf("(note ", StringComparison.Ordinal);
+            if (at < 0) throw new InvalidOperationException("bench memories end in their own \"(note N)\"");
+            var number = _lastStored[(at + "(note ".Length)..].TrimEnd(')');
             while (watch.Elapsed < limit)
             {
-                var answer = await CallAsync("search_memory", new() { ["query"] = _lastStored, ["mode"] = "vector", ["top_k"] = 50 });
-                if (answer.Contains(marker, StringComparison.Ordinal)) return watch.Elapsed;
+                var answer = await CallAsync("search_memory", new() { ["query"] = $"note {number}", ["mode"] = "fts", ["top_k"] = 50 });
+                using var json = JsonDocument.Parse(answer);
+                foreach (var hit in json.RootElement.GetProperty("results").EnumerateArray())
+                    if (hit.GetProperty("content").GetString() == _lastStored && hit.GetProperty("has_embedding").GetBoolean()) return watch.Elapsed;
                 await Task.Delay(200);
             }
             return null;
