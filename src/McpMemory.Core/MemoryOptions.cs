@@ -36,7 +36,8 @@ public sealed record MemoryOptions
 
     /// <summary>
     /// Whether the background worker embeds rows stored without a vector (on by default). Off for one-shot commands:
-    /// `reindex` embeds them itself, and a second embedder on the same rows only did the work twice.
+    /// `reindex` embeds them itself (batches on every core); the worker took turns with it, one low-priority batch at a
+    /// time, and `reindex` then reported only its own share.
     /// </summary>
     public bool BackgroundEmbedding { get; init; } = true;
 
