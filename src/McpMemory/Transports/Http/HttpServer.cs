@@ -43,6 +43,7 @@ public static class HttpServer
             return 2;
         }
 
+        RequestThreads.Reserve();
         WebApplication built;
         // Building opens (and migrates) the database: a bad path fails here, at startup, not on some client's first call.
         try { built = Build(settings, http, keys); }
