@@ -8,10 +8,10 @@ using McpMemory.Core.Storage;
 
 namespace McpMemory.Cli;
 
-/// <summary>backup, verify, restore, export, import: the database as a file you can keep, check, move and read.</summary>
+/// <summary>backup, verify, restore, export, import, migrate: the database as a file you can keep, check, move and read.</summary>
 internal static class DataCommands
 {
-    public static IEnumerable<Command> Create() => [Backup(), Verify(), Restore(), Export(), Import()];
+    public static IEnumerable<Command> Create() => [Backup(), Verify(), Restore(), Export(), Import(), MigrateCommand.Create()];
 
     private static Command Backup()
     {

@@ -59,6 +59,7 @@ public static class ResultJson
 [JsonSerializable(typeof(VerifyReport))]
 [JsonSerializable(typeof(DatabaseBackup.RestoreResult))]
 [JsonSerializable(typeof(ImportResult))]
+[JsonSerializable(typeof(McpMemory.Cli.MigrateResult))]
 [JsonSerializable(typeof(StoreStats))]
 [JsonSerializable(typeof(List<SkillResult>))]
 [JsonSerializable(typeof(EmbedOutput))]
