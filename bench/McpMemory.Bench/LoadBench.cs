@@ -17,8 +17,10 @@ namespace McpMemory.Bench;
 /// Sessions call back to back by default: a saturation test, where the mean latency is set by the CPU per call
 /// (Little's law: sessions / throughput), which each round prints. --think-ms N paces every session instead (a random
 /// pause of 0..2N ms between its calls, N on average), like agents that call between steps of their own work.
+/// --instances N starts N servers on the same database (--db: a file, or a PostgreSQL URL for a team's setup) and
+/// spreads the sessions over them, round robin; the CPU per call is then the sum over every server.
 ///   dotnet run -c Release --project bench/McpMemory.Bench -- load [--sessions 32] [--calls 500] [--rounds 2]
-///       [--vocabulary 5000] [--mix store-search|state] [--think-ms 0] [--dll path]
+///       [--vocabulary 5000] [--mix store-search|state] [--think-ms 0] [--instances 1] [--db path|url] [--dll path]
 /// </summary>
 internal static partial class LoadBench
 {
@@ -41,39 +43,49 @@ internal static partial class LoadBench
         _stateOnly = ToolUnderTest.Option(args, "--mix") == "state";
         _thinkMs = ToolUnderTest.IntOption(args, "--think-ms", 0);
         if (_thinkMs < 0) throw new ArgumentException($"--think-ms must be 0 or more (got {_thinkMs})");
+        var instances = ToolUnderTest.IntOption(args, "--instances", 1);
+        if (instances < 1) throw new ArgumentException($"--instances must be 1 or more (got {instances})");
         var dir = ToolUnderTest.TempFolder();
-        using var server = Process.Start(ToolUnderTest.Start(dll, ["serve", "--http", "--urls", "http://127.0.0.1:0", "--db", Path.Combine(dir, "m.db"), "--namespace", "project:bench"]))!;
+        var db = ToolUnderTest.Option(args, "--db") ?? Path.Combine(dir, "m.db");
+        var servers = new List<Process>();
+        var clients = new List<HttpClient>();
         try
         {
-            var baseUrl = await ListeningUrlAsync(server);
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            for (var i = 0; i < instances; i++)
             {
-                BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30),
-            };
+                var started = Process.Start(ToolUnderTest.Start(dll, ["serve", "--http", "--urls", "http://127.0.0.1:0", "--db", db, "--namespace", "project:bench"]))!;
+                servers.Add(started);
+                clients.Add(new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+                {
+                    BaseAddress = new Uri(await ListeningUrlAsync(started)), Timeout = TimeSpan.FromSeconds(30),
+                });
+            }
+            var http = clients[0];
+            var baseUrl = string.Join(", ", clients.Select(c => c.BaseAddress));
             var mix = _stateOnly ? "get_agent_state only" : $"half store_memory, half search_memory, vocabulary {_vocabulary.Length}";
             var pacing = _thinkMs == 0 ? "back to back" : $"{_thinkMs} ms average pause between calls";
             Console.WriteLine($"load: {dll} at {baseUrl}; {sessions} sessions × {calls} calls ({mix}; {pacing}), {rounds} rounds, " +
                               $"{Environment.ProcessorCount} cores, load average {LoadAverage()}");
             if (_stateOnly) await SeedStateAsync(http);
 
-            await RoundAsync(http, 4, 250, "warm-up (not counted)", server, paced: false);
-            if (!_stateOnly) await WaitForHybridAsync(http);
-            var rssBefore = ToolUnderTest.RssMiB(server);
-            Console.WriteLine($"server RSS after warm-up: {rssBefore:F1} MiB");
+            await RoundAsync(clients, Math.Max(4, instances), 250, "warm-up (not counted)", servers, paced: false);
+            if (!_stateOnly) foreach (var client in clients) await WaitForHybridAsync(client);
+            var rssBefore = Rss(servers);
+            Console.WriteLine($"server RSS after warm-up: {RssText(servers)}");
 
-            var baseline = await RoundAsync(http, 1, calls, "baseline: 1 session alone, back to back", server, paced: false);
+            var baseline = await RoundAsync([http], 1, calls, "baseline: 1 session alone, back to back", [servers[0]], paced: false);
             var p99 = 0.0;
             var errors = 0;
             for (var round = 1; round <= rounds; round++)
             {
-                var result = await RoundAsync(http, sessions, calls, $"round {round}: {sessions} concurrent sessions", server);
+                var result = await RoundAsync(clients, sessions, calls, $"round {round}: {sessions} concurrent sessions" + (instances > 1 ? $" over {instances} servers" : ""), servers);
                 p99 = Math.Max(p99, result.P99);
                 errors += result.Errors;
-                Console.WriteLine($"  p50 / baseline p50: {result.P50 / baseline.P50:F1}x; server RSS {ToolUnderTest.RssMiB(server):F1} MiB");
+                Console.WriteLine($"  p50 / baseline p50: {result.P50 / baseline.P50:F1}x; server RSS {RssText(servers)}");
             }
             await Task.Delay(TimeSpan.FromSeconds(5));
-            var rssIdle = ToolUnderTest.RssMiB(server);
-            Console.WriteLine($"server RSS 5 s after the last round: {rssIdle:F1} MiB ({rssIdle - rssBefore:+0.0;-0.0} MiB since warm-up)");
+            var rssIdle = Rss(servers);
+            Console.WriteLine($"server RSS 5 s after the last round: {RssText(servers)} ({rssIdle - rssBefore:+0.0;-0.0} MiB since warm-up)");
             var verdict = p99 <= 50 && errors == 0 ? "met" : "NOT met";
             Console.WriteLine((_thinkMs == 0 ? $"target p99 ≤ 50 ms and 0 errors: {verdict}" : $"p99 ≤ 50 ms and 0 errors at this pacing: {verdict} (the target is set for calls back to back)") +
                               $" (worst p99 {p99:F1} ms, {errors} errors); load average now {LoadAverage()}");
@@ -81,24 +93,36 @@ internal static partial class LoadBench
         }
         finally
         {
-            if (!server.HasExited) { server.Kill(entireProcessTree: true); await server.WaitForExitAsync(); }
+            foreach (var client in clients) client.Dispose();
+            foreach (var server in servers)
+            {
+                if (!server.HasExited) { server.Kill(entireProcessTree: true); await server.WaitForExitAsync(); }
+                server.Dispose();
+            }
             Directory.Delete(dir, recursive: true);
         }
     }
 
+    private static double Rss(IEnumerable<Process> servers) => servers.Sum(ToolUnderTest.RssMiB);
+
+    private static string RssText(IReadOnlyList<Process> servers) => servers.Count == 1
+        ? $"{ToolUnderTest.RssMiB(servers[0]):F1} MiB"
+        : string.Join(" + ", servers.Select(s => $"{ToolUnderTest.RssMiB(s):F1}")) + " MiB";
+
     private sealed record RoundResult(double P50, double P99, int Errors);
 
-    private static async Task<RoundResult> RoundAsync(HttpClient http, int sessions, int calls, string label, Process server, bool paced = true)
+    /// <summary>One round: session s talks to server s mod N; the CPU per call is summed over every server.</summary>
+    private static async Task<RoundResult> RoundAsync(IReadOnlyList<HttpClient> clients, int sessions, int calls, string label, IReadOnlyList<Process> servers, bool paced = true)
     {
         var thinkMs = paced ? _thinkMs : 0;
-        server.Refresh();
-        var cpuBefore = server.TotalProcessorTime;
+        var cpuBefore = Cpu(servers);
         var latencies = new (string Tool, double Ms)[sessions][];
         var errors = 0;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, sessions).Select(s => Task.Run(async () =>
         {
             var own = latencies[s] = new (string, double)[calls];
+            var http = clients[s % clients.Count];
             var session = await OpenSessionAsync(http);
             var random = new Random(s);
             var pauses = new Random(-1 - s); // its own stream: paced or not, a session makes the same calls
@@ -117,9 +141,8 @@ internal static partial class LoadBench
             if (deleted.StatusCode != HttpStatusCode.OK) Interlocked.Increment(ref errors);
         })));
         var elapsed = watch.Elapsed;
-        server.Refresh();
         // CPU time per call does not depend on what else the machine runs, unlike the latencies.
-        var cpuPerCall = (server.TotalProcessorTime - cpuBefore).TotalMilliseconds / (sessions * calls);
+        var cpuPerCall = (Cpu(servers) - cpuBefore).TotalMilliseconds / (sessions * calls);
         var sorted = latencies.SelectMany(l => l).Select(l => l.Ms).Order().ToList();
         var result = new RoundResult(ToolUnderTest.Percentile(sorted, 50), ToolUnderTest.Percentile(sorted, 99), errors);
         var throughput = sorted.Count / elapsed.TotalSeconds;
@@ -137,6 +160,12 @@ internal static partial class LoadBench
         }
         return result;
     }
+
+    private static TimeSpan Cpu(IEnumerable<Process> servers) => servers.Aggregate(TimeSpan.Zero, (sum, server) =>
+    {
+        server.Refresh();
+        return sum + server.TotalProcessorTime;
+    });
 
     private static (string Tool, object Arguments) NextCall(Random random, int session, int call)
     {
