@@ -66,14 +66,17 @@ internal sealed class StorePlanner(MemoryIndexes indexes, MemorySearch sql, Memo
             var write = new PendingWrite(row, vector) { Supersedes = supersedes[i] };
             Guid? mergedInto = null;
             if (options.MergeDuplicates)
+            {
+                List<DuplicateRule.Word>? words = null;
                 foreach (var c in candidates.Where(c => c.MemoryType == row.MemoryType))
                 {
-                    var verdict = DuplicateRule.Judge(c.Content, row.Content, c.Cosine, floor);
+                    var verdict = DuplicateRule.Judge(c.Content, words ??= DuplicateRule.Words(row.Content), c.Cosine, floor);
                     if (verdict == DuplicateVerdict.Distinct) continue;
                     write = new PendingWrite(row, vector, c.Seq, c.BatchItem, c.Cosine, verdict.ToString().ToLowerInvariant()) { Supersedes = supersedes[i] };
                     mergedInto = c.Id;
                     break;
                 }
+            }
             var similar = candidates.Where(c => c.Cosine >= similarFloor && c.Id != mergedInto).Take(3)
                 .Select(c => new SimilarMemory(c.Id, Math.Round(c.Cosine, 4), c.Content.Length <= SimilarContentChars ? c.Content : c.Content[..SimilarContentChars] + "…")).ToList();
             plans.Add(new StorePlan(write, similar));
@@ -119,11 +122,12 @@ internal sealed class StorePlanner(MemoryIndexes indexes, MemorySearch sql, Memo
         {
             var row = rows[i];
             var write = new PendingWrite(row, null) { Supersedes = supersedes[i] };
+            List<DuplicateRule.Word>? words = null; // split once, judged against each candidate
             if (options.MergeDuplicates)
                 foreach (var c in WordCandidates(rows, plans, i, now))
                 {
                     if (supersedes[i].Contains(c.Id)) continue;
-                    var verdict = DuplicateRule.Judge(c.Content, row.Content, 0, cosineFloor: null);
+                    var verdict = DuplicateRule.Judge(c.Content, words ??= DuplicateRule.Words(row.Content), 0, cosineFloor: null);
                     if (verdict == DuplicateVerdict.Distinct) continue;
                     write = new PendingWrite(row, null, c.Seq, c.BatchItem, null, verdict.ToString().ToLowerInvariant()) { Supersedes = supersedes[i] };
                     break;

@@ -54,10 +54,16 @@ public static class DuplicateRule
     /// Is <paramref name="newText"/> the same memory as <paramref name="oldText"/>? <paramref name="cosine"/> is their
     /// vectors' cosine; <paramref name="cosineFloor"/> null turns the strict test off (identical or contained only).
     /// </summary>
-    public static DuplicateVerdict Judge(string oldText, string newText, double cosine, double? cosineFloor)
+    public static DuplicateVerdict Judge(string oldText, string newText, double cosine, double? cosineFloor) =>
+        Judge(oldText, Words(newText), cosine, cosineFloor);
+
+    /// <summary>
+    /// <see cref="Judge(string, string, double, double?)"/> with the new text already split by <see cref="Words"/>: a
+    /// store judges up to 16 candidates against one new text, which was split again for each of them.
+    /// </summary>
+    internal static DuplicateVerdict Judge(string oldText, List<Word> incoming, double cosine, double? cosineFloor)
     {
         var old = Words(oldText);
-        var incoming = Words(newText);
         if (old.Count == 0 || incoming.Count == 0) return DuplicateVerdict.Distinct;
         if (old.SequenceEqual(incoming, WordComparer)) return DuplicateVerdict.Identical;
         if (Negations(old) != Negations(incoming)) return DuplicateVerdict.Distinct;
@@ -102,8 +108,7 @@ public static class DuplicateRule
             var lower = trimmed.ToLowerInvariant();
             // A capital inside a sentence marks a name (Alice, Postgres, SIGTERM); numbers and internal punctuation
             // mark identifiers, versions, paths and URLs (8080, v1.2.3, billing-prod, src/app.ts).
-            var distinctive = lower.Any(char.IsDigit) || lower.Any(c => !char.IsLetter(c) && c != '\'')
-                              || (!sentenceStart && trimmed.Any(char.IsUpper)) || trimmed.Skip(1).Any(char.IsUpper);
+            var distinctive = HasDigitOrMark(lower) || (!sentenceStart && HasUpper(trimmed, 0)) || HasUpper(trimmed, 1);
             // "isn't" → "is" "not", so that the contraction and the spelled-out form agree.
             if (lower.EndsWith("n't", StringComparison.Ordinal) && lower.Length > 3)
             {
@@ -115,6 +120,21 @@ public static class DuplicateRule
             words.Add(new Word(lower, distinctive));
         }
         return words;
+    }
+
+    /// <summary>A digit, or a character that is neither a letter nor an apostrophe (loops: this runs for every word of every text judged).</summary>
+    private static bool HasDigitOrMark(string word)
+    {
+        foreach (var c in word)
+            if (char.IsDigit(c) || (!char.IsLetter(c) && c != '\'')) return true;
+        return false;
+    }
+
+    private static bool HasUpper(string word, int from)
+    {
+        for (var i = from; i < word.Length; i++)
+            if (char.IsUpper(word[i])) return true;
+        return false;
     }
 
     private static string TrimEdges(string word)

@@ -18,23 +18,32 @@ internal sealed class JsonRpcLineGuard
 
     private readonly Stream _input;
     private readonly LineWriter _output;
-    private readonly Pipe _pipe = new();
+    private readonly Pipe _pipe;
 
     private JsonRpcLineGuard(Stream input, LineWriter output)
     {
         _input = input;
         _output = output;
+        // Inline: a flushed line resumes the SDK's read loop on this guard's thread, not on a pool thread woken for it
+        // (the loop only parses the message and queues its handler). Writes complete synchronously below the pipe's
+        // 64 KiB pause threshold; above it, the read loop's next read resumes the writer.
+        _pipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
     }
 
-    /// <summary>Starts pumping <paramref name="input"/>; returns the stream of valid messages for the SDK to read.</summary>
+    /// <summary>
+    /// Starts pumping <paramref name="input"/> on a thread of its own; returns the stream of valid messages for the SDK
+    /// to read. Its own thread blocks in read(2): the async read of a console stream is a synchronous read queued to the
+    /// thread pool for every line, and with the pipe's default scheduler each line woke a second pool thread for the
+    /// SDK's read loop. On two cores those hops (and the pool's spinning between them) cost as much CPU as a keyword search.
+    /// </summary>
     public static Stream Start(Stream input, LineWriter output)
     {
         var guard = new JsonRpcLineGuard(input, output);
-        _ = Task.Run(guard.PumpAsync);
+        new Thread(guard.Pump) { IsBackground = true, Name = "mcp-memory stdin" }.Start();
         return guard._pipe.Reader.AsStream();
     }
 
-    private async Task PumpAsync()
+    private void Pump()
     {
         var line = new ArrayBufferWriter<byte>();
         var oversized = false;
@@ -43,7 +52,7 @@ internal sealed class JsonRpcLineGuard
         try
         {
             int read;
-            while ((read = await _input.ReadAsync(buffer)) > 0)
+            while ((read = _input.Read(buffer)) > 0)
             {
                 var chunk = buffer.AsMemory(0, read);
                 while (chunk.Length > 0)
@@ -61,19 +70,19 @@ internal sealed class JsonRpcLineGuard
                     else line.Write(part.Span);
                     if (newline < 0) break;
                     chunk = chunk[(newline + 1)..];
-                    if (oversized) await _output.WriteLineAsync(TooLarge(idScanner));
-                    else await HandleAsync(line.WrittenMemory);
+                    if (oversized) _output.WriteLine(TooLarge(idScanner));
+                    else Handle(line.WrittenMemory);
                     line.Clear();
                     oversized = false;
                 }
             }
-            if (line.WrittenCount > 0 && !oversized) await HandleAsync(line.WrittenMemory); // last line without a newline
+            if (line.WrittenCount > 0 && !oversized) Handle(line.WrittenMemory); // last line without a newline
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             // stdin closed under us: end the session as on EOF.
         }
-        finally { await _pipe.Writer.CompleteAsync(); }
+        finally { _pipe.Writer.Complete(); }
     }
 
     /// <summary>The answer to a line over the limit, under the id it carried (the client would otherwise wait for ever).</summary>
@@ -81,7 +90,7 @@ internal sealed class JsonRpcLineGuard
         scanned.IdToken is { } id ? JsonRpcMessageCheck.EchoableId(id.Span) : null, JsonRpcMessageCheck.InvalidRequest,
         $"Invalid Request: the message is larger than the limit of {MaxMessageBytes} bytes ({MaxMessageBytes / (1024 * 1024)} MiB)");
 
-    private async Task HandleAsync(ReadOnlyMemory<byte> line)
+    private void Handle(ReadOnlyMemory<byte> line)
     {
         var text = line.TrimEnd((byte)'\r');
         if (text.IsEmpty || IsWhiteSpace(text.Span)) return;
@@ -91,8 +100,11 @@ internal sealed class JsonRpcLineGuard
             var problem = JsonRpcMessageCheck.Check(text.Span, out var id);
             if (problem is null)
             {
-                await _pipe.Writer.WriteAsync(text);
-                await _pipe.Writer.WriteAsync("\n"u8.ToArray());
+                _pipe.Writer.Write(text.Span);
+                _pipe.Writer.Write("\n"u8);
+                var flush = _pipe.Writer.FlushAsync();
+                if (!flush.IsCompleted) flush.AsTask().GetAwaiter().GetResult(); // the SDK is 64 KiB behind: wait for it
+                else flush.GetAwaiter().GetResult();
                 return;
             }
             answer = JsonRpcMessageCheck.Error(id, problem.Value.Code, problem.Value.Message);
@@ -102,7 +114,7 @@ internal sealed class JsonRpcLineGuard
             // Whatever a line holds, the guard answers and reads on: one bad message never ends the session.
             answer = JsonRpcMessageCheck.Error(null, JsonRpcMessageCheck.InvalidRequest, "Invalid Request: the message could not be read");
         }
-        await _output.WriteLineAsync(answer);
+        _output.WriteLine(answer);
     }
 
     private static bool IsWhiteSpace(ReadOnlySpan<byte> text)
@@ -114,21 +126,26 @@ internal sealed class JsonRpcLineGuard
 
 /// <summary>
 /// stdout shared by the SDK transport and <see cref="JsonRpcLineGuard"/>: bytes are held until a newline and each
-/// complete line is written in one piece under a lock, so two writers never interleave inside a message.
+/// complete line is written in one piece under a lock, so two writers never interleave inside a message. Lines are
+/// written with a synchronous write(2): a console stream's async write is that same write queued to the thread pool,
+/// one more thread hop per answer.
 /// </summary>
 internal sealed class LineWriter(Stream output) : Stream
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly MemoryStream _pending = new();
 
-    public async Task WriteLineAsync(byte[] line)
+    /// <summary>Writes <paramref name="line"/> and a newline as one message (the guard's own answers).</summary>
+    public void WriteLine(byte[] line)
     {
-        await _lock.WaitAsync();
+        _lock.Wait();
         try
         {
-            await output.WriteAsync(line);
-            await output.WriteAsync("\n"u8.ToArray());
-            await output.FlushAsync();
+            var whole = new byte[line.Length + 1];
+            line.CopyTo(whole, 0);
+            whole[^1] = (byte)'\n';
+            output.Write(whole);
+            output.Flush();
         }
         finally { _lock.Release(); }
     }
@@ -136,26 +153,32 @@ internal sealed class LineWriter(Stream output) : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await _lock.WaitAsync(cancellationToken);
-        try
-        {
-            _pending.Write(buffer.Span);
-            var bytes = _pending.GetBuffer().AsMemory(0, (int)_pending.Length);
-            var end = bytes.Span.LastIndexOf((byte)'\n');
-            if (end < 0) return;
-            await output.WriteAsync(bytes[..(end + 1)], cancellationToken);
-            await output.FlushAsync(cancellationToken);
-            var rest = bytes[(end + 1)..].ToArray();
-            _pending.SetLength(0);
-            _pending.Write(rest);
-        }
+        try { WriteCompleteLines(buffer.Span); }
         finally { _lock.Release(); }
+    }
+
+    private void WriteCompleteLines(ReadOnlySpan<byte> buffer)
+    {
+        _pending.Write(buffer);
+        var bytes = _pending.GetBuffer().AsSpan(0, (int)_pending.Length);
+        var end = bytes.LastIndexOf((byte)'\n');
+        if (end < 0) return;
+        output.Write(bytes[..(end + 1)]);
+        output.Flush();
+        var rest = bytes[(end + 1)..].ToArray();
+        _pending.SetLength(0);
+        _pending.Write(rest);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override void Write(byte[] buffer, int offset, int count) =>
-        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        _lock.Wait();
+        try { WriteCompleteLines(buffer.AsSpan(offset, count)); }
+        finally { _lock.Release(); }
+    }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask; // complete lines are flushed as written
     public override void Flush() { }

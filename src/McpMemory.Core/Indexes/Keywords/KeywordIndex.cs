@@ -169,14 +169,17 @@ public sealed class KeywordIndex(double k1 = KeywordIndex.Fts5K1, double b = Key
                 }
             }
             var top = new PriorityQueue<int, double>(k + 1);
+            var worst = double.NegativeInfinity; // the root's score once the heap is full
             for (var i = 0; i < touchedCount; i++)
             {
                 var slot = touched[i];
                 var score = scores[slot];
                 scores[slot] = 0;
+                if (top.Count == k && score <= worst) continue;
                 if (!accepts.Accepts(slot)) continue;
                 if (top.Count < k) top.Enqueue(slot, score);
-                else if (top.TryPeek(out _, out var worst) && score > worst) top.EnqueueDequeue(slot, score);
+                else top.EnqueueDequeue(slot, score);
+                if (top.Count == k) top.TryPeek(out _, out worst);
             }
             Scratch.Return(scratch);
             var hits = new List<(long Seq, double Score)>(top.Count);

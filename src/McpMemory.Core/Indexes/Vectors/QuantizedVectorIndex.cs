@@ -131,10 +131,21 @@ public sealed class QuantizedVectorIndex(int dimension)
     {
         private readonly PriorityQueue<long, float> _heap = new(k + 1);
 
+        /// <summary>The root's score once the heap is full: most slots of a scan fall below it and go no further.</summary>
+        private float _worst = float.NegativeInfinity;
+
         public void Offer(long seq, float score)
         {
-            if (_heap.Count < k) _heap.Enqueue(seq, score);
-            else if (_heap.TryPeek(out _, out var worst) && score > worst) _heap.EnqueueDequeue(seq, score);
+            if (_heap.Count < k)
+            {
+                _heap.Enqueue(seq, score);
+                if (_heap.Count == k) _heap.TryPeek(out _, out _worst);
+            }
+            else if (score > _worst)
+            {
+                _heap.EnqueueDequeue(seq, score);
+                _heap.TryPeek(out _, out _worst);
+            }
         }
 
         public static IReadOnlyList<VectorHit> Merge(TopK[] parts, int k)
