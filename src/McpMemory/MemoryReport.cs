@@ -5,7 +5,7 @@ namespace McpMemory;
 
 /// <summary>
 /// A debugging aid for issue 20's memory breakdown: with MCP_MEMORY_MEMORY_REPORT=FILE set, a server writes the managed
-/// heap's figures (GC.GetGCMemoryInfo: heap, fragmentation, committed, per generation) to FILE as one JSON object each
+/// heap's figures (GC.GetGCMemoryInfo as of the last GC: heap, fragmentation, committed, per generation; gc_index 0: none yet) to FILE as one JSON object each
 /// time it gets SIGUSR1, so a bench can split the RSS it reads from /proc/PID/smaps into managed and native parts.
 /// Nothing is installed without the variable.
 /// </summary>
