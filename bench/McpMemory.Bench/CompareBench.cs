@@ -15,8 +15,10 @@ namespace McpMemory.Bench;
 /// (name memory-N, entityType "memory") whose one observation is the text, stored with create_entities; search is
 /// search_nodes (a case-insensitive substring match over names, types and observations).
 ///   dotnet run -c Release --project bench/McpMemory.Bench -- compare [--runs 7] [--stores 1000] [--calls 200]
-///       [--sizes 10000,50000] [--max-minutes 40] [--dll path/to/mcp-memory.dll] [--env NAME=VALUE]
-/// (--env sets a variable for McpMemory's process, e.g. MCP_MEMORY_GEN0_PACER=0 to see the pacer's share of the RSS.)
+///       [--sizes 10000,50000] [--max-minutes 40] [--dll path/to/mcp-memory.dll] [--env NAME=VALUE]... [--gc-report]
+/// (--env, repeatable, sets a variable for McpMemory's process, e.g. MCP_MEMORY_GEN0_PACER=0 to see the pacer's share of
+/// the RSS; --gc-report asks the server for its managed heap's figures beside the RSS, through MCP_MEMORY_MEMORY_REPORT and
+/// SIGUSR1: only for a build that has it, SIGUSR1 ends an older one.)
 /// </summary>
 internal static class CompareBench
 {
@@ -26,7 +28,10 @@ internal static class CompareBench
     public static async Task<int> RunAsync(string[] args)
     {
         var dll = ToolUnderTest.Dll(args);
-        if (ToolUnderTest.Option(args, "--env") is { } assignment && assignment.Split('=', 2) is [var name, var value]) ExtraEnvironment[name] = value;
+        for (var i = 0; i + 1 < args.Length; i++)
+            if (args[i] == "--env" && args[i + 1].Split('=', 2) is [var name, var value]) ExtraEnvironment[name] = value;
+        var gcReport = args.Contains("--gc-report") ? Path.Combine(Path.GetTempPath(), $"mcp-memory-gc-{Environment.ProcessId}.json") : null;
+        if (gcReport is not null) ExtraEnvironment["MCP_MEMORY_MEMORY_REPORT"] = gcReport;
         var runs = ToolUnderTest.IntOption(args, "--runs", 7);
         var stores = ToolUnderTest.IntOption(args, "--stores", 1000);
         var calls = ToolUnderTest.IntOption(args, "--calls", 200);
@@ -93,6 +98,7 @@ internal static class CompareBench
                     var (refRss, refPeak) = (Proc.StatusMiB(reference.Pid, "VmRSS"), Proc.StatusMiB(reference.Pid, "VmHWM"));
                     Console.WriteLine($"RSS at {size:N0}: McpMemory {ourRss:F0} MiB (peak {ourPeak:F0}), reference {refRss:F0} MiB (peak {refPeak:F0}); model file {modelMiB:F1} MiB");
                     Console.WriteLine($"  McpMemory's RSS by mapping: {Proc.Breakdown(ours.Pid)}");
+                    if (gcReport is not null) Console.WriteLine($"  McpMemory's managed heap: {await Proc.GcReportAsync(ours.Pid, gcReport)}");
                     var target = 113 + modelMiB;
                     table.Add(Row($"RSS after {size:N0} memories (MiB)", refRss, ourRss, "MiB", lowerIsBetter: true, $"≤ 113 + {modelMiB:F0} (model file) = {target:F0} MiB: {(ourRss <= target ? "met" : "NOT met")}"));
                     var storeAt = await InterleavedAsync(ours, reference, calls, _ => NextMemory(), (s, text) => s.StoreAsync(text));
@@ -190,12 +196,17 @@ internal static class CompareBench
         return version;
     }
 
-    /// <summary>The size of the model file the tool under test runs (int8 when present), in MiB.</summary>
+    /// <summary>
+    /// The size of the model the tool under test runs (int8 when present), in MiB: its ONNX file plus, when the build took
+    /// the word-embedding table out of the graph, the table's file.
+    /// </summary>
     private static double ModelFileMiB(string dll)
     {
         var folder = Path.Combine(Path.GetDirectoryName(dll)!, "models", "arctic-embed-xs");
         var file = new[] { "model.int8.onnx", "model.onnx" }.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists);
-        return file is null ? 0 : new FileInfo(file).Length / 1048576.0;
+        if (file is null) return 0;
+        var table = Path.Combine(folder, "word-embeddings.f32");
+        return (new FileInfo(file).Length + (File.Exists(table) ? new FileInfo(table).Length : 0)) / 1048576.0;
     }
 
     /// <summary>One of the two servers: how to start it, and its two calls (store one memory, search) in its own tools.</summary>
@@ -355,29 +366,71 @@ internal static class CompareBench
         }
 
         /// <summary>
-        /// RSS by kind of mapping (/proc/PID/smaps): anonymous memory (the managed heap, native heaps, ONNX Runtime's
-        /// weights and buffers), JIT-compiled code (the runtime's double-mapped memfd), assemblies, native libraries.
+        /// RSS by kind of mapping (/proc/PID/smaps). Anonymous memory is split by the shape of its mappings: the GC's
+        /// reserved range (one run of adjacent mappings of ≥ 1 GiB: the managed heap), glibc's 64 MiB malloc arenas and
+        /// [heap] (native heaps: SQLite, ONNX Runtime's small allocations), single blocks of ≥ 1 MiB (large mallocs and
+        /// mmaps: ONNX Runtime's weights and arena chunks, listed), and the rest (thread stacks, small mappings). Files:
+        /// JIT-compiled code (the runtime's double-mapped memfd), assemblies, ONNX Runtime's library, the executable, other
+        /// native libraries, the model's files.
         /// </summary>
         public static string Breakdown(int pid)
         {
             var smaps = $"/proc/{pid}/smaps";
             if (pid == 0 || !File.Exists(smaps)) return "n/a";
             var kinds = new Dictionary<string, long>();
-            var kind = "";
+            var mappings = new List<(ulong Start, ulong End, string Path, long RssKiB)>();
             foreach (var line in File.ReadLines(smaps))
             {
                 var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 if (fields.Length > 0 && fields[0].Contains('-') && fields[0].Length > 8 && !fields[0].EndsWith(':'))
                 {
-                    var path = fields.Length > 5 ? string.Join(' ', fields[5..]) : "";
-                    kind = path is "" or "[heap]" ? "anonymous (heaps, weights)" : path.StartsWith("/memfd:doublemapper") ? "JIT code"
-                        : path.Contains("onnxruntime") ? "ONNX Runtime library" : path.EndsWith(".dll") ? "assemblies"
-                        : path.Contains(".so") ? "other native libraries" : path.EndsWith(".onnx") ? "model file" : "other";
+                    var range = fields[0].Split('-');
+                    mappings.Add((ulong.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture), ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                        fields.Length > 5 ? string.Join(' ', fields[5..]) : "", 0));
                 }
-                else if (fields.Length > 1 && fields[0] == "Rss:")
-                    kinds[kind] = kinds.GetValueOrDefault(kind) + long.Parse(fields[1], CultureInfo.InvariantCulture);
+                else if (fields.Length > 1 && fields[0] == "Rss:" && mappings.Count > 0)
+                    mappings[^1] = mappings[^1] with { RssKiB = long.Parse(fields[1], CultureInfo.InvariantCulture) };
             }
-            return string.Join(", ", kinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value / 1024.0:F0} MiB"));
+            var blocks = new List<double>();
+            for (var i = 0; i < mappings.Count;)
+            {
+                var (start, end, path, rss) = mappings[i++];
+                if (path != "")
+                {
+                    var kind = path == "[heap]" ? "native heaps" : path.StartsWith("/memfd:doublemapper") ? "JIT code"
+                        : path.Contains("onnxruntime") ? "ONNX Runtime library" : path.EndsWith(".dll") ? "assemblies"
+                        : path.Contains(".so") ? "other native libraries" : path.EndsWith(".onnx") || path.EndsWith(".f32") ? "model files"
+                        : path.EndsWith("/mcp-memory") ? "executable" : "other";
+                    kinds[kind] = kinds.GetValueOrDefault(kind) + rss;
+                    continue;
+                }
+                // A run of adjacent anonymous mappings is one reservation (the GC's, an arena's) with parts committed.
+                while (i < mappings.Count && mappings[i].Path == "" && mappings[i].Start == end) { end = mappings[i].End; rss += mappings[i++].RssKiB; }
+                const ulong MiB = 1 << 20, ArenaSize = 64 * MiB;
+                string anonymous = end - start >= 1024 * MiB ? "managed heap (GC range)"
+                    : (end - start) % ArenaSize == 0 && start % ArenaSize == 0 ? "native heaps"
+                    : rss >= 1024 ? "anonymous blocks ≥ 1 MiB" : "small anonymous (stacks, ...)";
+                if (anonymous == "anonymous blocks ≥ 1 MiB") blocks.Add(rss / 1024.0);
+                kinds[anonymous] = kinds.GetValueOrDefault(anonymous) + rss;
+            }
+            return string.Join(", ", kinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value / 1024.0:F1} MiB")) +
+                   $"; blocks ≥ 1 MiB: {string.Join(" + ", blocks.OrderDescending().Select(b => b.ToString("F1", CultureInfo.InvariantCulture)))} MiB";
+        }
+
+        /// <summary>The server's managed-heap figures (MemoryReport: written on SIGUSR1 to the file MCP_MEMORY_MEMORY_REPORT names), in MiB.</summary>
+        public static async Task<string> GcReportAsync(int pid, string file)
+        {
+            File.Delete(file);
+            using (var kill = Process.Start("kill", ["-USR1", pid.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            for (var waited = 0; !File.Exists(file) && waited < 5000; waited += 50) await Task.Delay(50);
+            if (!File.Exists(file)) return "no report (a build without MCP_MEMORY_MEMORY_REPORT?)";
+            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+            var root = report.RootElement;
+            string MiB(JsonElement e) => (e.GetInt64() / 1048576.0).ToString("F1", CultureInfo.InvariantCulture);
+            var generations = root.GetProperty("generations").EnumerateArray().Select(g => MiB(g.GetProperty("size_after"))).ToArray();
+            return $"committed {MiB(root.GetProperty("committed"))} MiB, heap {MiB(root.GetProperty("heap_size"))} (fragmented {MiB(root.GetProperty("fragmented"))}), " +
+                   $"live estimate {MiB(root.GetProperty("total_memory"))}; after the last GC gen0/gen1/gen2/LOH/POH {string.Join(" / ", generations)} MiB; " +
+                   $"{root.GetProperty("gen0_collections").GetInt64()} gen0 and {root.GetProperty("gen2_collections").GetInt64()} gen2 collections";
         }
 
         /// <summary>A /proc/PID/status field in kB (VmRSS, VmHWM), in MiB; NaN when unknown.</summary>

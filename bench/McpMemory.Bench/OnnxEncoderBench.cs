@@ -118,13 +118,16 @@ internal static class OnnxEncoderBench
         return 0;
     }
 
-    /// <summary>A temporary model folder: the given folder's vocabulary and config, and <paramref name="int8File"/> as its int8 model.</summary>
+    /// <summary>A temporary model folder: the given folder's vocabulary and config, and <paramref name="int8File"/> as its int8 model (with its word-embedding table, if one lies beside it).</summary>
     private static string FolderWithInt8File(string directory, string int8File)
     {
         string folder = Directory.CreateTempSubdirectory("mcp-memory-ab-").FullName;
         foreach (var file in new[] { OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
             File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(directory, file));
         File.CreateSymbolicLink(Path.Combine(folder, OnnxEncoder.Int8ModelFile), Path.GetFullPath(int8File));
+        // A build that took the word-embedding table out of the graph ships it beside the int8 file.
+        var table = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(int8File))!, OnnxEncoder.WordEmbeddingsFile);
+        if (File.Exists(table)) File.CreateSymbolicLink(Path.Combine(folder, OnnxEncoder.WordEmbeddingsFile), table);
         return folder;
     }
 

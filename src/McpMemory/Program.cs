@@ -6,6 +6,7 @@ using McpMemory.Transports;
 // (that is, when an agent starts it), it serves MCP over stdio.
 
 StartupTrace.Mark("main");
+McpMemory.MemoryReport.InstallIfRequested();
 var root = new RootCommand("mcp-memory: persistent memory for coding agents, served over the Model Context Protocol")
 {
     ServeCommand.Create(),

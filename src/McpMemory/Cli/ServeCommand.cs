@@ -21,21 +21,25 @@ internal static class ServeCommand
     {
         var command = new Command("serve", Help) { Http };
         foreach (var option in CliOptions.HttpOnly) command.Options.Add(option);
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, settings =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, async settings =>
         {
-            if (!parse.GetValue(Http))
-            {
-                // A key given for stdio would silently protect nothing: say so instead.
-                var httpOnly = CliOptions.HttpOnly.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
-                if (httpOnly is not null)
-                {
-                    Console.Error.WriteLine($"mcp-memory: {httpOnly.Name} applies only with --http (stdio serves the one agent that started it)");
-                    return Task.FromResult(2);
-                }
-                return StdioServer.RunAsync(settings, cancellationToken);
-            }
-            return HttpServer.RunAsync(settings, settings.Http, cancellationToken);
+            // A quiet server gives back what a burst of work left committed (IdleMemoryTrim).
+            using var trim = IdleMemoryTrim.StartIfEnabled();
+            return await Serve(parse, settings, cancellationToken);
         }));
         return command;
+    }
+
+    private static Task<int> Serve(ParseResult parse, Settings settings, CancellationToken cancellationToken)
+    {
+        if (parse.GetValue(Http)) return HttpServer.RunAsync(settings, settings.Http, cancellationToken);
+        // A key given for stdio would silently protect nothing: say so instead.
+        var httpOnly = CliOptions.HttpOnly.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+        if (httpOnly is not null)
+        {
+            Console.Error.WriteLine($"mcp-memory: {httpOnly.Name} applies only with --http (stdio serves the one agent that started it)");
+            return Task.FromResult(2);
+        }
+        return StdioServer.RunAsync(settings, cancellationToken);
     }
 }

@@ -163,6 +163,7 @@ public class ToolPackageTests(ToolPackagesFixture packages) : IClassFixture<Tool
         Directory.Exists(Path.Combine(models, "use-lite-en")).Should().BeTrue();
         string fp32 = Path.Combine(models, "arctic-embed-xs", "model.onnx");
         File.Exists(Path.Combine(models, "arctic-embed-xs", "model.int8.onnx")).Should().BeTrue();
+        File.Exists(Path.Combine(models, "arctic-embed-xs", "word-embeddings.f32")).Should().BeTrue("the int8 model reads its word embeddings from this file");
         foreach (var file in Directory.EnumerateFiles(models, "*", SearchOption.AllDirectories))
         {
             var entry = root + Path.GetRelativePath(AppContext.BaseDirectory, file).Replace('\\', '/');

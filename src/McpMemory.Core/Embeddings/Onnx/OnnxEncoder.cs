@@ -31,6 +31,12 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     /// </summary>
     public const string Int8ModelFile = "model.int8.onnx";
 
+    /// <summary>
+    /// The word-embedding table of a model whose Gather of it was taken out of the graph (<see cref="WordEmbeddingSplitter"/>):
+    /// the build does that for the built-in int8 model, so its 44.7 MiB table is read from the page cache, not held in memory.
+    /// </summary>
+    public const string WordEmbeddingsFile = "word-embeddings.f32";
+
     /// <summary>The WordPiece vocabulary inside a model folder (one token a line, id = line number).</summary>
     public const string VocabularyFile = "vocab.txt";
 
@@ -46,6 +52,7 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly bool _hasTokenTypes;
+    private readonly WordEmbeddingRows? _wordEmbeddings;
     private readonly SemaphoreSlim _cores;
     private readonly int _concurrentRuns;
     private int _runsInFlight, _peakRunsInFlight;
@@ -84,8 +91,9 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     public int PeakRunsInFlight => Volatile.Read(ref _peakRunsInFlight);
 
     private OnnxEncoder(string directory, OnnxModelConfig config, OnnxWeights weights, ITextTokenizer tokenizer, InferenceSession session,
-        OnnxRunSettings settings, TimeSpan loadTime)
+        OnnxRunSettings settings, TimeSpan loadTime, WordEmbeddingRows? wordEmbeddings)
     {
+        _wordEmbeddings = wordEmbeddings;
         Weights = weights;
         ModelId = weights == OnnxWeights.Int8 ? config.ModelId + "/int8" : config.ModelId;
         Settings = settings;
@@ -101,6 +109,7 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
                 throw new InvalidDataException($"{Path.Combine(directory, ModelFile)}: the model has no input '{required}' (inputs: {string.Join(", ", session.InputNames)})");
         _hasTokenTypes = session.InputMetadata.ContainsKey("token_type_ids");
         _inputNames = _hasTokenTypes ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+        if (wordEmbeddings is not null) _inputNames = [.. _inputNames, WordEmbeddingSplitter.InputName];
         if (session.InputNames.Count != _inputNames.Length)
             throw new InvalidDataException($"{Path.Combine(directory, ModelFile)}: unexpected inputs {string.Join(", ", session.InputNames)}");
         string output = session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : session.OutputNames[0];
@@ -146,8 +155,19 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         var session = chosenWeights == OnnxWeights.Int8 && !prequantized
             ? Int8Session(model, options, int8Cache)
             : new InferenceSession(model, options);
-        try { return new OnnxEncoder(directory, config, chosenWeights, tokenizer, session, settings, stopwatch.Elapsed); }
-        catch { session.Dispose(); throw; }
+        WordEmbeddingRows? wordEmbeddings = null;
+        try
+        {
+            if (session.InputMetadata.TryGetValue(WordEmbeddingSplitter.InputName, out var rows))
+                wordEmbeddings = WordEmbeddingRows.Open(Path.Combine(directory, WordEmbeddingsFile), rows.Dimensions[^1] > 0 ? rows.Dimensions[^1] : config.Dimension);
+            return new OnnxEncoder(directory, config, chosenWeights, tokenizer, session, settings, stopwatch.Elapsed, wordEmbeddings);
+        }
+        catch
+        {
+            wordEmbeddings?.Dispose();
+            session.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -304,7 +324,7 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         foreach (int i in members) tokens = Math.Max(tokens, ids[i].Length);
         int cells = batch * tokens;
         var workspace = t_workspace ??= new Workspace();
-        workspace.EnsureCapacity(cells, cells * hidden);
+        workspace.EnsureCapacity(cells, cells * hidden, _wordEmbeddings?.Hidden ?? 0);
         var inputIds = workspace.InputIds.AsSpan(0, cells);
         var mask = workspace.Mask.AsSpan(0, cells);
         inputIds.Clear();
@@ -323,6 +343,8 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         using var typesValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.TokenTypes.AsMemory(0, cells), shape);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Hidden.AsMemory(0, cells * hidden), [batch, tokens, hidden]);
         OrtValue[] inputs = _hasTokenTypes ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
+        using var rowsValue = _wordEmbeddings is { } table ? WordEmbeddingsValue(table, workspace, cells, shape) : null;
+        if (rowsValue is not null) inputs = [.. inputs, rowsValue];
         _cores.Wait();
         try
         {
@@ -358,10 +380,18 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         }
     }
 
+    /// <summary>The word-embedding rows of the run's ids (padding's id included: the same values the graph's Gather gave).</summary>
+    private static OrtValue WordEmbeddingsValue(WordEmbeddingRows table, Workspace workspace, int cells, long[] shape)
+    {
+        table.Read(workspace.InputIds.AsSpan(0, cells), workspace.WordEmbeddings.AsSpan(0, cells * table.Hidden));
+        return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.WordEmbeddings.AsMemory(0, cells * table.Hidden), [shape[0], shape[1], table.Hidden]);
+    }
+
     /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose()
     {
         _session.Dispose();
+        _wordEmbeddings?.Dispose();
         _runOptions.Dispose();
         _cores.Dispose();
     }
@@ -370,10 +400,12 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     private sealed class Workspace
     {
         public long[] InputIds = [], Mask = [], TokenTypes = [];
-        public float[] Hidden = [];
+        public float[] Hidden = [], WordEmbeddings = [];
 
-        public void EnsureCapacity(int cells, int hiddenCells)
+        public void EnsureCapacity(int cells, int hiddenCells, int wordEmbeddingWidth)
         {
+            if (wordEmbeddingWidth > 0 && WordEmbeddings.Length < cells * wordEmbeddingWidth)
+                WordEmbeddings = GC.AllocateUninitializedArray<float>(Math.Max(cells, 64) * wordEmbeddingWidth, pinned: true);
             if (InputIds.Length < cells)
             {
                 int size = Math.Max(cells, 64);

@@ -176,11 +176,66 @@ public class Int8CacheTests(ArcticFixture fixture)
 public class PrequantizedModelTests(ArcticFixture fixture)
 {
     [Fact]
-    public void The_build_made_the_int8_file_and_the_default_runs_it()
+    public void The_build_made_the_int8_file_and_its_word_embedding_table_and_the_default_runs_them()
     {
         string int8 = Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.Int8ModelFile);
         var (quantized, _) = Int8WeightQuantizer.Quantize(File.ReadAllBytes(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.ModelFile)));
-        File.ReadAllBytes(int8).Should().Equal(quantized, "the build ran this quantizer on this model");
+        var (model, table, rows, hidden) = WordEmbeddingSplitter.Split(quantized)!.Value;
+        (rows, hidden).Should().Be((30522, 384));
+        File.ReadAllBytes(int8).Should().Equal(model, "the build ran this quantizer and this splitter on this model");
+        File.ReadAllBytes(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.WordEmbeddingsFile)).Should().Equal(table);
+        model.Length.Should().BeLessThan(quantized.Length - 46_000_000, "the 44.7 MiB table left the graph");
+        Int8WeightQuantizer.OperatorCounts(model)["Identity"].Should().Be(Int8WeightQuantizer.OperatorCounts(quantized).GetValueOrDefault("Identity") + 1,
+            "the table's Gather became an Identity of the new input");
+    }
+
+    [Fact]
+    public void Word_embeddings_read_from_the_table_file_give_the_same_vectors_bit_for_bit()
+    {
+        // Quantized at load from the fp32 file (the Gather inside ONNX Runtime) against the build's split files (rows read
+        // from word-embeddings.f32): the same fp32 rows feed the same graph.
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        var folder = Directory.CreateDirectory(dir.File("arctic-embed-xs")).FullName;
+        foreach (var file in new[] { OnnxEncoder.ModelFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+            File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
+        using var inGraph = OnnxEncoder.Load(folder, weights: OnnxWeights.Int8);
+        var texts = BertTokenizerTests.ReadTexts(Path.Combine(BertTokenizerTests.ReferenceDirectory(), "texts.json"));
+        foreach (var text in texts)
+        {
+            fixture.Int8.Embed(text).Should().Equal(inGraph.Embed(text), text);
+            fixture.Int8.EmbedQuery(text).Should().Equal(inGraph.EmbedQuery(text), text);
+        }
+        // A batch as stored (fp32 weights run padded chunks): padding reads row 0, as the Gather did.
+        var padded = texts.Take(40).ToList();
+        using var fp32Split = OnnxEncoder.Load(SplitFp32Folder(dir), weights: OnnxWeights.AsStored);
+        var split = fp32Split.EmbedBatch(padded);
+        var whole = fixture.Encoder.EmbedBatch(padded);
+        for (int i = 0; i < padded.Count; i++) split[i].Should().Equal(whole[i], padded[i]);
+    }
+
+    [Fact]
+    public void A_model_that_reads_its_word_embeddings_from_a_file_refuses_to_load_without_it_naming_it()
+    {
+        using var dir = new McpMemory.Tests.Support.TempDirectory();
+        var folder = Directory.CreateDirectory(dir.File("arctic-embed-xs")).FullName;
+        foreach (var file in new[] { OnnxEncoder.Int8ModelFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+            File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
+        var load = () => OnnxEncoder.Load(folder);
+        load.Should().Throw<FileNotFoundException>().Which.Message.Should().Contain(OnnxEncoder.WordEmbeddingsFile);
+        File.WriteAllBytes(Path.Combine(folder, OnnxEncoder.WordEmbeddingsFile), new byte[1000]);
+        load.Should().Throw<InvalidDataException>().Which.Message.Should().Contain("not a whole number of rows of 384 floats");
+    }
+
+    /// <summary>The fp32 model with its table split out (weights as stored): a folder of model.onnx, the table, vocabulary and config.</summary>
+    private static string SplitFp32Folder(McpMemory.Tests.Support.TempDirectory dir)
+    {
+        var folder = Directory.CreateDirectory(dir.File("fp32-split")).FullName;
+        var (model, table, _, _) = WordEmbeddingSplitter.Split(File.ReadAllBytes(Path.Combine(OnnxEncoder.DefaultDirectory, OnnxEncoder.ModelFile)))!.Value;
+        File.WriteAllBytes(Path.Combine(folder, OnnxEncoder.ModelFile), model);
+        File.WriteAllBytes(Path.Combine(folder, OnnxEncoder.WordEmbeddingsFile), table);
+        foreach (var file in new[] { OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+            File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
+        return folder;
     }
 
     [Fact]
@@ -188,7 +243,7 @@ public class PrequantizedModelTests(ArcticFixture fixture)
     {
         using var dir = new McpMemory.Tests.Support.TempDirectory();
         var folder = Directory.CreateDirectory(dir.File("arctic-embed-xs")).FullName;
-        foreach (var file in new[] { OnnxEncoder.Int8ModelFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
+        foreach (var file in new[] { OnnxEncoder.Int8ModelFile, OnnxEncoder.WordEmbeddingsFile, OnnxEncoder.VocabularyFile, OnnxModelConfig.FileName })
             File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(OnnxEncoder.DefaultDirectory, file));
         using (var packaged = OnnxEncoder.Load(folder))
         {
