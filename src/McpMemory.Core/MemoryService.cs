@@ -53,17 +53,18 @@ public sealed class MemoryService : IDisposable
     }
 
     /// <summary>
-    /// Opens the database file at <paramref name="path"/> (creating and migrating it as needed; its folder must exist).
-    /// A file SQLite cannot use is a <see cref="MemoryFileException"/> that says so in one line.
+    /// Opens the database at <paramref name="path"/>: a SQLite file (created and migrated as needed; its folder must exist)
+    /// or a PostgreSQL URL or connection string (see <see cref="DatabaseTarget"/>). A file SQLite cannot use, or a server
+    /// that cannot be reached, is a <see cref="MemoryFileException"/> that says so in one line.
     /// </summary>
     public static MemoryService Open(string path, MemoryOptions? options = null, EmbedderProvider? embedder = null)
     {
         var database = MemoryDatabase.Open(path);
         try { return new(database, options, embedder); }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (!MemoryDatabase.IsBusy(e))
+        catch (Exception e) when (database.Explain(e) is { } explained)
         {
             database.Dispose();
-            throw MemoryDatabase.Unusable(database.Path, e);
+            throw explained;
         }
     }
 

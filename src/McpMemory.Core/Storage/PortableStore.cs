@@ -1,5 +1,5 @@
 using McpMemory.Core.Memories;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace McpMemory.Core.Storage;
 
@@ -25,7 +25,7 @@ internal static class PortableStore
     /// <summary>Runs <paramref name="read"/> over one snapshot (a deferred read transaction), consistent while others write.</summary>
     public static T ReadSnapshot<T>(MemoryDatabase database, Func<Snapshot, T> read, bool retryWhenBusy = true) => database.Read(session =>
     {
-        using var transaction = session.Connection.BeginTransaction(deferred: true);
+        using var transaction = database.Engine.BeginSnapshot(session);
         var result = read(new Snapshot(session, transaction));
         transaction.Commit();
         return result;
@@ -46,7 +46,7 @@ internal static class PortableStore
         return list;
     });
 
-    public sealed class Snapshot(SqliteSession session, SqliteTransaction transaction)
+    public sealed class Snapshot(DbSession session, DbTransaction transaction)
     {
         /// <summary>The memories that have not expired, in seq order, each with its seq.</summary>
         public IEnumerable<(long Seq, StoredMemory Memory)> Memories(long now)
@@ -97,7 +97,7 @@ internal static class PortableStore
         }
     }
 
-    public sealed class Writer(SqliteSession session, SqliteTransaction tx)
+    public sealed class Writer(DbSession session, DbTransaction tx)
     {
         /// <summary>Adds the memory as it was (no vector yet); false when its id is already here.</summary>
         public bool Add(StoredMemory m)
@@ -171,7 +171,7 @@ internal static class PortableStore
         }
     }
 
-    private static string? Text(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
+    private static string? Text(DbDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
 
-    private static long? Number(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetInt64(column);
+    private static long? Number(DbDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetInt64(column);
 }
