@@ -22,6 +22,17 @@ public static partial class DatabaseTarget
     [GeneratedRegex(@"^\s*(host|server)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ConnectionStringHost();
 
+    /// <summary>
+    /// Refuses a PostgreSQL database for <paramref name="what"/>, which works on a SQLite file (backup, restore, verify, the
+    /// check for processes holding the file), saying what to use instead.
+    /// </summary>
+    public static void RefuseServer(string db, string what)
+    {
+        if (IsPostgres(db))
+            throw new MemoryFileException($"{what} works on a SQLite database file, and --db {Masked(db)} is PostgreSQL: use the server's own " +
+                                          "tools instead (pg_dump to back up, pg_restore to restore; amcheck or a test restore to verify), or mcp-memory export / import for JSONL");
+    }
+
     /// <summary>The value as it may be shown (logs, errors, stats): the password masked.</summary>
     public static string Masked(string db)
     {

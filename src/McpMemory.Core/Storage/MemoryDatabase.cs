@@ -36,6 +36,9 @@ public sealed class MemoryDatabase : IDisposable
 
     internal StorageEngine Engine => _engine;
 
+    /// <summary>See <see cref="StorageEngine.WatchChanges"/>.</summary>
+    internal IDisposable? WatchChanges(Action changed) => _engine.WatchChanges(changed);
+
     private MemoryDatabase(StorageEngine engine, TimeSpan busyTimeout)
     {
         _engine = engine;

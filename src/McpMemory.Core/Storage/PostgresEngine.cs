@@ -162,6 +162,8 @@ internal sealed class PostgresEngine : StorageEngine
         return inner.Message.TrimEnd('.');
     }
 
+    public override IDisposable? WatchChanges(Action changed) => new PostgresChangeListener(_dataSource, changed);
+
     public override void Dispose() => _dataSource.Dispose();
 
     public override string ListOf(string parameter, bool numbers = false) =>

@@ -37,6 +37,12 @@ internal abstract class StorageEngine : IDisposable
     /// <summary>An error while opening, as one line that names the database and what to do; null: not ours to explain.</summary>
     public abstract Memories.MemoryFileException? Explain(Exception e);
 
+    /// <summary>
+    /// Calls <paramref name="changed"/> whenever another process may have appended to the event log (PostgreSQL:
+    /// LISTEN/NOTIFY); null where the engine has no such notice (SQLite: searches catch up from the log before they run).
+    /// </summary>
+    public virtual IDisposable? WatchChanges(Action changed) => null;
+
     /// <summary>Last words before the writer closes (SQLite checkpoints its WAL).</summary>
     public virtual void Closing(DbSession writer) { }
 
