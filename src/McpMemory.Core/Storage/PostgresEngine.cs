@@ -46,7 +46,7 @@ internal sealed class PostgresEngine : StorageEngine
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 128;
         builder.AutoPrepareMinUsages = 2;
         var source = new NpgsqlSlimDataSourceBuilder(builder.ConnectionString).EnableTransportSecurity().Build();
-        return new PostgresEngine(source, DatabaseTarget.Masked(target), $"{builder.Host}:{builder.Port}/{builder.Database}", busyTimeout);
+        return new PostgresEngine(source, DatabaseTarget.Masked(target), $"{builder.Host}:{builder.Port}", busyTimeout);
     }
 
     public override string Display => _display;
@@ -145,7 +145,7 @@ internal sealed class PostgresEngine : StorageEngine
         PostgresException { SqlState: "28P01" or "28000" } p =>
             new($"database {_display}: the server refused the login ({p.MessageText}); check the user and password in --db (or ${{MCP_MEMORY_DB}}) and the server's pg_hba.conf"),
         PostgresException { SqlState: "3D000" } =>
-            new($"database {_display}: the database does not exist on {_host}; create it first (createdb), or fix the name in --db"),
+            new($"database {_display}: the database does not exist on the server at {_host}; create it first (createdb), or fix the name in --db"),
         PostgresException { SqlState: "42501" } p =>
             new($"database {_display}: permission denied ({p.MessageText}); the user needs to own the database or be granted CREATE on it"),
         PostgresException p => new($"database {_display}: PostgreSQL error {p.SqlState}: {p.MessageText}"),

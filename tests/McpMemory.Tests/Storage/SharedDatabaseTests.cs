@@ -138,3 +138,31 @@ public class SharedDatabaseTests
     public void Both_schemas_have_the_same_versions() =>
         PostgresSchema.CurrentVersion.Should().Be(Schema.CurrentVersion, "version N means the same tables and columns in both");
 }
+
+public class PortabilityOnBothBackendsTests
+{
+    [Theory, BothBackends]
+    public void Export_import_export_is_exact_on_each_backend_and_across_them(Backend backend)
+    {
+        using var t = new TestStore(backend);
+        var first = t.Store("The deploy key rotates every Friday", tags: ["ops"], importance: 0.8);
+        t.Store("Use pnpm, not npm, in this repository", type: "preference");
+        t.Service.SetState(t.Caller, "phase", System.Text.Json.JsonDocument.Parse("{\"step\":3}").RootElement, expectedVersion: 0);
+        t.Service.Feedback(t.Caller, first, "useful", "saved an hour");
+        // More rows than one export page on PostgreSQL (500), so paging is exercised too.
+        t.Service.StoreMany(t.Caller, Enumerable.Range(0, 520).Select(i => new NewMemory { Content = $"bulk note number {i} about cache shard {i % 7}" }).ToList());
+        using var dir = new TempDirectory();
+        var exported = dir.File("export.jsonl");
+        using (var file = new StreamWriter(exported)) t.Service.ExportJsonl(file);
+
+        foreach (var target in new[] { Backend.Sqlite, Backend.Postgres })
+        {
+            using var copy = new TestDatabase(target);
+            using var service = MemoryService.Open(copy.Db, null, t.Clock);
+            service.ImportJsonl(exported);
+            var again = new StringWriter();
+            service.ExportJsonl(again);
+            again.ToString().Should().Be(File.ReadAllText(exported), $"{backend} → {target}");
+        }
+    }
+}
