@@ -58,6 +58,7 @@ public sealed class PostgresServer
         var cluster = new Cluster();
         RemoveAbandoned(cluster);
         var connection = cluster.Start();
+        cluster.StartWatchdog();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.StopAndDelete();
         return new PostgresServer(connection);
 #pragma warning restore CA1416
@@ -111,6 +112,18 @@ public sealed class PostgresServer
         }
 
         public void StopAndDelete() => StopAndDelete(_dir);
+
+        /// <summary>
+        /// A detached shell that stops the server and deletes its folder once this test process is gone: the test runner
+        /// may end the process before its exit handler has run. Its output goes to /dev/null, so it holds no pipe of ours.
+        /// </summary>
+        public void StartWatchdog()
+        {
+            var stop = $"{Path.Combine(_bin, "pg_ctl")} -D {Path.Combine(_dir, "data")} -m immediate -w -t 10 stop";
+            if (_asRoot) stop = $"runuser -u postgres -- {stop}";
+            var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop}; rm -rf {_dir}";
+            Run("bash", "-c", $"setsid bash -c '{script}' >/dev/null 2>&1 </dev/null &");
+        }
 
         public void StopAndDelete(string dir)
         {
