@@ -29,8 +29,13 @@ public sealed class MemoryService : IDisposable
     private readonly MemoryOptions _options;
     private readonly CallerRequests _requests;
     private readonly BrowseQueries _browse;
+    private readonly IDisposable? _changes;
+    private int _syncQueued;
 
     public MemoryDatabase Database { get; }
+
+    /// <summary>Both in-memory indexes (tests watch where they stand in the event log).</summary>
+    internal MemoryIndexes Indexes => _indexes;
     public MemoryValidator Validate { get; }
     public RankingOptions Ranking => _options.Ranking;
 
@@ -50,20 +55,36 @@ public sealed class MemoryService : IDisposable
         _search = new HybridSearch(sql, _indexes, _options.Ranking);
         _access = new AccessTracker(database, _options.Clock, _indexes.AddAccess);
         _worker = new EmbeddingWorker(database, _indexes, _access, new DeferredMerge(_indexes, sql, _store, _options), _options);
+        // A long-running service on a shared server follows other instances' writes as they commit (one-shot commands,
+        // which have no background work, do not listen): the indexes are current before the next search asks.
+        if (_options.EmbeddingInterval > TimeSpan.Zero) _changes = database.WatchChanges(QueueSync);
+    }
+
+    /// <summary>Catches the indexes up on the thread pool; notices arriving meanwhile fold into the one queued.</summary>
+    private void QueueSync()
+    {
+        if (Interlocked.Exchange(ref _syncQueued, 1) == 1) return;
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            Volatile.Write(ref _syncQueued, 0);
+            try { _indexes.Sync(); }
+            catch (Exception) { /* the next search catches up from the log itself */ }
+        });
     }
 
     /// <summary>
-    /// Opens the database file at <paramref name="path"/> (creating and migrating it as needed; its folder must exist).
-    /// A file SQLite cannot use is a <see cref="MemoryFileException"/> that says so in one line.
+    /// Opens the database at <paramref name="path"/>: a SQLite file (created and migrated as needed; its folder must exist)
+    /// or a PostgreSQL URL or connection string (see <see cref="DatabaseTarget"/>). A file SQLite cannot use, or a server
+    /// that cannot be reached, is a <see cref="MemoryFileException"/> that says so in one line.
     /// </summary>
     public static MemoryService Open(string path, MemoryOptions? options = null, EmbedderProvider? embedder = null)
     {
         var database = MemoryDatabase.Open(path);
         try { return new(database, options, embedder); }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (!MemoryDatabase.IsBusy(e))
+        catch (Exception e) when (database.Explain(e) is { } explained)
         {
             database.Dispose();
-            throw MemoryDatabase.Unusable(database.Path, e);
+            throw explained;
         }
     }
 
@@ -384,6 +405,7 @@ public sealed class MemoryService : IDisposable
 
     public void Dispose()
     {
+        _changes?.Dispose();
         _worker.Dispose();
         Database.Dispose();
     }

@@ -32,7 +32,7 @@ public sealed record SettingsArgs
 /// <see cref="Resolve"/> from <see cref="SettingsArgs"/> and an environment passed in, so nothing else reads the
 /// environment; a bad value is refused naming the option or variable and what is expected.
 /// </summary>
-/// <param name="DatabasePath">--db, else MCP_MEMORY_DB, else <see cref="DefaultDatabasePath"/>.</param>
+/// <param name="DatabasePath">--db, else MCP_MEMORY_DB, else <see cref="DefaultDatabasePath"/>: a SQLite file's full path, or a PostgreSQL URL or connection string as given.</param>
 /// <param name="DefaultNamespace">--namespace, else MCP_MEMORY_NAMESPACE, else project:&lt;git root or folder name&gt;.</param>
 /// <param name="AgentId">--agent-id, else MCP_MEMORY_AGENT_ID, else "default".</param>
 /// <param name="Model">--model, else MCP_MEMORY_MODEL: arctic-embed-xs, use-lite or a model folder; null: the default (<see cref="Encoders.Load"/>).</param>
@@ -112,7 +112,8 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         var encoderModel = FirstNonEmpty(args.Model, Env(ModelVariable))?.Trim();
         if (encoderModel is not null && !Encoders.IsBuiltIn(encoderModel))
             encoderModel = Core.Storage.UserPath.FullPath(encoderModel, "--model");
-        var path = Core.Storage.UserPath.FullPath(given ?? DefaultDatabasePath(), "--db");
+        // A PostgreSQL URL or connection string is taken as it is (Core.Storage.DatabaseTarget decides, in one place).
+        var path = Core.Storage.DatabaseTarget.IsPostgres(given) ? given!.Trim() : Core.Storage.UserPath.FullPath(given ?? DefaultDatabasePath(), "--db");
         // Only the default data folder is created on demand; a folder named by --db or the environment must exist
         // (a typo must not silently start a new, empty database somewhere else).
         if (given is null) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -139,6 +140,7 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     /// </summary>
     public void RequireDatabase()
     {
+        if (IsPostgres) return; // a server: opening it says whether it is there
         if (Directory.Exists(DatabasePath))
             throw new MemoryFileException($"database {DatabasePath} is a folder, not a database file");
         if (!DatabaseIsDefault && !File.Exists(DatabasePath))
@@ -146,6 +148,12 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     }
 
     public Caller ToCaller() => new(DefaultNamespace, AgentId);
+
+    /// <summary>True when --db (or MCP_MEMORY_DB) names a PostgreSQL database rather than a SQLite file.</summary>
+    public bool IsPostgres => Core.Storage.DatabaseTarget.IsPostgres(DatabasePath);
+
+    /// <summary>The database as it may be shown in logs and messages (a PostgreSQL password masked).</summary>
+    public string DatabaseDisplay => IsPostgres ? Core.Storage.DatabaseTarget.Masked(DatabasePath) : DatabasePath;
 
     /// <summary>
     /// MCP_MEMORY_EMBED_INLINE (on: each store embeds before it answers; default off: write-behind),

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using McpMemory.Core.Memories;
 
@@ -23,17 +24,13 @@ internal sealed class AgentStateStore(MemoryDatabase database)
         {
             var current = Read(session, tx, ns, agentId, key);
             var currentVersion = current?.Version ?? 0;
-            if (expectedVersion is { } expected && expected != currentVersion)
-                throw new MemoryConflictException(
-                    $"expected_version: the stored version of \"{key}\" is {currentVersion}" +
-                    (current is null ? " (the key does not exist yet)" : "") +
-                    $", not {expected}; read it again (get_agent_state) and retry with expected_version={currentVersion}",
-                    currentVersion);
+            if (expectedVersion is { } expected && expected != currentVersion) throw Conflict(key, current, expected);
 
             var upsert = session.Command("""
                 INSERT INTO agent_state (namespace, agent_id, key, value, version, updated_at)
                 VALUES (@ns, @agent, @key, @value, @version, @now)
                 ON CONFLICT (namespace, agent_id, key) DO UPDATE SET value = excluded.value, version = excluded.version, updated_at = excluded.updated_at
+                WHERE agent_state.version = excluded.version - 1
                 """, tx);
             upsert.Parameters.AddWithValue("@ns", ns);
             upsert.Parameters.AddWithValue("@agent", agentId);
@@ -41,14 +38,27 @@ internal sealed class AgentStateStore(MemoryDatabase database)
             upsert.Parameters.AddWithValue("@value", valueJson);
             upsert.Parameters.AddWithValue("@version", currentVersion + 1);
             upsert.Parameters.AddWithValue("@now", now);
-            upsert.ExecuteNonQuery();
+            // The write lock already makes read-then-write atomic across processes; the conditional upsert is the
+            // compare-and-set itself, so the version can never move twice from the same value, whatever the lock does.
+            if (upsert.ExecuteNonQuery() != 1)
+                throw Conflict(key, Read(session, tx, ns, agentId, key), expectedVersion ?? currentVersion);
 
             var detail = new JsonObject { ["agent_id"] = agentId, ["key"] = key, ["version"] = currentVersion + 1 };
             MemoryStore.AppendEvent(session, tx, now, "state_set", ns, null, detail.ToJsonString());
             return new AgentState(ns, agentId, key, JsonNode.Parse(valueJson), currentVersion + 1, UnixTime.FromMs(now));
         });
 
-    private static AgentState? Read(SqliteSession session, Microsoft.Data.Sqlite.SqliteTransaction? tx, string ns, string agentId, string key)
+    private static MemoryConflictException Conflict(string key, AgentState? current, long expected)
+    {
+        var currentVersion = current?.Version ?? 0;
+        return new MemoryConflictException(
+            $"expected_version: the stored version of \"{key}\" is {currentVersion}" +
+            (current is null ? " (the key does not exist yet)" : "") +
+            $", not {expected}; read it again (get_agent_state) and retry with expected_version={currentVersion}",
+            currentVersion);
+    }
+
+    private static AgentState? Read(DbSession session, DbTransaction? tx, string ns, string agentId, string key)
     {
         var command = session.Command(GetSql, tx);
         command.Parameters.AddWithValue("@ns", ns);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpMemory.Core.Memories;
@@ -14,8 +15,8 @@ internal sealed record LiveMemory(long Seq, string MemoryType, double Importance
 
 internal sealed class BriefingQueries(MemoryDatabase database)
 {
-    private const string LiveFilter =
-        "m.namespace IN (SELECT value FROM json_each(@namespaces)) AND m.superseded_by IS NULL AND m.archived_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now)";
+    private string LiveFilter =>
+        $"m.namespace IN ({database.Engine.ListOf("@namespaces")}) AND m.superseded_by IS NULL AND m.archived_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now)";
 
     /// <summary>The ranking fields of every live memory in the namespaces: one scan serves every section's order and count.</summary>
     public List<LiveMemory> Live(IReadOnlyList<string> namespaces, long now) => database.Read(session =>
@@ -31,7 +32,7 @@ internal sealed class BriefingQueries(MemoryDatabase database)
     /// <summary>The full rows of these memories, keyed by seq (rows gone meanwhile are left out).</summary>
     public Dictionary<long, Memory> Rows(IEnumerable<long> seqs) => database.Read(session =>
     {
-        var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@seqs))");
+        var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})");
         command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
         var rows = new Dictionary<long, Memory>();
         using var reader = command.ExecuteReader();
@@ -42,14 +43,14 @@ internal sealed class BriefingQueries(MemoryDatabase database)
     /// <summary>The agent's state keys in the namespaces, most recently updated first, and how many there are in all.</summary>
     public (List<AgentState> States, long Total) States(IReadOnlyList<string> namespaces, string agentId, int limit) => database.Read(session =>
     {
-        var count = session.Command("SELECT count(*) FROM agent_state WHERE agent_id = @agent AND namespace IN (SELECT value FROM json_each(@namespaces))");
+        var count = session.Command($"SELECT count(*) FROM agent_state WHERE agent_id = @agent AND namespace IN ({database.Engine.ListOf("@namespaces")})");
         count.Parameters.AddWithValue("@agent", agentId);
         count.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var total = Convert.ToInt64(count.ExecuteScalar());
 
         var command = session.Command(
             "SELECT namespace, key, value, version, updated_at FROM agent_state " +
-            "WHERE agent_id = @agent AND namespace IN (SELECT value FROM json_each(@namespaces)) " +
+            $"WHERE agent_id = @agent AND namespace IN ({database.Engine.ListOf("@namespaces")}) " +
             "ORDER BY updated_at DESC, namespace, key LIMIT @limit");
         command.Parameters.AddWithValue("@agent", agentId);
         command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
@@ -62,7 +63,7 @@ internal sealed class BriefingQueries(MemoryDatabase database)
         return (states, total);
     });
 
-    private static void Bind(Microsoft.Data.Sqlite.SqliteCommand command, IReadOnlyList<string> namespaces, long now)
+    private static void Bind(DbCommand command, IReadOnlyList<string> namespaces, long now)
     {
         command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         command.Parameters.AddWithValue("@now", now);

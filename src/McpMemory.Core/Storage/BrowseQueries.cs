@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using McpMemory.Core.Memories;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace McpMemory.Core.Storage;
 
@@ -82,7 +82,7 @@ internal sealed class BrowseQueries(MemoryDatabase database)
     public StoreOverview Overview(IReadOnlyList<string>? namespaces, long now, long pendingEmbeddings) => database.Read(session =>
     {
         var (where, bind) = Where(new BrowseRequest { IncludeSuperseded = true }, namespaces, now);
-        SqliteCommand Command(string sql) { var c = session.Command(sql); bind(c); return c; }
+        DbCommand Command(string sql) { var c = session.Command(sql); bind(c); return c; }
 
         var perWeek = new List<(DateOnly, string, long)>();
         // Weeks start on Monday (unix day 0 was a Thursday, hence the +3 / -3).
@@ -111,14 +111,15 @@ internal sealed class BrowseQueries(MemoryDatabase database)
             MostAccessed: ReadAll(Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE {where} AND m.access_count > 0 ORDER BY m.access_count DESC, m.created_at DESC LIMIT 5")),
             NeverAccessed: Convert.ToInt64(Command($"SELECT count(*) FROM memories m WHERE {where} AND m.access_count = 0").ExecuteScalar()),
             NeverAccessedOldest: ReadAll(Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE {where} AND m.access_count = 0 ORDER BY m.created_at LIMIT 5")),
-            FileBytes: Convert.ToInt64(session.Command("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").ExecuteScalar()),
+            FileBytes: Convert.ToInt64(session.Command(database.Engine.SizeSql).ExecuteScalar()),
             PendingEmbeddings: pendingEmbeddings);
     });
 
     public FeedbackCounts Feedback(Guid id) => database.Read(session =>
     {
         var command = session.Command("""
-            SELECT coalesce(sum(signal = 'useful'), 0), coalesce(sum(signal = 'noted'), 0), coalesce(sum(signal = 'wrong'), 0)
+            SELECT coalesce(sum(CASE WHEN signal = 'useful' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN signal = 'noted' THEN 1 ELSE 0 END), 0),
+                   coalesce(sum(CASE WHEN signal = 'wrong' THEN 1 ELSE 0 END), 0)
             FROM feedback WHERE memory_id = @id
             """);
         command.Parameters.AddWithValue("@id", id.ToString("D"));
@@ -131,7 +132,7 @@ internal sealed class BrowseQueries(MemoryDatabase database)
     {
         var command = session.Command($"""
             SELECT namespace, agent_id, key, value, version, updated_at FROM agent_state
-            {(namespaces is null ? "" : "WHERE namespace IN (SELECT value FROM json_each(@ns))")}
+            {(namespaces is null ? "" : $"WHERE namespace IN ({database.Engine.ListOf("@ns")})")}
             ORDER BY updated_at DESC LIMIT @limit
             """);
         if (namespaces is not null) command.Parameters.AddWithValue("@ns", JsonArrayOf(namespaces));
@@ -149,15 +150,15 @@ internal sealed class BrowseQueries(MemoryDatabase database)
     {
         var command = session.Command(namespaces is null
             ? "SELECT coalesce(max(seq), 0) FROM events"
-            : "SELECT coalesce(max(seq), 0) FROM events WHERE namespace IN (SELECT value FROM json_each(@ns))");
+            : $"SELECT coalesce(max(seq), 0) FROM events WHERE namespace IN ({database.Engine.ListOf("@ns")})");
         if (namespaces is not null) command.Parameters.AddWithValue("@ns", JsonArrayOf(namespaces));
         return Convert.ToInt64(command.ExecuteScalar());
     });
 
-    private static (string Where, Action<SqliteCommand> Bind) Where(BrowseRequest request, IReadOnlyList<string>? namespaces, long now)
+    private (string Where, Action<DbCommand> Bind) Where(BrowseRequest request, IReadOnlyList<string>? namespaces, long now)
     {
         var sql = new StringBuilder("(m.expires_at IS NULL OR m.expires_at > @now)");
-        if (namespaces is not null) sql.Append(" AND m.namespace IN (SELECT value FROM json_each(@ns))");
+        if (namespaces is not null) sql.Append($" AND m.namespace IN ({database.Engine.ListOf("@ns")})");
         if (request.MemoryType is not null) sql.Append(" AND m.memory_type = @type");
         if (request.MinImportance is > 0) sql.Append(" AND m.importance >= @min");
         if (request.Since is not null) sql.Append(" AND m.created_at >= @since");
@@ -181,7 +182,7 @@ internal sealed class BrowseQueries(MemoryDatabase database)
 
     private static string JsonArrayOf(IReadOnlyList<string> values) => new JsonArray([.. values.Select(v => (JsonNode)v)]).ToJsonString();
 
-    private static List<Memory> ReadAll(SqliteCommand command)
+    private static List<Memory> ReadAll(DbCommand command)
     {
         var list = new List<Memory>();
         using var reader = command.ExecuteReader();

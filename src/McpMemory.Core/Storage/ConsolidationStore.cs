@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpMemory.Core.Indexes.Vectors;
@@ -29,7 +30,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
             "SELECT m.seq, m.id, m.namespace, m.memory_type, m.content, m.tags, m.importance, m.access_count, m.created_at, " +
             "(SELECT v.vector FROM memory_vectors v WHERE v.seq = m.seq AND v.model = @model) " +
             "FROM memories m WHERE m.superseded_by IS NULL AND m.archived_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > @now) " +
-            (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
+            (namespaces is null ? "" : $"AND m.namespace IN ({database.Engine.ListOf("@namespaces")}) ") + "ORDER BY m.seq");
         command.Parameters.AddWithValue("@model", (object?)model ?? DBNull.Value);
         command.Parameters.AddWithValue("@now", now);
         if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
@@ -54,7 +55,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
             var all = members.Select(m => m.Member).Prepend(canonical).ToList();
             var tags = all.SelectMany(r => r.Tags).Distinct().Take(MemoryLimits.Default.MaxTags).ToList();
             var update = session.Command(
-                "UPDATE memories SET tags = @tags, importance = @importance, access_count = @access, updated_at = max(@now, created_at) WHERE id = @id", tx);
+                "UPDATE memories SET tags = @tags, importance = @importance, access_count = @access, updated_at = CASE WHEN @now > created_at THEN @now ELSE created_at END WHERE id = @id", tx);
             update.Parameters.AddWithValue("@tags", MemoryRows.JoinTags(tags));
             update.Parameters.AddWithValue("@importance", all.Max(r => r.Importance));
             update.Parameters.AddWithValue("@access", all.Sum(r => r.AccessCount));
@@ -95,7 +96,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
     public List<StaleRow> Stale(IReadOnlyList<string>? namespaces, long cutoff, double belowImportance, long now) => database.Read(session =>
     {
         var command = session.Command($"SELECT m.id, m.namespace, m.memory_type, m.content, m.importance, m.created_at FROM memories m WHERE {StaleSql} " +
-            (namespaces is null ? "" : "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) ") + "ORDER BY m.seq");
+            (namespaces is null ? "" : $"AND m.namespace IN ({database.Engine.ListOf("@namespaces")}) ") + "ORDER BY m.seq");
         BindStale(command, cutoff, belowImportance, now);
         if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var rows = new List<StaleRow>();
@@ -111,7 +112,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
         "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.memory_id = m.id) " +
         "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'unarchive' AND e.at >= @cutoff) ";
 
-    private static void BindStale(Microsoft.Data.Sqlite.SqliteCommand command, long cutoff, double belowImportance, long now)
+    private static void BindStale(DbCommand command, long cutoff, double belowImportance, long now)
     {
         command.Parameters.AddWithValue("@cutoff", cutoff);
         command.Parameters.AddWithValue("@below", belowImportance);
@@ -142,7 +143,7 @@ internal sealed class ConsolidationStore(MemoryDatabase database)
         return archived;
     });
 
-    private static bool StillLive(SqliteSession session, Microsoft.Data.Sqlite.SqliteTransaction tx, Guid id)
+    private static bool StillLive(DbSession session, DbTransaction tx, Guid id)
     {
         var command = session.Command("SELECT 1 FROM memories WHERE id = @id AND superseded_by IS NULL AND archived_at IS NULL", tx);
         command.Parameters.AddWithValue("@id", id.ToString("D"));

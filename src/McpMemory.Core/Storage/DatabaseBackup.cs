@@ -17,6 +17,7 @@ public static class DatabaseBackup
     /// </summary>
     public static VerifyReport Backup(string databasePath, string target, TimeProvider? clock = null)
     {
+        DatabaseTarget.RefuseServer(databasePath, "backup");
         var source = UserPath.FullPath(databasePath, "database");
         if (!File.Exists(source)) throw new MemoryFileException($"database {source} does not exist; nothing to back up");
         var destination = BackupPath(source, UserPath.FullPath(target, "backup target"), (clock ?? TimeProvider.System).GetUtcNow());
@@ -66,6 +67,7 @@ public static class DatabaseBackup
     /// </summary>
     public static RestoreResult Restore(string backupPath, string databasePath, TimeProvider? clock = null)
     {
+        DatabaseTarget.RefuseServer(databasePath, "restore");
         var backup = UserPath.FullPath(backupPath, "backup");
         var database = UserPath.FullPath(databasePath, "database");
         if (string.Equals(backup, database, StringComparison.Ordinal))

@@ -24,6 +24,7 @@ public static class DatabaseHolders
     /// <summary>Null when no process holds <paramref name="databasePath"/> (or its side files) open; else who does.</summary>
     public static string? Find(string databasePath)
     {
+        DatabaseTarget.RefuseServer(databasePath, "the check for processes holding the file");
         var files = new[] { databasePath }.Concat(SideFiles.Select(s => databasePath + s)).Where(File.Exists).ToList();
         if (files.Count == 0) return null;
         if (OperatingSystem.IsLinux())

@@ -23,6 +23,7 @@ public static class DatabaseVerifier
 
     public static VerifyReport Verify(string path)
     {
+        DatabaseTarget.RefuseServer(path, "verify");
         var full = UserPath.FullPath(path, "verify");
         if (!File.Exists(full)) throw new MemoryFileException($"{full} does not exist");
         var snapshot = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"mcp-memory-verify-{Guid.NewGuid():N}.db");

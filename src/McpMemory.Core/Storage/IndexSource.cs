@@ -10,7 +10,7 @@ internal sealed class IndexSource(MemoryDatabase database) : IIndexSource
 
     public void DropOtherModels(string model) => database.Write((session, tx) => VectorStore.DropOtherModels(session, tx, model));
 
-    private sealed class Reader(SqliteSession session) : IIndexReader
+    private sealed class Reader(DbSession session) : IIndexReader
     {
         /// <summary>The index entry, content, access count and net feedback of a memory.</summary>
         private const string KeywordColumns = $"{MemoryRows.IndexEntryColumns}, m.content, m.access_count, {MemorySearch.NetFeedback}";

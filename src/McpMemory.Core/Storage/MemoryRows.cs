@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using McpMemory.Core.Memories;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace McpMemory.Core.Storage;
 
@@ -14,7 +14,7 @@ internal static class MemoryRows
     /// <summary>Number of columns in <see cref="Columns"/>; extra selected columns start here.</summary>
     public const int Count = 19;
 
-    public static Memory Read(SqliteDataReader r) => new()
+    public static Memory Read(DbDataReader r) => new()
     {
         Seq = r.GetInt64(0),
         Id = Guid.Parse(r.GetString(1)),
@@ -38,12 +38,12 @@ internal static class MemoryRows
     };
 
     /// <summary>The fields an in-memory index keeps of a memory, in the order <see cref="ReadIndexEntry"/> reads them.</summary>
-    public const string IndexEntryColumns = "m.seq, m.namespace, m.memory_type, m.importance, m.created_at, m.expires_at, m.session_id, m.tags, m.superseded_by IS NOT NULL, m.archived_at IS NOT NULL";
+    public const string IndexEntryColumns = "m.seq, m.namespace, m.memory_type, m.importance, m.created_at, m.expires_at, m.session_id, m.tags, CAST(CASE WHEN m.superseded_by IS NULL THEN 0 ELSE 1 END AS BIGINT), CAST(CASE WHEN m.archived_at IS NULL THEN 0 ELSE 1 END AS BIGINT)";
 
     /// <summary>Number of columns in <see cref="IndexEntryColumns"/>; extra selected columns start here.</summary>
     public const int IndexEntryCount = 10;
 
-    public static Indexes.IndexEntry ReadIndexEntry(SqliteDataReader r) => new(
+    public static Indexes.IndexEntry ReadIndexEntry(DbDataReader r) => new(
         Seq: r.GetInt64(0), Namespace: r.GetString(1), MemoryType: r.GetString(2), Importance: r.GetDouble(3),
         CreatedAt: r.GetInt64(4), ExpiresAt: r.IsDBNull(5) ? null : r.GetInt64(5), SessionId: r.IsDBNull(6) ? null : r.GetString(6),
         Tags: SplitTags(r.GetString(7)), Superseded: r.GetInt64(8) != 0, Archived: r.GetInt64(9) != 0);

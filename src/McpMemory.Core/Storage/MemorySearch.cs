@@ -1,7 +1,7 @@
 using System.Text;
 using McpMemory.Core.Indexes;
 using McpMemory.Core.Memories;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace McpMemory.Core.Storage;
 
@@ -21,10 +21,11 @@ internal sealed class MemorySearch(MemoryDatabase database)
     /// </summary>
     public List<(long Seq, double Score)> FtsCandidates(string match, int n, IndexFilter filter) => database.Read(session =>
     {
+        if (database.IsServer) return PostgresCandidates(session, match, n, filter);
         var candidates = Math.Max(100, n * CandidateFactor);
         // The CTE is materialised once; its size tells whether the fast path saw every match.
         var fast = new StringBuilder($"WITH top AS MATERIALIZED (SELECT rowid AS seq, {Bm25} AS rank FROM memories_fts WHERE memories_fts MATCH @match ORDER BY rank LIMIT @candidates) " +
-                                     "SELECT top.seq, top.rank, (SELECT count(*) FROM top) FROM top JOIN memories m ON m.seq = top.seq WHERE 1");
+                                     "SELECT top.seq, top.rank, (SELECT count(*) FROM top) FROM top JOIN memories m ON m.seq = top.seq WHERE TRUE");
         AppendFilter(fast, filter);
         fast.Append(" ORDER BY top.rank LIMIT @k");
         var (hits, seen) = RunFts(session, fast.ToString(), match, n, candidates, filter);
@@ -39,7 +40,29 @@ internal sealed class MemorySearch(MemoryDatabase database)
     /// <summary>How many unfiltered FTS candidates the fast path considers per wanted result.</summary>
     private const int CandidateFactor = 4;
 
-    private static (List<(long, double)> Hits, long Seen) RunFts(SqliteSession session, string sql, string match, int n, int candidates, IndexFilter filter)
+    /// <summary>
+    /// PostgreSQL's full-text search in place of FTS5: the same words (<see cref="FtsQuery"/> quoted them, OR-ed), stemmed by
+    /// the English configuration, over the generated tsvector column (tags weigh more than content), ranked by ts_rank
+    /// (higher is better) with every filter inside the query; the GIN index finds the matches.
+    /// </summary>
+    private List<(long Seq, double Score)> PostgresCandidates(DbSession session, string match, int n, IndexFilter filter)
+    {
+        var terms = match.Split(" OR ", StringSplitOptions.RemoveEmptyEntries).Select(t => t.Trim().Trim('"')).Where(t => t.Length > 0);
+        var sql = new StringBuilder($"SELECT m.seq, ts_rank(m.fts, q) AS rank FROM memories m, to_tsquery('{PostgresSchema.TextSearchConfig}', @match) q WHERE m.fts @@ q");
+        AppendFilter(sql, filter);
+        sql.Append(" ORDER BY rank DESC, m.seq LIMIT @k");
+        var command = session.Command(sql.ToString());
+        // Only letters and digits are left in each term (FtsQuery), so "a | b" is a plain OR of words, never tsquery syntax.
+        command.Parameters.AddWithValue("@match", string.Join(" | ", terms));
+        command.Parameters.AddWithValue("@k", n);
+        BindFilter(command, filter);
+        var hits = new List<(long, double)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) hits.Add((reader.GetInt64(0), reader.GetFloat(1)));
+        return hits;
+    }
+
+    private (List<(long, double)> Hits, long Seen) RunFts(DbSession session, string sql, string match, int n, int candidates, IndexFilter filter)
     {
         var command = session.Command(sql);
         command.Parameters.AddWithValue("@match", match);
@@ -70,7 +93,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
             SELECT m.seq, m.created_at, m.access_count, m.importance,
                    {NetFeedback},
                    {(withVectors ? "(SELECT v.vector FROM memory_vectors v WHERE v.seq = m.seq)" : "NULL")}
-            FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@seqs))
+            FROM memories m WHERE m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})
             """);
         command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
         var rows = new Dictionary<long, CandidateRow>();
@@ -84,7 +107,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
     /// <summary>The full memories for the given seqs (those still present).</summary>
     public Dictionary<long, Memory> ReadMemories(IEnumerable<long> seqs) => database.Read(session =>
     {
-        var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@seqs))");
+        var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})");
         command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
         var memories = new Dictionary<long, Memory>();
         using var reader = command.ExecuteReader();
@@ -96,7 +119,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
     /// <summary>The newest memories whose text contains <paramref name="query"/>: the last resort of a search.</summary>
     public List<Memory> Like(string query, int topK, IndexFilter filter) => database.Read(session =>
     {
-        var sql = new StringBuilder($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.content LIKE @pattern ESCAPE '\\'");
+        var sql = new StringBuilder($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.content {database.Engine.LikeInsensitive} @pattern ESCAPE '\\'");
         AppendFilter(sql, filter);
         sql.Append(" ORDER BY m.created_at DESC LIMIT @k");
         var command = session.Command(sql.ToString());
@@ -110,7 +133,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
     });
 
     /// <summary>Appends the filter clauses. The SQL depends only on the counts, so prepared statements are reused.</summary>
-    internal static void AppendFilter(StringBuilder sql, IndexFilter filter)
+    internal void AppendFilter(StringBuilder sql, IndexFilter filter)
     {
         sql.Append(" AND m.namespace IN (");
         for (var i = 0; i < filter.Namespaces.Count; i++) sql.Append(i == 0 ? "" : ", ").Append("@ns").Append(i);
@@ -121,13 +144,13 @@ internal sealed class MemorySearch(MemoryDatabase database)
         if (filter.Since is not null) sql.Append(" AND m.created_at >= @since");
         if (filter.Until is not null) sql.Append(" AND m.created_at < @until");
         for (var i = 0; i < filter.Tags.Count; i++)
-            sql.Append(" AND instr(' ' || m.tags || ' ', ' ' || @tag").Append(i).Append(" || ' ') > 0");
+            sql.Append(" AND ").Append(database.Engine.Position("' ' || m.tags || ' '", $"' ' || @tag{i} || ' '")).Append(" > 0");
         sql.Append(" AND (m.expires_at IS NULL OR m.expires_at > @now)");
         if (!filter.IncludeSuperseded) sql.Append(" AND m.superseded_by IS NULL");
         if (!filter.IncludeArchived) sql.Append(" AND m.archived_at IS NULL");
     }
 
-    internal static void BindFilter(SqliteCommand command, IndexFilter filter)
+    internal static void BindFilter(DbCommand command, IndexFilter filter)
     {
         var p = command.Parameters;
         for (var i = 0; i < filter.Namespaces.Count; i++) p.AddWithValue("@ns" + i, filter.Namespaces[i]);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpMemory.Core.Indexes;
 using McpMemory.Core.Memories;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace McpMemory.Core.Storage;
 
@@ -96,7 +96,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
         return new WriteBatchResult(written, firstEvent, lastEvent, writes.Any(w => w.Supersedes.Count > 0));
     });
 
-    private static long Insert(SqliteSession session, SqliteTransaction tx, MemoryRow row)
+    private static long Insert(DbSession session, DbTransaction tx, MemoryRow row)
     {
         var insert = session.Command(InsertSql, tx);
         var p = insert.Parameters;
@@ -120,7 +120,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
     /// Folds the same memory stored again into memory <paramref name="seq"/>: the newer text wins, tags and metadata are merged,
     /// the higher importance is kept, and the old text is recorded in the event log.
     /// </summary>
-    private static (long, MemoryRow, long)? Merge(SqliteSession session, SqliteTransaction tx, long seq, PendingWrite write, long now)
+    private static (long, MemoryRow, long)? Merge(DbSession session, DbTransaction tx, long seq, PendingWrite write, long now)
     {
         var read = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq = @seq", tx);
         read.Parameters.AddWithValue("@seq", seq);
@@ -207,7 +207,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
     /// Marks memory <paramref name="id"/> superseded by <paramref name="successor"/> (kept, hidden from default search)
     /// with a "supersede" event carrying both ids and the old text. Returns the event's seq.
     /// </summary>
-    private static long Supersede(SqliteSession session, SqliteTransaction tx, Guid id, Guid successor, string field, long now)
+    private static long Supersede(DbSession session, DbTransaction tx, Guid id, Guid successor, string field, long now)
     {
         if (id == successor) throw new MemoryValidationException(field, $"{id} is the memory being stored; a memory cannot supersede itself");
         var read = session.Command("SELECT namespace, content, superseded_by FROM memories WHERE id = @id AND (expires_at IS NULL OR expires_at > @now)", tx);
@@ -276,14 +276,14 @@ internal sealed class MemoryStore(MemoryDatabase database)
         return versions.Count == 0 ? null : versions.OrderBy(v => v.Seq).Select(v => v.Version).ToList();
     });
 
-    private static bool HasEvents(SqliteSession session, Guid id)
+    private static bool HasEvents(DbSession session, Guid id)
     {
         var command = session.Command("SELECT 1 FROM events WHERE memory_id = @id LIMIT 1");
         command.Parameters.AddWithValue("@id", id.ToString("D"));
         return command.ExecuteScalar() is not null;
     }
 
-    private static (List<(long, MemoryVersion)> Versions, List<Guid> Predecessors) VersionsOf(SqliteSession session, Guid id)
+    private static (List<(long, MemoryVersion)> Versions, List<Guid> Predecessors) VersionsOf(DbSession session, Guid id)
     {
         var key = id.ToString("D");
         var events = new List<(long Seq, long At, string Kind, JsonObject? Detail)>();
@@ -341,14 +341,14 @@ internal sealed class MemoryStore(MemoryDatabase database)
     {
         var command = session.Command("""
             SELECT namespace FROM memories WHERE id = @id
-            UNION ALL SELECT namespace FROM (SELECT namespace FROM events WHERE memory_id = @id AND namespace IS NOT NULL ORDER BY seq LIMIT 1)
+            UNION ALL SELECT namespace FROM (SELECT namespace FROM events WHERE memory_id = @id AND namespace IS NOT NULL ORDER BY seq LIMIT 1) first_event
             LIMIT 1
             """);
         command.Parameters.AddWithValue("@id", id.ToString("D"));
         return command.ExecuteScalar() as string;
     });
 
-    private static Memory? Get(SqliteSession session, Guid id)
+    private static Memory? Get(DbSession session, Guid id)
     {
         var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.id = @id");
         command.Parameters.AddWithValue("@id", id.ToString("D"));
@@ -412,7 +412,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
 
 
     /// <summary>Appends to the event log and returns the event's seq.</summary>
-    internal static long AppendEvent(SqliteSession session, SqliteTransaction tx, long at, string kind, string? ns, string? memoryId, string? detail)
+    internal static long AppendEvent(DbSession session, DbTransaction tx, long at, string kind, string? ns, string? memoryId, string? detail)
     {
         var command = session.Command(EventSql, tx);
         command.Parameters.AddWithValue("@at", at);
@@ -447,7 +447,7 @@ internal sealed class MemoryStore(MemoryDatabase database)
             WithEmbedding: Scalar("SELECT count(*) FROM memories WHERE has_embedding = 1"),
             StateKeys: Scalar("SELECT count(*) FROM agent_state"),
             Events: Scalar("SELECT count(*) FROM events"),
-            FileBytes: Scalar("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"),
+            FileBytes: Scalar(database.Engine.SizeSql),
             ByNamespace: byNamespace,
             ByType: byType);
     });

@@ -5,18 +5,18 @@ namespace McpMemory.Core.Storage;
 /// <summary>Applies <see cref="Schema.Migrations"/> in order; backs the file up before changing an existing schema.</summary>
 internal static class Migrator
 {
-    public static int Migrate(SqliteSession session, string path) => Migrate(session, path, Schema.Migrations);
+    public static int Migrate(DbSession session, string path) => Migrate(session, path, Schema.Migrations);
 
     /// <summary>Brings the file up to <c>migrations.Count</c>. (The list is a parameter so tests can stage an older schema.)</summary>
-    internal static int Migrate(SqliteSession session, string path, IReadOnlyList<string> migrations)
+    internal static int Migrate(DbSession session, string path, IReadOnlyList<string> migrations)
     {
         var version = Convert.ToInt32(session.Command("PRAGMA user_version").ExecuteScalar());
         if (version >= migrations.Count) return version;
 
-        if (version > 0) BackupBeforeMigration(session.Connection, path, version);
+        if (version > 0) BackupBeforeMigration((SqliteConnection)session.Connection, path, version);
         for (var next = version + 1; next <= migrations.Count; next++)
         {
-            using var transaction = session.Connection.BeginTransaction(deferred: false);
+            using var transaction = ((SqliteConnection)session.Connection).BeginTransaction(deferred: false);
             // Another process may have migrated while we waited for the lock.
             var current = Convert.ToInt32(session.Command("PRAGMA user_version", transaction).ExecuteScalar());
             if (current >= next) { transaction.Commit(); continue; }

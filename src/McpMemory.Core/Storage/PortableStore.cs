@@ -1,5 +1,5 @@
 using McpMemory.Core.Memories;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace McpMemory.Core.Storage;
 
@@ -25,7 +25,7 @@ internal static class PortableStore
     /// <summary>Runs <paramref name="read"/> over one snapshot (a deferred read transaction), consistent while others write.</summary>
     public static T ReadSnapshot<T>(MemoryDatabase database, Func<Snapshot, T> read, bool retryWhenBusy = true) => database.Read(session =>
     {
-        using var transaction = session.Connection.BeginTransaction(deferred: true);
+        using var transaction = database.Engine.BeginSnapshot(session);
         var result = read(new Snapshot(session, transaction));
         transaction.Commit();
         return result;
@@ -46,13 +46,39 @@ internal static class PortableStore
         return list;
     });
 
-    public sealed class Snapshot(SqliteSession session, SqliteTransaction transaction)
+    public sealed class Snapshot(DbSession session, DbTransaction transaction)
     {
         /// <summary>The memories that have not expired, in seq order, each with its seq.</summary>
         public IEnumerable<(long Seq, StoredMemory Memory)> Memories(long now)
         {
-            var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.expires_at IS NULL OR m.expires_at > @now ORDER BY m.seq", transaction);
+            if (session.Connection is Microsoft.Data.Sqlite.SqliteConnection)
+            {
+                foreach (var row in Page(now, after: 0, limit: null)) yield return row;
+                yield break;
+            }
+            // PostgreSQL has one open result per connection, and the exporter reads each memory's vector while it goes
+            // through them: pages of rows, each read whole (the snapshot keeps the pages consistent).
+            for (long after = 0; ;)
+            {
+                var page = Page(now, after, PageSize).ToList();
+                foreach (var row in page) yield return row;
+                if (page.Count < PageSize) yield break;
+                after = page[^1].Seq;
+            }
+        }
+
+        private const int PageSize = 500;
+
+        private IEnumerable<(long Seq, StoredMemory Memory)> Page(long now, long after, int? limit)
+        {
+            var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE (m.expires_at IS NULL OR m.expires_at > @now)" +
+                (limit is null ? " ORDER BY m.seq" : " AND m.seq > @after ORDER BY m.seq LIMIT @limit"), transaction);
             command.Parameters.AddWithValue("@now", now);
+            if (limit is not null)
+            {
+                command.Parameters.AddWithValue("@after", after);
+                command.Parameters.AddWithValue("@limit", limit.Value);
+            }
             using var reader = command.ExecuteReader();
             while (reader.Read())
                 yield return (reader.GetInt64(0), new StoredMemory(
@@ -97,7 +123,7 @@ internal static class PortableStore
         }
     }
 
-    public sealed class Writer(SqliteSession session, SqliteTransaction tx)
+    public sealed class Writer(DbSession session, DbTransaction tx)
     {
         /// <summary>Adds the memory as it was (no vector yet); false when its id is already here.</summary>
         public bool Add(StoredMemory m)
@@ -171,7 +197,7 @@ internal static class PortableStore
         }
     }
 
-    private static string? Text(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
+    private static string? Text(DbDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
 
-    private static long? Number(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetInt64(column);
+    private static long? Number(DbDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetInt64(column);
 }

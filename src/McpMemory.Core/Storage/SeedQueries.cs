@@ -11,10 +11,11 @@ internal sealed class SeedQueries(MemoryDatabase database)
 {
     public List<SeededMemory> Seeded(string ns) => database.Read(session =>
     {
+        var engine = database.Engine;
         var command = session.Command(
-            "SELECT id, json_extract(metadata, '$.seed_key'), json_extract(metadata, '$.content_hash'), json_extract(metadata, '$.source_path') " +
+            $"SELECT id, {engine.JsonText("metadata", "seed_key")}, {engine.JsonText("metadata", "content_hash")}, {engine.JsonText("metadata", "source_path")} " +
             "FROM memories WHERE namespace = @ns AND superseded_by IS NULL AND metadata IS NOT NULL " +
-            "AND json_valid(metadata) AND json_extract(metadata, '$.seed_key') IS NOT NULL ORDER BY seq");
+            $"AND {engine.JsonText("metadata", "seed_key")} IS NOT NULL ORDER BY seq");
         command.Parameters.AddWithValue("@ns", ns);
         var rows = new List<SeededMemory>();
         using var reader = command.ExecuteReader();

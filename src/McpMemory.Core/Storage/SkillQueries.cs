@@ -18,15 +18,15 @@ internal sealed class SkillQueries(MemoryDatabase database)
     /// prefers the namespace index and reads every memory of the namespace (~850 page reads at 10,000 memories, on
     /// every search_memory call), where the skills are a handful of rows.
     /// </summary>
-    internal static string LiveSql(bool byNamespace) =>
-        $"SELECT {MemoryRows.Columns}, {Counts} FROM memories m INDEXED BY ix_memories_skills WHERE m.memory_type = 'skill' AND m.superseded_by IS NULL AND m.archived_at IS NULL " +
+    internal static string LiveSql(StorageEngine engine, bool byNamespace) =>
+        $"SELECT {MemoryRows.Columns}, {Counts} FROM memories m {engine.IndexedBy("ix_memories_skills")} WHERE m.memory_type = 'skill' AND m.superseded_by IS NULL AND m.archived_at IS NULL " +
         "AND (m.expires_at IS NULL OR m.expires_at > @now) " +
-        (byNamespace ? "AND m.namespace IN (SELECT value FROM json_each(@namespaces)) " : "") + "ORDER BY m.seq";
+        (byNamespace ? $"AND m.namespace IN ({engine.ListOf("@namespaces")}) " : "") + "ORDER BY m.seq";
 
     /// <summary>Skills in these namespaces (null: every namespace), not superseded, not archived, not expired.</summary>
     public List<SkillRow> Live(IReadOnlyList<string>? namespaces, long now) => database.Read(session =>
     {
-        var command = session.Command(LiveSql(namespaces is not null));
+        var command = session.Command(LiveSql(database.Engine, namespaces is not null));
         command.Parameters.AddWithValue("@now", now);
         if (namespaces is not null) command.Parameters.AddWithValue("@namespaces", JsonSerializer.Serialize(namespaces, CoreJsonContext.Default.IReadOnlyListString));
         var rows = new List<SkillRow>();

@@ -1,6 +1,6 @@
 using McpMemory.Core.Indexes;
 using McpMemory.Core.Indexes.Vectors;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace McpMemory.Core.Storage;
 
@@ -13,13 +13,14 @@ internal sealed record PendingEmbedding(long Seq, string Id, string Namespace, s
 /// <summary>SQL for stored vectors: written with their memory, tagged with the encoder's model id; the rows still waiting for one.</summary>
 internal static class VectorStore
 {
-    public static void Write(SqliteSession session, SqliteTransaction tx, long seq, string model, ReadOnlySpan<float> vector) =>
+    public static void Write(DbSession session, DbTransaction tx, long seq, string model, ReadOnlySpan<float> vector) =>
         WriteBlob(session, tx, seq, model, vector.Length, VectorCodec.ToBlob(vector));
 
     /// <summary>Stores an already encoded vector (little-endian float16[dimension]), as an import carries it.</summary>
-    public static void WriteBlob(SqliteSession session, SqliteTransaction tx, long seq, string model, int dimension, byte[] blob)
+    public static void WriteBlob(DbSession session, DbTransaction tx, long seq, string model, int dimension, byte[] blob)
     {
-        var insert = session.Command("INSERT OR REPLACE INTO memory_vectors (seq, model, dimension, vector) VALUES (@seq, @model, @dim, @vector)", tx);
+        var insert = session.Command("INSERT INTO memory_vectors (seq, model, dimension, vector) VALUES (@seq, @model, @dim, @vector) " +
+            "ON CONFLICT (seq) DO UPDATE SET model = excluded.model, dimension = excluded.dimension, vector = excluded.vector", tx);
         insert.Parameters.AddWithValue("@seq", seq);
         insert.Parameters.AddWithValue("@model", model);
         insert.Parameters.AddWithValue("@dim", dimension);
@@ -31,7 +32,7 @@ internal static class VectorStore
     }
 
     /// <summary>Every stored vector of <paramref name="model"/> with the fields the index filters on.</summary>
-    public static IEnumerable<(IndexEntry Entry, float[] Vector)> ReadAll(SqliteSession session, string model, long afterSeq = 0)
+    public static IEnumerable<(IndexEntry Entry, float[] Vector)> ReadAll(DbSession session, string model, long afterSeq = 0)
     {
         var command = session.Command($"""
             SELECT {MemoryRows.IndexEntryColumns}, v.vector
@@ -45,7 +46,7 @@ internal static class VectorStore
     }
 
     /// <summary>The index entry for one memory, or null if it has no vector of <paramref name="model"/>.</summary>
-    public static (IndexEntry Entry, float[] Vector)? ReadOne(SqliteSession session, string model, string memoryId)
+    public static (IndexEntry Entry, float[] Vector)? ReadOne(DbSession session, string model, string memoryId)
     {
         var command = session.Command($"""
             SELECT {MemoryRows.IndexEntryColumns}, v.vector
@@ -58,7 +59,7 @@ internal static class VectorStore
     }
 
     /// <summary>Vectors of another encoder are never mixed with ours: drop them so the rows get re-embedded.</summary>
-    public static int DropOtherModels(SqliteSession session, SqliteTransaction tx, string model)
+    public static int DropOtherModels(DbSession session, DbTransaction tx, string model)
     {
         var reset = session.Command("UPDATE memories SET has_embedding = 0 WHERE seq IN (SELECT seq FROM memory_vectors WHERE model <> @model)", tx);
         reset.Parameters.AddWithValue("@model", model);
@@ -78,8 +79,8 @@ internal static class VectorStore
     {
         var select = session.Command($"""
             SELECT m.seq, m.id, m.namespace, m.content, m.memory_type,
-                   EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'store' AND e.detail LIKE '%"{PendingWrite.SemanticCheckMark}":"pending"%')
-                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'embed')
+                   CAST(CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'store' AND e.detail LIKE '%"{PendingWrite.SemanticCheckMark}":"pending"%')
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'embed') THEN 1 ELSE 0 END AS BIGINT)
             FROM memories m WHERE m.has_embedding = 0 ORDER BY m.seq LIMIT @n
             """);
         select.Parameters.AddWithValue("@n", limit);
@@ -91,7 +92,7 @@ internal static class VectorStore
     });
 
     /// <summary>A merge changed the text without a new vector: the old one goes, and the row waits for the worker.</summary>
-    public static void Drop(SqliteSession session, SqliteTransaction tx, long seq)
+    public static void Drop(DbSession session, DbTransaction tx, long seq)
     {
         var drop = session.Command("DELETE FROM memory_vectors WHERE seq = @seq", tx);
         drop.Parameters.AddWithValue("@seq", seq);

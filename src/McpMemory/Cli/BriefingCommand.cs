@@ -68,7 +68,7 @@ internal static class BriefingCommand
         var deadline = settings.HookDeadline;
         var work = Task.Run(() =>
         {
-            if (!File.Exists(settings.DatabasePath)) return null; // nothing stored yet: never create a database from a hook
+            if (!settings.IsPostgres && !File.Exists(settings.DatabasePath)) return null; // nothing stored yet: never create a database from a hook
             using var service = MemoryService.Open(settings.DatabasePath, settings.Engine with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = false });
             var markdown = new BriefingBuilder(service).Build(settings.ToCaller(), request).Markdown;
             var output = new JsonObject

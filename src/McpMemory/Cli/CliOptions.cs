@@ -12,7 +12,7 @@ internal static class CliOptions
 {
     public static readonly Option<string?> Db = new("--db")
     {
-        Description = $"Database file (default: ${Settings.DbVariable}, else {Settings.DefaultDatabasePath()})",
+        Description = $"Database file, or PostgreSQL as postgres://user[:password]@host[:port]/db or Host=…;Database=… (default: ${Settings.DbVariable}, else {Settings.DefaultDatabasePath()})",
         Recursive = true,
     };
 

@@ -55,6 +55,7 @@ internal static class DataCommands
             "then renames the copy into place atomically") { path, yes };
         command.SetAction(parse => CliRunner.Run(parse, settings =>
         {
+            DatabaseTarget.RefuseServer(settings.DatabasePath, "restore");
             var backup = UserPath.FullPath(parse.GetValue(path), "restore");
             if (!parse.GetValue(yes))
             {

@@ -48,9 +48,9 @@ internal static class EncoderCommands
                 settings.RequireDatabase();
                 using var service = MemoryService.Open(settings.DatabasePath, Core.MemoryOptions.OneShot);
                 var stats = service.Stats();
-                report["database"] = new JsonObject { ["path"] = stats.Path, ["schema_version"] = stats.SchemaVersion, ["memories"] = stats.Memories, ["with_embedding"] = stats.WithEmbedding };
+                report["database"] = new JsonObject { ["backend"] = service.Database.Backend, ["path"] = stats.Path, ["schema_version"] = stats.SchemaVersion, ["memories"] = stats.Memories, ["with_embedding"] = stats.WithEmbedding };
             }
-            catch (Exception e) { ok = false; report["database"] = new JsonObject { ["path"] = settings.DatabasePath, ["error"] = e.Message }; }
+            catch (Exception e) { ok = false; report["database"] = new JsonObject { ["backend"] = settings.IsPostgres ? "postgresql" : "sqlite", ["path"] = settings.DatabaseDisplay, ["error"] = e.Message }; }
             if (settings.Embeddings is { } endpoint) ok &= CheckEndpoint(endpoint, report);
             else if (settings.EncoderOff) report["encoder"] = new JsonObject { ["disabled"] = $"{Settings.EncoderVariable}=off: keyword search only" };
             else

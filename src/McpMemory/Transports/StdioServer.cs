@@ -50,7 +50,7 @@ public static class StdioServer
         using (host)
         {
             host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("McpMemory")
-                .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabasePath, settings.DefaultNamespace);
+                .LogInformation("mcp-memory serving over stdio: database {Path}, namespace {Namespace}", settings.DatabaseDisplay, settings.DefaultNamespace);
             if (StartupTrace.Enabled) host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => StartupTrace.Mark("host started"));
             await host.RunAsync(cancellationToken);
         }

@@ -4,18 +4,17 @@ using McpMemory.Core.Embeddings;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Search;
 using McpMemory.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit;
 
 namespace McpMemory.Tests.Core;
 
 public class AccessCountTests
 {
-    [Fact]
-    public async Task Access_counts_are_written_while_the_encoder_has_not_loaded()
+    [Theory, BothBackends]
+    public async Task Access_counts_are_written_while_the_encoder_has_not_loaded(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var path = dir.File("m.db");
+        using var db = new TestDatabase(backend);
+        var path = db.Db;
         // An encoder nobody starts: the server's situation before its first answer.
         var encoder = EmbedderProvider.Deferred(() => throw new InvalidOperationException("never started"));
         using var service = MemoryService.Open(path, MemoryOptions.Default with { AccessFlushInterval = TimeSpan.FromMilliseconds(100) }, encoder);
@@ -28,12 +27,7 @@ public class AccessCountTests
         while (count == 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT access_count FROM memories WHERE id = @id";
-            command.Parameters.AddWithValue("@id", id.ToString("D"));
-            count = Convert.ToInt64(command.ExecuteScalar());
+            count = service.Get(caller, id).AccessCount; // read from the row in the database
         }
         count.Should().Be(1, "the background loop flushes access counts without waiting for the encoder");
         encoder.Started.Should().BeFalse();

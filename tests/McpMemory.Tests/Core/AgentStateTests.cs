@@ -10,10 +10,10 @@ public class AgentStateTests
 {
     private static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
 
-    [Fact]
-    public void Versions_increase_and_any_json_value_round_trips()
+    [Theory, BothBackends]
+    public void Versions_increase_and_any_json_value_round_trips(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var first = t.Service.SetState(t.Caller, "current_task", Json("""{"issue": 42, "steps": ["a", "b"]}"""), null);
         first.Version.Should().Be(1);
         var second = t.Service.SetState(t.Caller, "current_task", Json("\"done\""), expectedVersion: 1);
@@ -27,10 +27,10 @@ public class AgentStateTests
             t.Service.SetState(t.Caller, "k", Json(value), null).Value?.ToJsonString().Should().Be(value == "null" ? null : value);
     }
 
-    [Fact]
-    public void Stale_expected_version_is_refused_with_the_current_version_and_changes_nothing()
+    [Theory, BothBackends]
+    public void Stale_expected_version_is_refused_with_the_current_version_and_changes_nothing(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         t.Service.SetState(t.Caller, "plan", Json("1"), null);
         t.Service.SetState(t.Caller, "plan", Json("2"), null);
 
@@ -43,10 +43,10 @@ public class AgentStateTests
         t.Service.SetState(t.Caller, "fresh", Json("1"), expectedVersion: 0).Version.Should().Be(1);
     }
 
-    [Fact]
-    public void State_is_separate_per_namespace_and_agent()
+    [Theory, BothBackends]
+    public void State_is_separate_per_namespace_and_agent(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         t.Service.SetState(t.Caller, "k", Json("1"), null);
         var otherAgent = t.Caller with { AgentId = "agent-2" };
         var otherProject = t.Caller with { DefaultNamespace = "project:other" };
@@ -54,10 +54,10 @@ public class AgentStateTests
         otherProject.Invoking(c => t.Service.GetState(c, "k")).Should().Throw<MemoryNotFoundException>();
     }
 
-    [Fact]
-    public void Bad_keys_and_values_are_refused()
+    [Theory, BothBackends]
+    public void Bad_keys_and_values_are_refused(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         t.Service.Invoking(s => s.SetState(t.Caller, "", Json("1"), null)).Should().Throw<MemoryValidationException>().WithMessage("key*empty*");
         t.Service.Invoking(s => s.SetState(t.Caller, new string('k', 201), Json("1"), null)).Should().Throw<MemoryValidationException>().WithMessage("key*limit is 200*");
         t.Service.Invoking(s => s.SetState(t.Caller, "k", Json("\"" + new string('v', 300_000) + "\""), null))

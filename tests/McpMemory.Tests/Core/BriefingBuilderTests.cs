@@ -50,10 +50,10 @@ public sealed class BriefingBuilderTests
         decisions.OmittedNote.Should().Be($"and {decisions.Omitted} more decisions, search for them");
     }
 
-    [Fact]
-    public void Sections_hold_state_preferences_and_corrections_decisions_with_reasons_and_the_most_important_each_item_once_with_its_id()
+    [Theory, BothBackends]
+    public void Sections_hold_state_preferences_and_corrections_decisions_with_reasons_and_the_most_important_each_item_once_with_its_id(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         Seed(store, each: 3);
 
         var briefing = Builder(store).Build(store.Caller, new BriefingRequest());
@@ -77,10 +77,10 @@ public sealed class BriefingBuilderTests
         Builder(store).Build(store.Caller, new BriefingRequest()).Markdown.Should().Be(briefing.Markdown);
     }
 
-    [Fact]
-    public void With_a_task_the_relevant_memories_come_from_search_and_a_decision_found_twice_is_shown_once()
+    [Theory, BothBackends]
+    public void With_a_task_the_relevant_memories_come_from_search_and_a_decision_found_twice_is_shown_once(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         Seed(store, each: 3);
         var target = store.Store("Chose WAL journaling for the ledger database because readers must never block the writer", "decision");
         var fix = store.Store("The ledger database locked up because a reader held a transaction open; fixed by short read transactions", "fix");
@@ -96,10 +96,10 @@ public sealed class BriefingBuilderTests
         briefing.Markdown.Should().Contain("for the task \"ledger database locking\"");
     }
 
-    [Fact]
-    public void A_briefing_leaves_out_superseded_and_expired_memories_and_other_namespaces()
+    [Theory, BothBackends]
+    public void A_briefing_leaves_out_superseded_and_expired_memories_and_other_namespaces(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         var old = store.Store("Deploys go through the legacy jenkins pipeline", "decision");
         store.Service.Store(store.Caller, new NewMemory { Content = "Deploys go through GitHub Actions now", MemoryType = "decision", Supersedes = [old] });
         store.Store("Temporary freeze on the payments module", "decision", expiresAt: store.Clock.Now.AddMinutes(5));
@@ -117,10 +117,10 @@ public sealed class BriefingBuilderTests
         other.Markdown.Should().Contain("yarn workspaces").And.NotContain("GitHub Actions");
     }
 
-    [Fact]
-    public void A_caller_limited_to_its_namespaces_cannot_brief_from_others()
+    [Theory, BothBackends]
+    public void A_caller_limited_to_its_namespaces_cannot_brief_from_others(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         store.Store("Secret plan of the other team", "decision", ns: "project:other");
         var limited = new Caller("project:test", "agent-1", new HashSet<string> { "project:test" }, new HashSet<string> { "project:test" });
 
@@ -140,20 +140,20 @@ public sealed class BriefingBuilderTests
         build.Should().Throw<MemoryValidationException>().WithMessage($"budget_tokens: must be between 200 and 20000 (got {budget})");
     }
 
-    [Fact]
-    public void An_empty_store_gives_a_short_briefing_that_says_what_to_store()
+    [Theory, BothBackends]
+    public void An_empty_store_gives_a_short_briefing_that_says_what_to_store(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         var briefing = Builder(store).Build(store.Caller, new BriefingRequest());
         briefing.Sections.Should().BeEmpty();
         briefing.Markdown.Should().Contain("Nothing stored here yet");
         briefing.Tokens.Should().BeLessThan(80);
     }
 
-    [Fact]
-    public void A_long_memory_is_clipped_and_marked()
+    [Theory, BothBackends]
+    public void A_long_memory_is_clipped_and_marked(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         var id = store.Store(string.Join(' ', Enumerable.Range(0, 200).Select(i => $"word{i}")), "preference");
         var item = Builder(store).Build(store.Caller, new BriefingRequest()).Sections.Single().Items.Single();
         item.MemoryId.Should().Be(id.ToString("D"));

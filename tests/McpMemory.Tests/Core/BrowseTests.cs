@@ -15,12 +15,12 @@ namespace McpMemory.Tests.Core;
 /// </summary>
 public class BrowseTests
 {
-    [Fact]
-    public void An_archived_memory_leaves_the_list_unless_archived_ones_are_asked_for()
+    [Theory, BothBackends]
+    public void An_archived_memory_leaves_the_list_unless_archived_ones_are_asked_for(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddDays(-200).ToUnixTimeMilliseconds()));
-        using var service = MemoryService.Open(dir.File("m.db"), MemoryOptions.Default with { Clock = clock });
+        using var service = MemoryService.Open(dir.Db, MemoryOptions.Default with { Clock = clock });
         var caller = new Caller("project:x", "agent");
         var stale = service.Store(caller, new NewMemory { Content = "the old ftp mirror syncs nightly", Importance = 0.2 }).MemoryId;
         clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -33,10 +33,10 @@ public class BrowseTests
         all.Items.Single(m => m.Id == stale).ArchivedAt.Should().NotBeNull();
     }
 
-    [Fact]
-    public void Browse_pages_filters_and_sorts_within_the_callers_namespaces()
+    [Theory, BothBackends]
+    public void Browse_pages_filters_and_sorts_within_the_callers_namespaces(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var start = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
         for (var i = 0; i < 7; i++)
             t.Store($"memory number {i}", type: i % 2 == 0 ? "fact" : "decision", tags: i < 3 ? ["deploy"] : ["ci"], importance: i / 10.0, createdAt: start.AddDays(i));
@@ -60,10 +60,10 @@ public class BrowseTests
         ((Action)(() => t.Service.Browse(t.Caller, new BrowseRequest { PageSize = 500 }))).Should().Throw<MemoryValidationException>().WithMessage("page_size:*");
     }
 
-    [Fact]
-    public void An_edit_is_a_new_version_that_supersedes_the_old_one()
+    [Theory, BothBackends]
+    public void An_edit_is_a_new_version_that_supersedes_the_old_one(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var old = t.Store("the api listens on port 8080", type: "fact", tags: ["api"], metadata: """{"reason": "config"}""");
         var edited = t.Service.Edit(t.Caller, old, "the api listens on port 9090 since the proxy change", null, ["api", "ports"], 0.9);
 
@@ -81,10 +81,10 @@ public class BrowseTests
         ((Action)(() => t.Service.Edit(readOnly, edited.MemoryId, "x", null, null, null))).Should().Throw<MemoryValidationException>().WithMessage("*read-only*");
     }
 
-    [Fact]
-    public void A_curator_supersedes_one_memory_with_another_and_search_hides_it()
+    [Theory, BothBackends]
+    public void A_curator_supersedes_one_memory_with_another_and_search_hides_it(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var older = t.Store("staging database is db-staging");
         var newer = t.Store("staging database is db-staging-2 since november");
         t.Service.Supersede(t.Caller, older, newer);
@@ -94,10 +94,10 @@ public class BrowseTests
         ((Action)(() => t.Service.Supersede(t.Caller, newer, newer))).Should().Throw<MemoryValidationException>();
     }
 
-    [Fact]
-    public void Overview_counts_and_state_list_cover_only_readable_namespaces()
+    [Theory, BothBackends]
+    public void Overview_counts_and_state_list_cover_only_readable_namespaces(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         t.Store("one", type: "fact", tags: ["a", "b"]);
         t.Store("two", type: "decision", tags: ["a"]);
         t.Store("three", ns: "project:other", tags: ["secret"]);

@@ -28,15 +28,26 @@ public class MergeRuleTests(EncoderFixture fixture)
         return service;
     }
 
+    private MemoryService Open(TestDatabase db, bool keywordIndex = true)
+    {
+        var service = MemoryService.Open(db.Db, MemoryOptions.Default with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = keywordIndex },
+            EmbedderProvider.Ready(fixture.Encoder));
+        service.WaitForVectors(TimeSpan.FromMinutes(1)).Should().BeTrue();
+        if (keywordIndex) service.WaitForKeywordIndex(TimeSpan.FromMinutes(1)).Should().BeTrue();
+        return service;
+    }
+
     private StoreResult Store(MemoryService service, string content, params Guid[] supersedes) =>
         service.Store(_caller, new NewMemory { Content = content, Supersedes = supersedes });
 
     [Theory]
-    [InlineData("Kubernetes namespace is billing-prod", "Kubernetes namespace is billing-staging", "Kubernetes namespace")]
-    [InlineData("The API server listens on port 8080", "The API server listens on port 9090", "API server port")]
-    public void Two_different_facts_are_both_kept_and_the_first_comes_back_as_similar(string first, string second, string query)
+    [InlineData(Backend.Sqlite, "Kubernetes namespace is billing-prod", "Kubernetes namespace is billing-staging", "Kubernetes namespace")]
+    [InlineData(Backend.Sqlite, "The API server listens on port 8080", "The API server listens on port 9090", "API server port")]
+    [InlineData(Backend.Postgres, "Kubernetes namespace is billing-prod", "Kubernetes namespace is billing-staging", "Kubernetes namespace")]
+    [InlineData(Backend.Postgres, "The API server listens on port 8080", "The API server listens on port 9090", "API server port")]
+    public void Two_different_facts_are_both_kept_and_the_first_comes_back_as_similar(Backend backend, string first, string second, string query)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         var a = Store(service, first);
         var b = Store(service, second);
@@ -51,10 +62,10 @@ public class MergeRuleTests(EncoderFixture fixture)
                 .Should().Contain([first, second], $"mode {mode}");
     }
 
-    [Fact]
-    public void The_same_memory_stored_again_updates_it()
+    [Theory, BothBackends]
+    public void The_same_memory_stored_again_updates_it(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         var a = Store(service, "Kubernetes namespace is billing-prod");
         var again = Store(service, "kubernetes namespace is  billing-prod.");
@@ -68,10 +79,10 @@ public class MergeRuleTests(EncoderFixture fixture)
         service.Stats().Memories.Should().Be(1);
     }
 
-    [Fact]
-    public void A_batch_never_folds_two_different_facts_together()
+    [Theory, BothBackends]
+    public void A_batch_never_folds_two_different_facts_together(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         var results = service.StoreMany(_caller, [
             new NewMemory { Content = "Deploy target is the billing-prod cluster" },
@@ -84,11 +95,13 @@ public class MergeRuleTests(EncoderFixture fixture)
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)] // keyword search in FTS5 itself, and the LIKE fallback
-    public void A_superseded_memory_is_kept_but_hidden_from_default_search_in_every_mode(bool keywordIndex)
+    [InlineData(Backend.Sqlite, true)]
+    [InlineData(Backend.Sqlite, false)] // keyword search in FTS5 itself, and the LIKE fallback
+    [InlineData(Backend.Postgres, true)]
+    [InlineData(Backend.Postgres, false)] // keyword search in PostgreSQL's full-text search, and the LIKE fallback
+    public void A_superseded_memory_is_kept_but_hidden_from_default_search_in_every_mode(Backend backend, bool keywordIndex)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir, keywordIndex);
         var old = Store(service, "The API server listens on port 8080");
         var replacement = Store(service, "The API server listens on port 9090", old.MemoryId);
@@ -109,10 +122,10 @@ public class MergeRuleTests(EncoderFixture fixture)
         service.Get(_caller, old.MemoryId).SupersededBy.Should().Be(replacement.MemoryId, "it is kept, linked to its successor");
     }
 
-    [Fact]
-    public void A_supersede_by_another_process_reaches_this_ones_indexes()
+    [Theory, BothBackends]
+    public void A_supersede_by_another_process_reaches_this_ones_indexes(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var first = Open(dir);
         var old = Store(first, "Backups run every night at 02:00 UTC");
         first.Search(_caller, new SearchRequest { Query = "backups night", Mode = "hybrid" }).Results.Should().ContainSingle();
@@ -123,10 +136,10 @@ public class MergeRuleTests(EncoderFixture fixture)
                 .Select(r => r.Memory.Content).Should().Equal(["Backups run every night at 03:00 UTC"], $"mode {mode}");
     }
 
-    [Fact]
-    public void Supersedes_names_the_bad_id_and_stores_nothing()
+    [Theory, BothBackends]
+    public void Supersedes_names_the_bad_id_and_stores_nothing(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         var missing = Guid.NewGuid();
         var act = () => Store(service, "The API server listens on port 9090", missing);
@@ -144,10 +157,10 @@ public class MergeRuleTests(EncoderFixture fixture)
         service.Get(_caller, shared).SupersededBy.Should().BeNull();
     }
 
-    [Fact]
-    public void History_lists_every_version_oldest_first_across_merges_supersedes_and_delete()
+    [Theory, BothBackends]
+    public void History_lists_every_version_oldest_first_across_merges_supersedes_and_delete(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         var v1 = Store(service, "Logs are written to /var/log/app/server.log");
         var v2 = Store(service, "Logs are written to /var/log/app/server.log and rotated daily");

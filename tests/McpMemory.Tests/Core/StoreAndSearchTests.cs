@@ -8,10 +8,10 @@ namespace McpMemory.Tests.Core;
 
 public class StoreAndSearchTests
 {
-    [Fact]
-    public void Stored_memory_is_found_read_back_and_deleted_with_its_index_entry()
+    [Theory, BothBackends]
+    public void Stored_memory_is_found_read_back_and_deleted_with_its_index_entry(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var id = t.Store("Deploys go through the blue-green pipeline in GitHub Actions", type: "decision",
             tags: ["CI", "deploy"], importance: 0.9, session: "s1", metadata: """{"file":".github/workflows/deploy.yml"}""");
 
@@ -36,10 +36,10 @@ public class StoreAndSearchTests
         t.Service.Invoking(s => s.Delete(t.Caller, id)).Should().Throw<MemoryNotFoundException>().WithMessage("*memory_id*");
     }
 
-    [Fact]
-    public void Natural_language_question_ranks_the_memory_sharing_most_words_first_with_stemming()
+    [Theory, BothBackends]
+    public void Natural_language_question_ranks_the_memory_sharing_most_words_first_with_stemming(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         t.Store("The build uses pnpm workspaces");
         var nginx = t.Store("website deployment uses cloudflare tunnel through docker compose with nginx reverse proxy");
         t.Store("Prefer tabs over spaces in Makefiles");
@@ -71,10 +71,10 @@ public class StoreAndSearchTests
         response.Results.Should().OnlyContain(r => r.Memory.Content.Contains("alpha"));
     }
 
-    [Fact]
-    public void Query_without_words_falls_back_to_substring_match_and_says_so()
+    [Theory, BothBackends]
+    public void Query_without_words_falls_back_to_substring_match_and_says_so(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var id = t.Store("use the -> operator, not =>");
         t.Store("nothing to see");
 
@@ -85,10 +85,10 @@ public class StoreAndSearchTests
         t.Service.Search(t.Caller, new SearchRequest { Query = "%" }).Results.Should().BeEmpty("% is matched literally, not as a wildcard");
     }
 
-    [Fact]
-    public void Every_filter_narrows_the_results()
+    [Theory, BothBackends]
+    public void Every_filter_narrows_the_results(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var start = t.Clock.Now;
         var a = t.Store("redis cache eviction policy is allkeys-lru", type: "decision", tags: ["redis", "cache"], importance: 0.9, session: "s1", createdAt: start.AddDays(-10));
         var b = t.Store("redis connection string lives in .env", type: "fact", tags: ["redis"], importance: 0.3, session: "s2", createdAt: start.AddDays(-1));
@@ -110,10 +110,10 @@ public class StoreAndSearchTests
         List<Guid> Ids(SearchRequest request) => t.Service.Search(t.Caller, request).Results.Select(r => r.Memory.Id).ToList();
     }
 
-    [Fact]
-    public void Expired_memories_are_never_returned()
+    [Theory, BothBackends]
+    public void Expired_memories_are_never_returned(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var id = t.Store("temporary: staging is down until friday", expiresAt: t.Clock.Now.AddHours(1));
         t.Service.Search(t.Caller, new SearchRequest { Query = "staging" }).Results.Should().HaveCount(1);
 
@@ -122,10 +122,10 @@ public class StoreAndSearchTests
         t.Service.Invoking(s => s.Get(t.Caller, id)).Should().Throw<MemoryNotFoundException>();
     }
 
-    [Fact]
-    public void Batch_store_writes_all_or_nothing()
+    [Theory, BothBackends]
+    public void Batch_store_writes_all_or_nothing(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var batch = Enumerable.Range(0, 50).Select(i => new NewMemory { Content = $"batch item {i}" }).ToList();
         t.Service.StoreMany(t.Caller, batch).Should().HaveCount(50);
         t.Service.Stats().Memories.Should().Be(50);
@@ -135,10 +135,10 @@ public class StoreAndSearchTests
         t.Service.Stats().Memories.Should().Be(50);
     }
 
-    [Fact]
-    public void Restricted_caller_cannot_read_write_or_delete_outside_its_namespaces()
+    [Theory, BothBackends]
+    public void Restricted_caller_cannot_read_write_or_delete_outside_its_namespaces(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var secret = t.Store("the deploy key rotates monthly", ns: "project:secret");
         var limited = new Caller("project:open", "agent-2", Readable: new HashSet<string> { "shared" }, Writable: new HashSet<string> { "project:open" });
 

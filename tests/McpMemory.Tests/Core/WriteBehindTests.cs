@@ -20,9 +20,9 @@ public class WriteBehindTests(EncoderFixture fixture)
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
     private readonly Caller _caller = new("project:test", "agent-1");
 
-    private MemoryService Open(TempDirectory dir, EmbedderProvider? provider = null, bool waitForVectors = true)
+    private MemoryService Open(TestDatabase dir, EmbedderProvider? provider = null, bool waitForVectors = true)
     {
-        var service = MemoryService.Open(dir.File("m.db"), MemoryOptions.Default with { WriteBehind = true, EmbeddingInterval = TimeSpan.FromSeconds(1) },
+        var service = MemoryService.Open(dir.Db, MemoryOptions.Default with { WriteBehind = true, EmbeddingInterval = TimeSpan.FromSeconds(1) },
             provider ?? EmbedderProvider.Ready(fixture.Encoder));
         if (waitForVectors) service.WaitForVectors(Bound).Should().BeTrue();
         service.WaitForKeywordIndex(Bound).Should().BeTrue();
@@ -48,10 +48,10 @@ public class WriteBehindTests(EncoderFixture fixture)
             Query = query, Mode = mode, TopK = 20, IncludeSuperseded = includeSuperseded, Namespaces = namespaces.Length > 0 ? namespaces : null,
         }, trackAccess: false);
 
-    [Fact]
-    public void During_the_gap_keyword_search_finds_the_memory_and_meaning_finds_it_once_embedded()
+    [Theory, BothBackends]
+    public void During_the_gap_keyword_search_finds_the_memory_and_meaning_finds_it_once_embedded(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         // The real encoder, held back until the test lets it load: the gap between acknowledgement and vector is ours.
         using var release = new ManualResetEventSlim();
         using var service = Open(dir, EmbedderProvider.StartLoading(() => { release.Wait(Bound); return fixture.Encoder; }), waitForVectors: false);
@@ -79,10 +79,10 @@ public class WriteBehindTests(EncoderFixture fixture)
         service.Get(_caller, stored.MemoryId).HasEmbedding.Should().BeTrue();
     }
 
-    [Fact]
-    public void The_lexical_part_of_the_merge_rule_runs_at_store_time()
+    [Theory, BothBackends]
+    public void The_lexical_part_of_the_merge_rule_runs_at_store_time(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         var first = Store(service, "Kubernetes namespace is billing-prod");
         var again = Store(service, "kubernetes namespace is  billing-prod.");
@@ -104,8 +104,8 @@ public class WriteBehindTests(EncoderFixture fixture)
         Search(service, "which cloud region is the cluster in", "vector").Results.Should().Contain(h => h.Memory.Id == first.MemoryId);
     }
 
-    [Fact]
-    public void A_restatement_is_folded_into_the_older_memory_when_its_vector_lands()
+    [Theory, BothBackends]
+    public void A_restatement_is_folded_into_the_older_memory_when_its_vector_lands(Backend backend)
     {
         var pairs = DuplicateRuleMeasurement.Load();
         var floor = DuplicateRule.CosineFloor(fixture.Encoder.ModelId);
@@ -113,7 +113,7 @@ public class WriteBehindTests(EncoderFixture fixture)
         var pair = pairs.Same.First(p =>
             DuplicateRule.Judge(p[0], p[1], 0, null) == DuplicateVerdict.Distinct
             && DuplicateRule.Judge(p[0], p[1], System.Numerics.Tensors.TensorPrimitives.Dot(fixture.Encoder.Embed(p[0]), fixture.Encoder.Embed(p[1])), floor) == DuplicateVerdict.Restated);
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         var old = Store(service, pair[0]);
         WaitForEmbeddings(service);
@@ -140,11 +140,11 @@ public class WriteBehindTests(EncoderFixture fixture)
         service.History(_caller, restated.MemoryId)[1].SupersededBy.Should().Be(old.MemoryId);
     }
 
-    [Fact]
-    public void The_deferred_merge_never_folds_different_facts_and_folds_every_restatement()
+    [Theory, BothBackends]
+    public void The_deferred_merge_never_folds_different_facts_and_folds_every_restatement(Backend backend)
     {
         var pairs = DuplicateRuleMeasurement.Load();
-        using var dir = new TempDirectory();
+        using var dir = new TestDatabase(backend);
         using var service = Open(dir);
         // Each pair in its own namespace, the first memory embedded before the second is stored (as across sessions).
         var distinct = pairs.Distinct.Select((p, i) => (Pair: p, Ns: $"project:distinct-{i}")).ToList();

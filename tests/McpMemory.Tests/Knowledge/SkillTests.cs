@@ -4,6 +4,7 @@ using McpMemory.Core.Knowledge;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Search;
 using McpMemory.Tests.Support;
+using McpMemory.Core.Storage;
 using Xunit;
 
 namespace McpMemory.Tests.Knowledge;
@@ -24,7 +25,7 @@ public class SkillTests
         // search_memory asks for the skills of the caller's namespaces on every call: the plan must use the partial index.
         var plan = store.Service.Database.Read(session =>
         {
-            var command = session.Command("EXPLAIN QUERY PLAN " + McpMemory.Core.Storage.SkillQueries.LiveSql(byNamespace: true));
+            var command = session.Command("EXPLAIN QUERY PLAN " + McpMemory.Core.Storage.SkillQueries.LiveSql(store.Service.Database.Engine, byNamespace: true));
             command.Parameters.AddWithValue("@now", 0L);
             command.Parameters.AddWithValue("@namespaces", "[\"project:test\"]");
             using var reader = command.ExecuteReader();

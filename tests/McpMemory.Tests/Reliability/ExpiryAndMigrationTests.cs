@@ -99,7 +99,7 @@ public class ExpiryAndMigrationTests
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
-            using var session = new SqliteSession(connection);
+            using var session = new DbSession(connection);
             Migrator.Migrate(session, path, Schema.Migrations.Take(3).ToList()).Should().Be(3);
             using var insert = connection.CreateCommand();
             insert.CommandText = $"""
@@ -140,7 +140,7 @@ public class ExpiryAndMigrationTests
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
-            using var session = new SqliteSession(connection);
+            using var session = new DbSession(connection);
             Migrator.Migrate(session, path, Schema.Migrations.Take(1).ToList()).Should().Be(1);
             using var insert = connection.CreateCommand();
             insert.CommandText = """
@@ -178,7 +178,7 @@ public class ExpiryAndMigrationTests
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
-            using var session = new SqliteSession(connection);
+            using var session = new DbSession(connection);
             Migrator.Migrate(session, path, next).Should().Be(Schema.CurrentVersion + 1);
         }
 

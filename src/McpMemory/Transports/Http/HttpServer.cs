@@ -49,7 +49,7 @@ public static class HttpServer
         try { built = Build(settings, http, keys); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            await Console.Error.WriteLineAsync($"mcp-memory: cannot start with the database {settings.DatabasePath}: {e.Message}");
+            await Console.Error.WriteLineAsync($"mcp-memory: cannot start with the database {settings.DatabaseDisplay}: {e.Message}");
             return 2;
         }
         await using var app = built;
@@ -75,7 +75,7 @@ public static class HttpServer
         }
         await Console.Error.WriteLineAsync(keys.Count > 0
             ? $"mcp-memory: {keys.Count} API key(s) configured; requests need Authorization: Bearer <key>"
-            : $"mcp-memory: no API key configured; every local client has full access to {settings.DatabasePath}");
+            : $"mcp-memory: no API key configured; every local client has full access to {settings.DatabaseDisplay}");
 
         await app.WaitForShutdownAsync();
         return 0;
