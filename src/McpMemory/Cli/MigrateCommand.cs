@@ -4,6 +4,7 @@ using System.Text;
 using McpMemory.Core;
 using McpMemory.Core.Memories;
 using McpMemory.Core.Portability;
+using McpMemory.Core.Storage;
 
 namespace McpMemory.Cli;
 
@@ -23,8 +24,8 @@ internal static class MigrateCommand
 {
     public static Command Create()
     {
-        var from = new Option<string>("--from") { Description = "The database to copy from (it must exist)", Required = true };
-        var to = new Option<string>("--to") { Description = "The database to copy into: created when missing; it must be empty unless --merge is given", Required = true };
+        var from = new Option<string>("--from") { Description = "The database to copy from (it must exist): a SQLite file, or a PostgreSQL URL postgres://user@host:port/db", Required = true };
+        var to = new Option<string>("--to") { Description = "The database to copy into (a file, created when missing, or a PostgreSQL URL); it must be empty unless --merge is given", Required = true };
         var merge = new Option<bool>("--merge") { Description = "Copy into a database that already has records: what is already there is kept, and skipped" };
         var command = new Command("migrate",
             "Copy everything from one database to another, losslessly: memories with their vectors, agent state, feedback and the event log. " +
@@ -44,17 +45,21 @@ internal static class MigrateCommand
     public static MigrateResult Run(string from, string to, bool merge)
     {
         var clock = Stopwatch.StartNew();
-        var source = Path.GetFullPath(from);
-        var target = Path.GetFullPath(to);
-        if (Directory.Exists(source)) throw new MemoryFileException($"--from: {source} is a folder, not a database");
-        if (!File.Exists(source)) throw new MemoryFileException($"--from: {source} does not exist");
-        if (string.Equals(source, target, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+        // A file is named by its full path; a PostgreSQL URL or connection string is used as given (and shown masked).
+        var source = DatabaseTarget.IsPostgres(from) ? from : Path.GetFullPath(from);
+        var target = DatabaseTarget.IsPostgres(to) ? to : Path.GetFullPath(to);
+        if (!DatabaseTarget.IsPostgres(source))
+        {
+            if (Directory.Exists(source)) throw new MemoryFileException($"--from: {source} is a folder, not a database");
+            if (!File.Exists(source)) throw new MemoryFileException($"--from: {source} does not exist");
+        }
+        if (string.Equals(source, target, OperatingSystem.IsLinux() || DatabaseTarget.IsPostgres(source) ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
             throw new MemoryFileException("--to: that is the --from database itself; choose another one");
 
         using var work = new ScratchFiles();
         var sourceExport = work.Create("source");
         ExportCounts counts;
-        Console.Error.WriteLine($"reading {source}…");
+        Console.Error.WriteLine($"reading {DatabaseTarget.Masked(source)}…");
         using (var reader = MemoryService.Open(source, MemoryOptions.OneShot))
             counts = Export(reader, sourceExport);
 
@@ -63,7 +68,7 @@ internal static class MigrateCommand
         var wasEmpty = before.Memories == 0 && before.StateKeys == 0 && before.Events == 0;
         if (!wasEmpty && !merge)
             throw new MemoryFileException(
-                $"--to: {target} already has {before.Memories} memories, {before.StateKeys} state keys and {before.Events} events; " +
+                $"--to: {DatabaseTarget.Masked(target)} already has {before.Memories} memories, {before.StateKeys} state keys and {before.Events} events; " +
                 "pass --merge to copy into it anyway (records already there are kept), or choose an empty database");
 
         var bar = new ProgressBar("copying", 0);
@@ -76,7 +81,7 @@ internal static class MigrateCommand
             var targetExport = work.Create("target");
             Export(writer, targetExport);
             if (FirstDifference(sourceExport, targetExport) is { } line)
-                throw new MemoryFileException($"verification failed: the copy differs from the source at record {line} of its export; {target} holds what was written");
+                throw new MemoryFileException($"verification failed: the copy differs from the source at record {line} of its export; {DatabaseTarget.Masked(target)} holds what was written");
             verified = "the copy exports byte for byte as the source";
         }
         else
@@ -87,7 +92,7 @@ internal static class MigrateCommand
             Check("events", counts.Events, result.EventsAdded + result.EventsSkipped);
             verified = "every source record was added or already there";
         }
-        return new MigrateResult(source, target, !wasEmpty, result.MemoriesAdded, result.VectorsAdded, result.StatesAdded,
+        return new MigrateResult(DatabaseTarget.Masked(source), DatabaseTarget.Masked(target), !wasEmpty, result.MemoriesAdded, result.VectorsAdded, result.StatesAdded,
             result.FeedbackAdded, result.EventsAdded, result.Skipped, verified, Math.Round(clock.Elapsed.TotalSeconds, 2));
     }
 
