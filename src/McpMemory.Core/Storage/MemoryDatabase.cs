@@ -63,19 +63,9 @@ public sealed class MemoryDatabase : IDisposable
     /// <summary>As <see cref="Open(string)"/>, with another busy timeout (tests use a short one to reach the retry limit).</summary>
     internal static MemoryDatabase Open(string path, TimeSpan busyTimeout)
     {
-        if (DatabaseTarget.IsPostgres(path)) return OpenPostgres(path, busyTimeout);
-        var full = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new MemoryFileException($"database {full} is a folder, not a database file");
-        var directory = System.IO.Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
-            throw new MemoryFileException($"database {full}: folder {directory} does not exist; create it first");
-        try { return new MemoryDatabase(new SqliteEngine(full, busyTimeout), busyTimeout); }
-        catch (SqliteException e) when (!IsBusy(e)) { throw Unusable(full, e); }
-    }
-
-    private static MemoryDatabase OpenPostgres(string target, TimeSpan busyTimeout)
-    {
-        var engine = PostgresEngine.Create(target, busyTimeout);
+        StorageEngine engine = DatabaseTarget.IsPostgres(path)
+            ? PostgresEngine.Create(path, busyTimeout)
+            : new SqliteEngine(FileToOpen(path), busyTimeout);
         try { return new MemoryDatabase(engine, busyTimeout); }
         catch (Exception e) when (engine.Explain(e) is { } explained)
         {
@@ -87,6 +77,17 @@ public sealed class MemoryDatabase : IDisposable
             engine.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The full path of a SQLite file to open or create; a folder, or a file in a missing folder, is refused.</summary>
+    private static string FileToOpen(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new MemoryFileException($"database {full} is a folder, not a database file");
+        var directory = System.IO.Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+            throw new MemoryFileException($"database {full}: folder {directory} does not exist; create it first");
+        return full;
     }
 
     /// <summary>
