@@ -51,13 +51,8 @@ internal static class PortableStore
         /// <summary>The memories that have not expired, in seq order, each with its seq.</summary>
         public IEnumerable<(long Seq, StoredMemory Memory)> Memories(long now)
         {
-            if (session.Connection is Microsoft.Data.Sqlite.SqliteConnection)
-            {
-                foreach (var row in Page(now, after: 0, limit: null)) yield return row;
-                yield break;
-            }
             // PostgreSQL has one open result per connection, and the exporter reads each memory's vector while it goes
-            // through them: pages of rows, each read whole (the snapshot keeps the pages consistent).
+            // through them: pages of rows, each read whole (the snapshot keeps the pages consistent), on both engines.
             for (long after = 0; ;)
             {
                 var page = Page(now, after, PageSize).ToList();
@@ -69,16 +64,13 @@ internal static class PortableStore
 
         private const int PageSize = 500;
 
-        private IEnumerable<(long Seq, StoredMemory Memory)> Page(long now, long after, int? limit)
+        private IEnumerable<(long Seq, StoredMemory Memory)> Page(long now, long after, int limit)
         {
             var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE (m.expires_at IS NULL OR m.expires_at > @now)" +
-                (limit is null ? " ORDER BY m.seq" : " AND m.seq > @after ORDER BY m.seq LIMIT @limit"), transaction);
+                " AND m.seq > @after ORDER BY m.seq LIMIT @limit", transaction);
             command.Parameters.AddWithValue("@now", now);
-            if (limit is not null)
-            {
-                command.Parameters.AddWithValue("@after", after);
-                command.Parameters.AddWithValue("@limit", limit.Value);
-            }
+            command.Parameters.AddWithValue("@after", after);
+            command.Parameters.AddWithValue("@limit", limit);
             using var reader = command.ExecuteReader();
             while (reader.Read())
                 yield return (reader.GetInt64(0), new StoredMemory(
