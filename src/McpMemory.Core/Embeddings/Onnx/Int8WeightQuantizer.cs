@@ -308,7 +308,8 @@ public static class Int8WeightQuantizer
         }
     }
 
-    private sealed record Tensor(string Name, long[] Dims, int DataType, int RawStart, int RawLength)
+    /// <summary>An initializer's name, shape, element type and where its raw bytes lie in the model (the splitter reads tables with it too).</summary>
+    internal sealed record Tensor(string Name, long[] Dims, int DataType, int RawStart, int RawLength)
     {
         public bool IsFloatMatrix => DataType == Float && Dims.Length == 2 && RawLength == Dims[0] * Dims[1] * 4 && RawLength > 0;
 

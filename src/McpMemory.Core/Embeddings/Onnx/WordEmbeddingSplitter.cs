@@ -25,7 +25,6 @@ public static class WordEmbeddingSplitter
     private const int ModelGraph = 7;
     private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11;
     private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4;
-    private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
     private const int ValueInfoName = 1, ValueInfoType = 2, TypeTensor = 1, TensorTypeElemType = 1, TensorTypeShape = 2;
     private const int ShapeDim = 1, DimValue = 1, DimParam = 2;
     private const int Float = 1;
@@ -42,7 +41,7 @@ public static class WordEmbeddingSplitter
 
         var tables = new Dictionary<string, (int Start, long[] Dims, int RawStart, int RawLength)>(StringComparer.Ordinal);
         foreach (var field in graphFields.Where(f => f.Number == GraphInitializer))
-            if (FloatMatrix(model, field) is { } table && table.RawLength >= MinimumTableBytes) tables[table.Name] = (field.Start, table.Dims, table.RawStart, table.RawLength);
+            if (Tensor.Parse(model, field) is { IsFloatMatrix: true } table && table.RawLength >= MinimumTableBytes) tables[table.Name] = (field.Start, table.Dims, table.RawStart, table.RawLength);
         var readers = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var field in graphFields.Where(f => f.Number == GraphNode))
             foreach (var input in NodeStrings(model, field, NodeInput)) readers[input] = readers.GetValueOrDefault(input) + 1;
@@ -103,26 +102,6 @@ public static class WordEmbeddingSplitter
         info.String(ValueInfoName, InputName);
         info.Message(ValueInfoType, type);
         return info.ToArray();
-    }
-
-    private static (string Name, long[] Dims, int RawStart, int RawLength)? FloatMatrix(byte[] model, Proto.Field field)
-    {
-        string? name = null;
-        var dims = new List<long>();
-        int dataType = 0, rawStart = 0, rawLength = -1;
-        foreach (var f in Proto.Read(model, field.ValueStart, field.End))
-            switch (f.Number)
-            {
-                case TensorName: name = Proto.String(model, f); break;
-                case TensorDataType: dataType = (int)f.Varint; break;
-                case TensorRawData: rawStart = f.ValueStart; rawLength = f.End - f.ValueStart; break;
-                case TensorDims when f.IsBytes:
-                    for (int p = f.ValueStart; p < f.End;) dims.Add((long)Proto.ReadVarint(model, ref p));
-                    break;
-                case TensorDims: dims.Add((long)f.Varint); break;
-            }
-        return name is not null && dataType == Float && dims.Count == 2 && rawLength > 0 && rawLength == dims[0] * dims[1] * 4
-            ? (name, dims.ToArray(), rawStart, rawLength) : null;
     }
 
     private static string ValueInfoNameOf(byte[] model, Proto.Field field) =>
