@@ -175,7 +175,7 @@ internal static class DataCommands
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and print out of order).</summary>
-    private sealed class SyncProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
+    internal sealed class SyncProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
     {
         public void Report(ImportProgress value) => report(value);
     }

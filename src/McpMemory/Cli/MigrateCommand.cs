@@ -72,7 +72,7 @@ internal static class MigrateCommand
                 "pass --merge to copy into it anyway (records already there are kept), or choose an empty database");
 
         var bar = new ProgressBar("copying", 0);
-        var result = writer.ImportJsonl(sourceExport, new Progress(step => bar.Report(step.Written, total: step.Total)));
+        var result = writer.ImportJsonl(sourceExport, new DataCommands.SyncProgress(step => bar.Report(step.Written, total: step.Total)));
         bar.Done();
 
         string verified;
@@ -120,12 +120,6 @@ internal static class MigrateCommand
             if (x is null && y is null) return null;
             if (x != y) return line;
         }
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and print out of order).</summary>
-    private sealed class Progress(Action<ImportProgress> report) : IProgress<ImportProgress>
-    {
-        public void Report(ImportProgress value) => report(value);
     }
 
     /// <summary>
