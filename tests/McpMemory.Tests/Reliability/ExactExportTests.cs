@@ -14,15 +14,6 @@ namespace McpMemory.Tests.Reliability;
 /// </summary>
 public class ExactExportTests
 {
-    private static async Task<ToolProcess.Result> Cli(params string[] args)
-    {
-        var result = await ToolProcess.RunAsync(args, timeout: TimeSpan.FromMinutes(2));
-        result.ExitCode.Should().Be(0, $"{string.Join(' ', args)}: {result.Stderr}");
-        return result;
-    }
-
-    private static string Id(ToolProcess.Result stored) => JsonDocument.Parse(stored.Stdout).RootElement.GetProperty("memory_id").GetString()!;
-
     [Fact]
     public async Task Export_import_export_is_byte_identical_and_vector_search_works_after_the_import()
     {
@@ -37,7 +28,7 @@ public class ExactExportTests
             "release notes are generated from conventional commit messages",
         };
         var ids = new List<string>();
-        foreach (var text in texts) ids.Add(Id(await Cli("store", text, "--db", source, "--namespace", "project:exact", "--json")));
+        foreach (var text in texts) ids.Add(Id(await RunCli("store", text, "--db", source, "--namespace", "project:exact", "--json")));
 
         await using (var server = await RawMcpServer.StartAsync(source, "project:exact"))
         {
@@ -47,7 +38,7 @@ public class ExactExportTests
         }
 
         var first = dir.File("first.jsonl");
-        await Cli("export", "--db", source, "--out", first);
+        await RunCli("export", "--db", source, "--out", first);
         var lines = File.ReadAllLines(first);
         var vectors = lines.Select(l => JsonNode.Parse(l)!.AsObject()).Where(r => r["kind"]!.GetValue<string>() == "vector").ToList();
         vectors.Should().HaveCount(4, "every live memory has a vector, and it is exported");
@@ -55,20 +46,20 @@ public class ExactExportTests
         lines.Should().Contain(l => l.Contains("\"event\":\"delete\"") && l.Contains(ids[4]), "the deleted memory's history is exported");
 
         var target = dir.File("target.db");
-        var imported = await Cli("import", first, "--db", target);
+        var imported = await RunCli("import", first, "--db", target);
         imported.Stdout.Should().Contain("added 4 memories, 1 state keys, 1 feedback").And.Contain("4 vectors").And.Contain("skipped 0 already present");
 
         var second = dir.File("second.jsonl");
-        await Cli("export", "--db", target, "--out", second);
+        await RunCli("export", "--db", target, "--out", second);
         File.ReadAllBytes(second).Should().Equal(File.ReadAllBytes(first), "export → import → export gives identical files");
         Consistent(target);
 
-        var again = await Cli("import", first, "--db", target);
+        var again = await RunCli("import", first, "--db", target);
         again.Stdout.Should().Contain("added 0 memories, 0 state keys, 0 feedback, 0 events, 0 vectors");
-        await Cli("export", "--db", target, "--out", dir.File("third.jsonl"));
+        await RunCli("export", "--db", target, "--out", dir.File("third.jsonl"));
         File.ReadAllBytes(dir.File("third.jsonl")).Should().Equal(File.ReadAllBytes(first), "a second import adds nothing");
 
-        var search = await Cli("search", "what's the deal with the nginx config on the portfolio site?", "--mode", "vector",
+        var search = await RunCli("search", "what's the deal with the nginx config on the portfolio site?", "--mode", "vector",
             "--db", target, "--namespace", "project:exact", "--json");
         var answer = JsonDocument.Parse(search.Stdout).RootElement;
         answer.GetProperty("mode").GetString().Should().Be("vector");
@@ -89,7 +80,7 @@ public class ExactExportTests
         File.WriteAllText(file, writer.ToString());
         File.ReadAllText(file).Should().NotContain("\"kind\":\"vector\"", "no encoder: nothing to export");
 
-        var imported = await Cli("import", file, "--db", dir.File("new.db"));
+        var imported = await RunCli("import", file, "--db", dir.File("new.db"));
         imported.Stdout.Should().Contain("added 2 memories");
         imported.Stderr.Should().Contain("2 imported memories have no vector").And.Contain("reindex");
     }

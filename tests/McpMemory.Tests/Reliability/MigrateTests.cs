@@ -14,15 +14,6 @@ namespace McpMemory.Tests.Reliability;
 /// </summary>
 public class MigrateTests
 {
-    private static async Task<ToolProcess.Result> Cli(params string[] args)
-    {
-        var result = await ToolProcess.RunAsync(args, timeout: TimeSpan.FromMinutes(2));
-        result.ExitCode.Should().Be(0, $"{string.Join(' ', args)}: {result.Stderr}");
-        return result;
-    }
-
-    private static string Id(ToolProcess.Result stored) => JsonDocument.Parse(stored.Stdout).RootElement.GetProperty("memory_id").GetString()!;
-
     /// <summary>A source with every kind of record: memories with vectors, feedback, a deleted memory, agent state.</summary>
     private static async Task<List<string>> Fill(string db)
     {
@@ -33,7 +24,7 @@ public class MigrateTests
                      "Maria prefers small pull requests with one topic each",
                      "flaky login test fixed by waiting for the session cookie before navigating",
                  })
-            ids.Add(Id(await Cli("store", text, "--db", db, "--namespace", "project:move", "--json")));
+            ids.Add(Id(await RunCli("store", text, "--db", db, "--namespace", "project:move", "--json")));
         await using var server = await RawMcpServer.StartAsync(db, "project:move");
         ToolResult(await server.CallToolAsync("feedback", Args(("memory_id", ids[0]), ("signal", "useful"), ("note", "right on time"))));
         ToolResult(await server.CallToolAsync("delete_memory", Args(("memory_id", ids[2]))));
@@ -52,7 +43,7 @@ public class MigrateTests
         var scratchBefore = ScratchFiles();
 
         var target = dir.File("target.db");
-        var migrated = await Cli("migrate", "--from", source, "--to", target, "--json");
+        var migrated = await RunCli("migrate", "--from", source, "--to", target, "--json");
         var result = JsonDocument.Parse(migrated.Stdout).RootElement;
         result.GetProperty("memories").GetInt64().Should().Be(2);
         result.GetProperty("vectors").GetInt64().Should().Be(2, "the vectors travel with their model id");
@@ -63,13 +54,13 @@ public class MigrateTests
         result.GetProperty("verified").GetString().Should().Contain("byte for byte");
 
         // Checked independently of the command's own check: both exports, compared here.
-        await Cli("export", "--db", source, "--out", dir.File("source.jsonl"));
-        await Cli("export", "--db", target, "--out", dir.File("target.jsonl"));
+        await RunCli("export", "--db", source, "--out", dir.File("source.jsonl"));
+        await RunCli("export", "--db", target, "--out", dir.File("target.jsonl"));
         File.ReadAllBytes(dir.File("target.jsonl")).Should().Equal(File.ReadAllBytes(dir.File("source.jsonl")));
         File.ReadAllText(dir.File("target.jsonl")).Should().Contain(ids[2], "the deleted memory's history came along");
         Consistent(target);
 
-        var search = await Cli("search", "when is staging refreshed?", "--mode", "vector", "--db", target, "--namespace", "project:move", "--json");
+        var search = await RunCli("search", "when is staging refreshed?", "--mode", "vector", "--db", target, "--namespace", "project:move", "--json");
         JsonDocument.Parse(search.Stdout).RootElement.GetProperty("results")[0].GetProperty("memory_id").GetString().Should().Be(ids[0],
             "the copied vectors answer a vector search at once");
         ScratchFiles().Should().BeEquivalentTo(scratchBefore, "the scratch exports are deleted");
@@ -82,25 +73,25 @@ public class MigrateTests
         var source = dir.File("source.db");
         await Fill(source);
         var target = dir.File("target.db");
-        var own = Id(await Cli("store", "the target's own memory: deploys go out on Tuesdays", "--db", target, "--namespace", "project:move", "--json"));
-        await Cli("export", "--db", target, "--out", dir.File("before.jsonl"));
+        var own = Id(await RunCli("store", "the target's own memory: deploys go out on Tuesdays", "--db", target, "--namespace", "project:move", "--json"));
+        await RunCli("export", "--db", target, "--out", dir.File("before.jsonl"));
 
         var refused = await ToolProcess.RunAsync(["migrate", "--from", source, "--to", target]);
         refused.ExitCode.Should().Be(1);
         refused.Stderr.Should().Contain("--to:").And.Contain("already has 1 memories").And.Contain("--merge");
-        await Cli("export", "--db", target, "--out", dir.File("after-refusal.jsonl"));
+        await RunCli("export", "--db", target, "--out", dir.File("after-refusal.jsonl"));
         File.ReadAllBytes(dir.File("after-refusal.jsonl")).Should().Equal(File.ReadAllBytes(dir.File("before.jsonl")), "a refused migration writes nothing");
 
-        var merged = JsonDocument.Parse((await Cli("migrate", "--from", source, "--to", target, "--merge", "--json")).Stdout).RootElement;
+        var merged = JsonDocument.Parse((await RunCli("migrate", "--from", source, "--to", target, "--merge", "--json")).Stdout).RootElement;
         merged.GetProperty("merged").GetBoolean().Should().BeTrue();
         merged.GetProperty("memories").GetInt64().Should().Be(2);
         merged.GetProperty("verified").GetString().Should().Contain("every source record");
 
-        var again = JsonDocument.Parse((await Cli("migrate", "--from", source, "--to", target, "--merge", "--json")).Stdout).RootElement;
+        var again = JsonDocument.Parse((await RunCli("migrate", "--from", source, "--to", target, "--merge", "--json")).Stdout).RootElement;
         again.GetProperty("memories").GetInt64().Should().Be(0, "a second merge finds everything already there");
         again.GetProperty("skipped").GetInt64().Should().BeGreaterThan(0);
 
-        var get = await Cli("get", own, "--db", target, "--json");
+        var get = await RunCli("get", own, "--db", target, "--json");
         JsonDocument.Parse(get.Stdout).RootElement.GetProperty("content").GetString().Should().Contain("Tuesdays", "the target's own records are kept");
         Consistent(target);
     }
@@ -114,14 +105,14 @@ public class MigrateTests
         var postgres = PostgresServer.Shared.CreateDatabase();
         try
         {
-            var there = JsonDocument.Parse((await Cli("migrate", "--from", source, "--to", postgres, "--json")).Stdout).RootElement;
+            var there = JsonDocument.Parse((await RunCli("migrate", "--from", source, "--to", postgres, "--json")).Stdout).RootElement;
             there.GetProperty("memories").GetInt64().Should().Be(2);
             there.GetProperty("verified").GetString().Should().Contain("byte for byte");
             var back = dir.File("back.db");
-            await Cli("migrate", "--from", postgres, "--to", back);
+            await RunCli("migrate", "--from", postgres, "--to", back);
 
-            await Cli("export", "--db", source, "--out", dir.File("source.jsonl"));
-            await Cli("export", "--db", back, "--out", dir.File("back.jsonl"));
+            await RunCli("export", "--db", source, "--out", dir.File("source.jsonl"));
+            await RunCli("export", "--db", back, "--out", dir.File("back.jsonl"));
             File.ReadAllBytes(dir.File("back.jsonl")).Should().Equal(File.ReadAllBytes(dir.File("source.jsonl")),
                 "SQLite → PostgreSQL → SQLite loses nothing: vectors, state versions, feedback, the event log");
             Consistent(back);
@@ -139,7 +130,7 @@ public class MigrateTests
         File.Exists(dir.File("t.db")).Should().BeFalse("nothing is created when the source is missing");
 
         var db = dir.File("same.db");
-        await Cli("store", "a memory", "--db", db);
+        await RunCli("store", "a memory", "--db", db);
         var same = await ToolProcess.RunAsync(["migrate", "--from", db, "--to", db]);
         same.ExitCode.Should().Be(1);
         same.Stderr.Should().Contain("--to:").And.Contain("itself");

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using McpMemory.Core.Storage;
+using McpMemory.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace McpMemory.Tests.Reliability;
@@ -36,6 +38,17 @@ internal static class ReliabilityChecks
         (result["isError"]?.GetValue<bool>() ?? false).Should().BeFalse(result.ToJsonString());
         return result["structuredContent"]!.AsObject();
     }
+
+    /// <summary>Runs the CLI in a child process and asserts it succeeded (the failure names the command and its stderr).</summary>
+    public static async Task<ToolProcess.Result> RunCli(params string[] args)
+    {
+        var result = await ToolProcess.RunAsync(args, timeout: TimeSpan.FromMinutes(2));
+        result.ExitCode.Should().Be(0, $"{string.Join(' ', args)}: {result.Stderr}");
+        return result;
+    }
+
+    /// <summary>The memory_id of a `store --json` answer.</summary>
+    public static string Id(ToolProcess.Result stored) => JsonDocument.Parse(stored.Stdout).RootElement.GetProperty("memory_id").GetString()!;
 
     public static JsonObject Args(params (string Key, JsonNode? Value)[] pairs)
     {
