@@ -20,11 +20,11 @@ public class DistinctWritesTests(ITestOutputHelper output)
     private const int Servers = 4;
     private const int TextsPerServer = 200;
 
-    [Fact]
-    public async Task Four_servers_storing_distinct_texts_keep_every_acknowledged_text()
+    [Theory, BothBackends]
+    public async Task Four_servers_storing_distinct_texts_keep_every_acknowledged_text(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var db = dir.File("shared.db");
+        using var database = new TestDatabase(backend);
+        var db = database.Db;
         var clock = Stopwatch.StartNew();
         var servers = new List<RawMcpServer>();
         try
