@@ -21,8 +21,9 @@ public class TeamProxyTests
     {
         using var db = new TestDatabase(Backend.Postgres);
         using var dir = new TempDirectory();
-        // Eight agents' keys on the team's namespace: enough that the hash puts some on each instance (all on one: 1 in 128).
-        var keys = Enumerable.Range(1, 8).Select(i => $"team-agent-{i}-{Guid.NewGuid():N}").ToList();
+        // Sixteen agents' keys on the team's namespace: enough that the hash puts some on each instance (all on one: about
+        // 1 in 30,000 with an even split, 1 in 3,000 if one instance got 60 % of the hash ring).
+        var keys = Enumerable.Range(1, 16).Select(i => $"team-agent-{i}-{Guid.NewGuid():N}").ToList();
         var keysFile = dir.File("keys.json");
         File.WriteAllText(keysFile, JsonSerializer.Serialize(new
         {
@@ -35,7 +36,7 @@ public class TeamProxyTests
 
         var instanceOf = new Dictionary<string, string>();
         foreach (var key in keys) instanceOf[key] = await proxy.InstanceForKeyAsync(key);
-        instanceOf.Values.Distinct().Should().HaveCount(2, "the hash spreads eight keys over both instances");
+        instanceOf.Values.Distinct().Should().HaveCount(2, "the hash spreads sixteen keys over both instances");
         var writer = keys.First(k => instanceOf[k] == instanceOf[keys[0]]);
         var reader = keys.First(k => instanceOf[k] != instanceOf[keys[0]]);
 
