@@ -126,7 +126,7 @@ public sealed class MemoryDatabase : IDisposable
                 if (_disposed) while (_readers.TryTake(out var left)) left.Dispose();
             }
         }
-        return retryWhenBusy ? RetryWhenBusy(Attempt, retryLostConnection: true) : Attempt();
+        return Explained(() => retryWhenBusy ? RetryWhenBusy(Attempt, retryLostConnection: true) : Attempt());
     }
 
     private DbSession TakeReader()
@@ -140,23 +140,39 @@ public sealed class MemoryDatabase : IDisposable
     }
 
     /// <summary>Runs <paramref name="write"/> in one write transaction holding the write lock: all of it is committed, or none.</summary>
-    internal T Write<T>(Func<DbSession, DbTransaction, T> write) => RetryWhenBusy(() =>
+    internal T Write<T>(Func<DbSession, DbTransaction, T> write) => Explained(() => RetryWhenBusy(() =>
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_writeLock)
         {
-            if (!_writer.IsOpen)
-            {
-                // The server dropped the connection since the last write (nothing is in flight now): start a new one.
-                _writer.Dispose();
-                _writer = _engine.OpenSession();
-            }
-            using var transaction = _engine.BeginWrite(_writer);
+            using var transaction = BeginWriteOnLiveSession();
             var result = write(_writer, transaction);
             transaction.Commit();
             return result;
         }
-    }, retryLostConnection: false);
+    }, retryLostConnection: false));
+
+    /// <summary>
+    /// Begins the write transaction on the writer session, replacing it when the server dropped it while it sat idle
+    /// (a restart, a failover, a terminated backend) or while this write waited for the write lock: the driver only finds
+    /// out then, and since nothing of this write was sent yet, beginning it once more on a new session is safe.
+    /// </summary>
+    private DbTransaction BeginWriteOnLiveSession()
+    {
+        if (!_writer.IsOpen) RenewWriter();
+        try { return _engine.BeginWrite(_writer); }
+        catch (Exception e) when (_engine.IsConnectionLost(e))
+        {
+            RenewWriter();
+            return _engine.BeginWrite(_writer);
+        }
+    }
+
+    private void RenewWriter()
+    {
+        _writer.Dispose();
+        _writer = _engine.OpenSession();
+    }
 
     /// <summary>
     /// The busy timeout already waits for another process's lock; this bounded retry covers what it cannot
@@ -182,6 +198,18 @@ public sealed class MemoryDatabase : IDisposable
     }
 
     private const int BusyRetries = 3;
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/>; an error of the PostgreSQL server during it (the connection lost mid-command, the
+    /// server shutting down, the database refusing connections) becomes the engine's one line that names the database
+    /// (password masked), as it does at open, once the retries are spent. SQLite's errors keep their own paths (the CLI
+    /// names a damaged file with its remedy; busy is retried, then a <see cref="MemoryBusyException"/>).
+    /// </summary>
+    private T Explained<T>(Func<T> attempt)
+    {
+        try { return attempt(); }
+        catch (Exception e) when (_engine.IsServer && _engine.Explain(e) is { } explained) { throw explained; }
+    }
 
     internal static bool IsBusy(SqliteException e) => e.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
 

@@ -14,6 +14,7 @@ internal sealed class PostgresChangeListener : IDisposable
     private readonly NpgsqlDataSource _source;
     private readonly Action _changed;
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private readonly Task _loop;
 
     public PostgresChangeListener(NpgsqlDataSource source, Action changed)
@@ -56,8 +57,10 @@ internal sealed class PostgresChangeListener : IDisposable
         }
     }
 
+    /// <summary>Stops listening; a second call does nothing (MemoryService.Dispose may run twice, as every Dispose may).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         try { _loop.Wait(TimeSpan.FromSeconds(5)); }
         catch (AggregateException) { /* stopped */ }

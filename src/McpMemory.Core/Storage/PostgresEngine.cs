@@ -148,6 +148,8 @@ internal sealed class PostgresEngine : StorageEngine
             new($"database {_display}: the database does not exist on the server at {_host}; create it first (createdb), or fix the name in --db"),
         PostgresException { SqlState: "42501" } p =>
             new($"database {_display}: permission denied ({p.MessageText}); the user needs to own the database or be granted CREATE on it"),
+        PostgresException { SqlState: "57P01" or "57P02" or "57P03" } p =>
+            new($"database {_display}: the PostgreSQL server at {_host} closed the connection ({p.MessageText}); the command was not acknowledged, try it again once the server is up"),
         PostgresException p => new($"database {_display}: PostgreSQL error {p.SqlState}: {p.MessageText}"),
         NpgsqlException { InnerException: SocketException or TimeoutException or IOException } or NpgsqlException { IsTransient: true } =>
             new($"database {_display}: cannot reach the PostgreSQL server at {_host} ({Reason(e)}); check that it is running and that --db names the right host and port"),

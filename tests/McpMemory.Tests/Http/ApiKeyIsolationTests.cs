@@ -61,11 +61,12 @@ public class ApiKeyIsolationTests
     private static IEnumerable<string?> Ids(JsonElement search) =>
         search.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("memory_id").GetString());
 
-    [Fact]
-    public async Task A_key_cannot_see_search_or_delete_another_keys_namespace()
+    [Theory, BothBackends]
+    public async Task A_key_cannot_see_search_or_delete_another_keys_namespace(Backend backend)
     {
         using var dir = new TempDirectory();
-        await using var server = await HttpServerProcess.StartAsync(dir.File("m.db"), ["--keys-file", WriteKeysFile(dir)]);
+        using var database = new TestDatabase(backend);
+        await using var server = await HttpServerProcess.StartAsync(database.Db, ["--keys-file", WriteKeysFile(dir)]);
         await using var a = await ConnectAsync(server, KeyA);
         await using var b = await ConnectAsync(server, KeyB);
 

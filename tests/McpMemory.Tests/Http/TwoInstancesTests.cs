@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using FluentAssertions;
@@ -9,7 +10,8 @@ namespace McpMemory.Tests.Http;
 /// <summary>
 /// Two `serve --http` processes on one database (issue 18): a memory stored through A is found through B within a
 /// second, and a compare-and-set conflict between them is detected. On PostgreSQL this is the team setup (several
-/// instances behind a proxy); on SQLite two processes share one file.
+/// instances behind a proxy); on SQLite two processes share one file. `kill -9` of one of them while clients write
+/// through both loses no write either instance acknowledged, and the other keeps serving.
 /// </summary>
 public class TwoInstancesTests
 {
@@ -33,6 +35,11 @@ public class TwoInstancesTests
         }
 
         public Task<JsonElement> CallAsync(string tool, object arguments) => RawMcpHttp.CallAsync(client, session, tool, arguments);
+
+        /// <summary>SIGKILL: no shutdown code runs, open transactions and connections are cut where they are.</summary>
+        public void Kill() => server.Process.Kill();
+
+        public string Stderr => server.Stderr;
 
         public async ValueTask DisposeAsync()
         {
@@ -85,5 +92,68 @@ public class TwoInstancesTests
             .GetProperty("version").GetInt64().Should().Be(2);
         var value = Structured(await a.CallAsync("get_agent_state", new { key = "deploy_lock" }));
         (value.GetProperty("value").GetString(), value.GetProperty("version").GetInt64()).Should().Be(("b", 2L));
+    }
+
+    [Theory, BothBackends]
+    public async Task Kill_9_of_one_instance_during_writes_loses_no_acknowledged_write_and_the_other_keeps_serving(Backend backend)
+    {
+        const int WritersPerInstance = 3;
+        using var db = new TestDatabase(backend);
+        await using var a = await Instance.StartAsync(db.Db);
+        await using var b = await Instance.StartAsync(db.Db);
+        var acknowledged = new ConcurrentDictionary<string, string>(); // memory_id -> its unique token
+        var errors = new ConcurrentBag<string>();
+        long ackedByA = 0, ackedByBAfterKill = 0;
+        var killed = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        async Task Writer(Instance instance, bool isA, int writer)
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var token = $"zq{(isA ? 'a' : 'b')}{writer}x{n}";
+                JsonElement result;
+                try { result = await instance.CallAsync("store_memory", new { content = $"kill test write {n} of writer {writer}, token {token}" }); }
+                catch (Exception) when (isA && Volatile.Read(ref killed) == 1) { return; } // cut off by the kill: never acknowledged
+                if (result.TryGetProperty("isError", out var isError) && isError.GetBoolean())
+                {
+                    errors.Add(result.ToString());
+                    continue;
+                }
+                var structured = result.GetProperty("structuredContent");
+                structured.GetProperty("status").GetString().Should().Be("stored", "every text is distinct");
+                acknowledged[structured.GetProperty("memory_id").GetString()!] = token;
+                if (isA) Interlocked.Increment(ref ackedByA);
+                else if (Volatile.Read(ref killed) == 1 && Interlocked.Increment(ref ackedByBAfterKill) >= 30) return;
+            }
+        }
+
+        var writers = Enumerable.Range(0, WritersPerInstance)
+            .SelectMany(w => new[] { Task.Run(() => Writer(a, true, w)), Task.Run(() => Writer(b, false, w)) }).ToList();
+        var watch = Stopwatch.StartNew();
+        while (Interlocked.Read(ref ackedByA) < 20 && watch.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(10);
+        Interlocked.Read(ref ackedByA).Should().BeGreaterThanOrEqualTo(20, "A must acknowledge writes before it is killed");
+        Volatile.Write(ref killed, 1);
+        a.Kill(); // while its writers have stores in flight
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromMinutes(2));
+
+        errors.Should().BeEmpty("the survivor answers every store (a write A held the lock for is rolled back, not stuck)");
+        Interlocked.Read(ref ackedByBAfterKill).Should().BeGreaterThanOrEqualTo(30, "B keeps acknowledging writes after A died");
+
+        var rows = Reliability.ReliabilityChecks.Memories(db.Db);
+        foreach (var (id, token) in acknowledged)
+        {
+            rows.Should().ContainKey(id, $"{token} was acknowledged");
+            rows[id].Should().Contain(token);
+        }
+        foreach (var (id, token) in acknowledged)
+        {
+            var search = Structured(await b.CallAsync("search_memory", new { query = token, top_k = 3 }));
+            search.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("memory_id").GetString())
+                .Should().Contain(id, $"the survivor finds {token}; its stderr:\n{b.Stderr}");
+        }
+        var after = Structured(await b.CallAsync("store_memory", new { content = "stored after the other instance was killed, token zqafter" }));
+        var found = Structured(await b.CallAsync("search_memory", new { query = "zqafter" }));
+        found.GetProperty("results")[0].GetProperty("memory_id").GetString().Should().Be(after.GetProperty("memory_id").GetString());
     }
 }

@@ -43,12 +43,12 @@ public class ArchiveTests(EncoderFixture fixture)
         return new OldStore(stale, skill, important, rated, recent);
     }
 
-    [Fact]
-    public void An_archived_memory_leaves_every_default_read_is_no_merge_target_and_unarchive_brings_it_back()
+    [Theory, BothBackends]
+    public void An_archived_memory_leaves_every_default_read_is_no_merge_target_and_unarchive_brings_it_back(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var db = new TestDatabase(backend);
         var clock = new ManualClock(WholeMilliseconds(DateTimeOffset.UtcNow.AddDays(-200)));
-        using var service = MemoryService.Open(dir.File("m.db"), MemoryOptions.Default with { Clock = clock, WriteBehind = false }, EmbedderProvider.Ready(fixture.Encoder));
+        using var service = MemoryService.Open(db.Db, MemoryOptions.Default with { Clock = clock, WriteBehind = false }, EmbedderProvider.Ready(fixture.Encoder));
         service.WaitForVectors(TimeSpan.FromMinutes(1)).Should().BeTrue();
         var m = Fill(service, clock);
 
@@ -66,9 +66,9 @@ public class ArchiveTests(EncoderFixture fixture)
             Ids(service, query, mode).Should().NotContain(m.Stale, mode).And.Contain(m.Important, mode);
             Ids(service, query, mode, includeArchived: true).Should().Contain(m.Stale, mode);
         }
-        using (var sqlOnly = MemoryService.Open(dir.File("m.db"), MemoryOptions.OneShot with { Clock = clock }))
+        using (var sqlOnly = MemoryService.Open(db.Db, MemoryOptions.OneShot with { Clock = clock }))
         {
-            // No in-memory keyword index: FTS5 in SQL, with the filter in the WHERE clause.
+            // No in-memory keyword index: the SQL keyword search (FTS5 or tsvector), with the filter in the WHERE clause.
             Ids(sqlOnly, query, "fts").Should().NotContain(m.Stale).And.Contain(m.Important);
             Ids(sqlOnly, query, "fts", includeArchived: true).Should().Contain(m.Stale);
         }
@@ -103,11 +103,12 @@ public class ArchiveTests(EncoderFixture fixture)
     private static List<string?> BriefingIds(MemoryService service, string task) =>
         new BriefingBuilder(service).Build(Caller, new BriefingRequest { Task = task, BudgetTokens = 4000 }).Sections.SelectMany(s => s.Items).Select(i => i.MemoryId).ToList();
 
-    [Fact]
-    public async Task Archive_and_unarchive_over_the_CLI_and_MCP_reach_the_other_process_and_export_import_keeps_them()
+    [Theory, BothBackends]
+    public async Task Archive_and_unarchive_over_the_CLI_and_MCP_reach_the_other_process_and_export_import_keeps_them(Backend backend)
     {
         using var dir = new TempDirectory();
-        var db = dir.File("m.db");
+        using var database = new TestDatabase(backend);
+        var db = database.Db;
         var clock = new ManualClock(WholeMilliseconds(DateTimeOffset.UtcNow.AddDays(-200)));
         OldStore m;
         using (var service = MemoryService.Open(db, MemoryOptions.Default with { Clock = clock }))

@@ -25,11 +25,11 @@ public class ConsolidationTests(EncoderFixture fixture)
     private MemoryService Open(string path, bool merge = false) =>
         MemoryService.Open(path, MemoryOptions.Default with { MergeDuplicates = merge }, EmbedderProvider.Ready(fixture.Encoder));
 
-    [Fact]
-    public void Every_restatement_of_the_calibration_pairs_is_merged_and_no_distinct_fact_is()
+    [Theory, BothBackends]
+    public void Every_restatement_of_the_calibration_pairs_is_merged_and_no_distinct_fact_is(Backend backend)
     {
-        using var dir = new TempDirectory();
-        using var service = Open(dir.File("m.db"));
+        using var database = new TestDatabase(backend);
+        using var service = Open(database.Db);
         service.WaitForVectors(TimeSpan.FromMinutes(1)).Should().BeTrue();
         var caller = new Caller("project:x", "agent");
         var pairs = DuplicateRuleMeasurement.Load();
@@ -48,11 +48,11 @@ public class ConsolidationTests(EncoderFixture fixture)
         new Consolidator(service).Run(caller, new ConsolidateRequest { AllNamespaces = true }).Merged.Should().Be(0, "a second run finds nothing left");
     }
 
-    [Fact]
-    public void The_canonical_memory_keeps_merged_tags_the_highest_importance_and_summed_access_and_the_rest_is_superseded_with_history()
+    [Theory, BothBackends]
+    public void The_canonical_memory_keeps_merged_tags_the_highest_importance_and_summed_access_and_the_rest_is_superseded_with_history(Backend backend)
     {
-        using var dir = new TempDirectory();
-        using var service = Open(dir.File("m.db"));
+        using var database = new TestDatabase(backend);
+        using var service = Open(database.Db);
         service.WaitForVectors(TimeSpan.FromMinutes(1)).Should().BeTrue();
         var caller = new Caller("project:x", "agent");
         Guid Store(string text, string[] tags, double importance) =>
@@ -63,7 +63,7 @@ public class ConsolidationTests(EncoderFixture fixture)
         var other = Store("The production deploy runs from the main branch through the cloudflare tunnel", ["deploy"], 0.5);
         foreach (var _ in Enumerable.Range(0, 3)) service.Search(caller, new SearchRequest { Query = "staging release branch", TopK = 3 });
         service.Dispose(); // flushes the access counts
-        using var reopened = Open(dir.File("m.db"));
+        using var reopened = Open(database.Db);
         reopened.WaitForVectors(TimeSpan.FromMinutes(1)).Should().BeTrue();
         var before = new[] { full, part, same }.Sum(id => reopened.Get(caller, id).AccessCount);
         before.Should().BeGreaterThan(0);
@@ -89,11 +89,11 @@ public class ConsolidationTests(EncoderFixture fixture)
         results.Should().Contain(group.CanonicalId).And.NotContain(part);
     }
 
-    [Fact]
-    public async Task The_cli_and_consolidate_memories_over_mcp_merge_what_got_in_twice()
+    [Theory, BothBackends]
+    public async Task The_cli_and_consolidate_memories_over_mcp_merge_what_got_in_twice(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var db = dir.File("m.db");
+        using var database = new TestDatabase(backend);
+        var db = database.Db;
         Guid first, second;
         using (var service = Open(db))
         {

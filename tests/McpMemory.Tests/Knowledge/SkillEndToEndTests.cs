@@ -13,11 +13,11 @@ public class SkillEndToEndTests
 {
     private static Dictionary<string, object?> Args(params (string Key, object? Value)[] pairs) => pairs.ToDictionary(p => p.Key, p => p.Value);
 
-    [Fact]
-    public async Task Over_mcp_a_skill_is_stored_found_by_its_trigger_rated_and_briefed()
+    [Theory, BothBackends]
+    public async Task Over_mcp_a_skill_is_stored_found_by_its_trigger_rated_and_briefed(Backend backend)
     {
-        using var dir = new TempDirectory();
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:e2e");
+        using var database = new TestDatabase(backend);
+        await using var client = await StdioMcpClient.StartAsync(database.Db, "project:e2e");
         var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name);
         tools["find_skills"].ProtocolTool.Annotations!.ReadOnlyHint.Should().BeTrue();
         tools["find_skills"].JsonSchema.GetProperty("properties").EnumerateObject().Should().OnlyContain(p => !string.IsNullOrWhiteSpace(p.Value.GetProperty("description").GetString()));
@@ -53,12 +53,12 @@ public class SkillEndToEndTests
         wrongType.Content.OfType<TextContentBlock>().Single().Text.Should().StartWith("trigger: ");
     }
 
-    [Fact]
-    public async Task The_cli_stores_and_finds_skills_and_stats_flags_the_one_that_keeps_failing()
+    [Theory, BothBackends]
+    public async Task The_cli_stores_and_finds_skills_and_stats_flags_the_one_that_keeps_failing(Backend backend)
     {
-        using var dir = new TempDirectory();
+        using var database = new TestDatabase(backend);
         var env = new Dictionary<string, string> { ["MCP_MEMORY_ENCODER"] = "off" };
-        string[] db = ["--db", dir.File("m.db"), "--namespace", "project:cli"];
+        string[] db = ["--db", database.Db, "--namespace", "project:cli"];
         var stored = await ToolProcess.RunAsync(["store", "Clear the npm cache", "--type", "skill", "--trigger", "npm install fails with EINTEGRITY",
             "--steps", "npm cache clean --force", "--steps", "npm install", "--success-hint", "npm install exits 0", "--json", .. db], env);
         stored.ExitCode.Should().Be(0, stored.Stderr);
@@ -71,7 +71,7 @@ public class SkillEndToEndTests
         first.GetProperty("steps").GetArrayLength().Should().Be(2);
 
         // Two failures recorded through the engine (the CLI has no feedback command), then stats in a new process.
-        using (var service = MemoryService.Open(dir.File("m.db"), limits: null))
+        using (var service = MemoryService.Open(database.Db, limits: null))
         {
             var caller = new Caller("project:cli", "agent");
             service.Feedback(caller, Guid.Parse(id), "failure", null);

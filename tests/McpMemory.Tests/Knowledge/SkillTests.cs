@@ -15,6 +15,7 @@ public class SkillTests
     private static Guid StoreSkill(TestStore store, string content, string trigger, string[] steps, string? hint = null) =>
         store.Service.Store(store.Caller, new SkillFields(trigger, steps, hint).ApplyTo(new NewMemory { Content = content, MemoryType = "skill" })).MemoryId;
 
+    /// <summary>SQLite only: it reads SQLite's query plan (PostgreSQL has no index hint; its planner picks by statistics).</summary>
     [Fact]
     public void Search_reads_the_live_skills_through_their_index_not_every_memory_of_the_namespace()
     {
@@ -39,10 +40,10 @@ public class SkillTests
         hits.Results[0].Memory.MemoryType.Should().Be("skill");
     }
 
-    [Fact]
-    public void A_skill_keeps_its_trigger_steps_and_success_hint_in_metadata_and_in_its_text()
+    [Theory, BothBackends]
+    public void A_skill_keeps_its_trigger_steps_and_success_hint_in_metadata_and_in_its_text(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         var id = StoreSkill(store, "Unblock a NuGet restore on the offline runner", "restore fails with NU1101 package not found offline",
             ["point nuget.config at the local feed", "dotnet restore --no-cache"], "restore prints 'All projects are up-to-date'");
         var memory = store.Service.Get(store.Caller, id);
@@ -59,10 +60,10 @@ public class SkillTests
         tooMany.Should().Throw<MemoryValidationException>().WithMessage("steps: has 51 steps; the limit is 50");
     }
 
-    [Fact]
-    public void Find_skills_matches_triggers_counts_outcomes_and_a_skill_that_keeps_failing_sinks_and_is_flagged()
+    [Theory, BothBackends]
+    public void Find_skills_matches_triggers_counts_outcomes_and_a_skill_that_keeps_failing_sinks_and_is_flagged(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         var flaky = StoreSkill(store, "Restart the database container", "integration tests time out connecting to postgres", ["docker compose restart db"]);
         var solid = StoreSkill(store, "Recreate the database volume", "integration tests time out connecting to postgres", ["docker compose down -v", "docker compose up -d db"]);
         var other = StoreSkill(store, "Regenerate the API client", "the OpenAPI spec changed", ["npm run gen:api"]);
@@ -85,10 +86,10 @@ public class SkillTests
         book.Failing().Select(s => s.Memory.Id).Should().Equal(flaky);
     }
 
-    [Fact]
-    public void Search_puts_a_skill_whose_trigger_matches_first_and_leaves_filtered_searches_alone()
+    [Theory, BothBackends]
+    public void Search_puts_a_skill_whose_trigger_matches_first_and_leaves_filtered_searches_alone(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         for (var i = 0; i < 5; i++) store.Store($"The release build fails on the CI runner when the NuGet cache is cold, seen on build {i} of the release pipeline");
         var skill = StoreSkill(store, "Warm the cache first", "release build fails on CI", ["dotnet restore --locked-mode"]);
         var book = new SkillBook(store.Service, store.Clock);
@@ -99,10 +100,10 @@ public class SkillTests
         book.Search(store.Caller, new SearchRequest { Query = "the release build fails on CI", MemoryType = "fact" }).Results.Should().NotContain(h => h.Memory.Id == skill);
     }
 
-    [Fact]
-    public void The_briefing_offers_the_skills_that_work_and_leaves_out_the_failing_ones()
+    [Theory, BothBackends]
+    public void The_briefing_offers_the_skills_that_work_and_leaves_out_the_failing_ones(Backend backend)
     {
-        using var store = new TestStore();
+        using var store = new TestStore(backend);
         var good = StoreSkill(store, "Rotate the staging TLS certificate", "staging certificate expired", ["certbot renew", "systemctl reload nginx"], "curl -v shows the new expiry");
         var bad = StoreSkill(store, "Reboot staging", "staging certificate expired", ["sudo reboot"]);
         store.Service.Feedback(store.Caller, bad, "failure", null);

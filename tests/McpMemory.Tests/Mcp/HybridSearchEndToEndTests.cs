@@ -69,12 +69,12 @@ public class HybridSearchEndToEndTests
     ];
 
     // With USE-lite, whose cosines spread widely, for which the fusion's vector-rank bonus was tuned (README, nginx case).
-    [Fact]
-    public async Task Deployment_memory_is_first_in_hybrid_and_by_meaning_among_50_distractors()
+    [Theory, BothBackends]
+    public async Task Deployment_memory_is_first_in_hybrid_and_by_meaning_among_50_distractors(Backend backend)
     {
         Distractors.Should().HaveCount(50);
-        using var dir = new TempDirectory();
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio", ["--model", "use-lite"], RawMcpServer.InlineEmbedding);
+        using var database = new TestDatabase(backend);
+        await using var client = await StdioMcpClient.StartAsync(database.Db, "project:portfolio", ["--model", "use-lite"], RawMcpServer.InlineEmbedding);
 
         var deploymentId = await StoreDeploymentAndDistractorsAsync(client, TimeSpan.FromSeconds(60));
 
@@ -98,11 +98,11 @@ public class HybridSearchEndToEndTests
 
     // arctic-embed-xs (the default) ranks the deployment memory first by meaning, but its cosines bunch (0.684 against
     // 0.682 and 0.680 for the next two), so in hybrid mode the distractor that leads on keywords stays ahead of it.
-    [Fact]
-    public async Task Deployment_memory_leads_by_meaning_with_the_default_encoder()
+    [Theory, BothBackends]
+    public async Task Deployment_memory_leads_by_meaning_with_the_default_encoder(Backend backend)
     {
-        using var dir = new TempDirectory();
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:portfolio", env: RawMcpServer.InlineEmbedding);
+        using var database = new TestDatabase(backend);
+        await using var client = await StdioMcpClient.StartAsync(database.Db, "project:portfolio", env: RawMcpServer.InlineEmbedding);
         var deploymentId = await StoreDeploymentAndDistractorsAsync(client, TimeSpan.FromSeconds(90));
 
         var vector = await Call(client, "search_memory", new() { ["query"] = Question, ["top_k"] = 3, ["mode"] = "vector" });

@@ -44,11 +44,11 @@ public class StdioServerTests
         tools["feedback"].JsonSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).Should().BeEquivalentTo("memory_id", "signal");
     }
 
-    [Fact]
-    public async Task Store_search_state_and_delete_over_stdio()
+    [Theory, BothBackends]
+    public async Task Store_search_state_and_delete_over_stdio(Backend backend)
     {
-        using var dir = new TempDirectory();
-        await using var client = await StartAsync(dir.File("m.db"));
+        using var database = new TestDatabase(backend);
+        await using var client = await StartAsync(database.Db);
 
         var stored = await CallAsync(client, "store_memory", new()
         {
@@ -89,11 +89,11 @@ public class StdioServerTests
         after.GetProperty("results").EnumerateArray().Should().NotContain(r => r.GetProperty("memory_id").GetString() == id);
     }
 
-    [Fact]
-    public async Task Supersedes_hides_the_old_memory_and_memory_history_shows_every_version_over_stdio()
+    [Theory, BothBackends]
+    public async Task Supersedes_hides_the_old_memory_and_memory_history_shows_every_version_over_stdio(Backend backend)
     {
-        using var dir = new TempDirectory();
-        await using var client = await StartAsync(dir.File("m.db"));
+        using var database = new TestDatabase(backend);
+        await using var client = await StartAsync(database.Db);
 
         var old = await CallAsync(client, "store_memory", new() { ["content"] = "Kubernetes namespace is billing-prod" });
         var oldId = old.GetProperty("memory_id").GetString()!;
@@ -152,11 +152,11 @@ public class StdioServerTests
         ok.GetProperty("results").GetArrayLength().Should().Be(0);
     }
 
-    [Fact]
-    public async Task Memories_persist_across_server_restarts_and_searches_default_to_project_plus_shared()
+    [Theory, BothBackends]
+    public async Task Memories_persist_across_server_restarts_and_searches_default_to_project_plus_shared(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var db = dir.File("m.db");
+        using var database = new TestDatabase(backend);
+        var db = database.Db;
         await using (var first = await StartAsync(db, "project:a"))
         {
             await CallAsync(first, "store_memory", new() { ["content"] = "alpha lives in project a" });

@@ -22,11 +22,11 @@ public class TimeAwareSearchTests
         ("Decided to warm the cache on deploy instead of lazily", "2025-12-01T08:00:00Z"),
     ];
 
-    [Fact]
-    public async Task Last_week_puts_last_weeks_decision_first_and_explains_the_window()
+    [Theory, BothBackends]
+    public async Task Last_week_puts_last_weeks_decision_first_and_explains_the_window(Backend backend)
     {
-        using var dir = new TempDirectory();
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:cache");
+        using var database = new TestDatabase(backend);
+        await using var client = await StdioMcpClient.StartAsync(database.Db, "project:cache");
         var ids = new Dictionary<string, string>();
         foreach (var (content, created) in Memories)
         {
@@ -76,11 +76,11 @@ public class TimeAwareSearchTests
             .Should().Equal(ids["2026-06-16T11:00:00Z"]);
     }
 
-    [Fact]
-    public async Task Recently_boosts_the_last_30_days_without_hiding_older_memories()
+    [Theory, BothBackends]
+    public async Task Recently_boosts_the_last_30_days_without_hiding_older_memories(Backend backend)
     {
-        using var dir = new TempDirectory();
-        await using var client = await StdioMcpClient.StartAsync(dir.File("m.db"), "project:cache");
+        using var database = new TestDatabase(backend);
+        await using var client = await StdioMcpClient.StartAsync(database.Db, "project:cache");
         foreach (var (content, created) in Memories)
             await Call(client, "store_memory", new() { ["content"] = content, ["memory_type"] = "decision", ["created_at"] = created });
 
@@ -95,11 +95,11 @@ public class TimeAwareSearchTests
         }
     }
 
-    [Fact]
-    public async Task Cli_search_reads_the_phrase_against_now_and_no_time_turns_it_off()
+    [Theory, BothBackends]
+    public async Task Cli_search_reads_the_phrase_against_now_and_no_time_turns_it_off(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var db = new[] { "--db", dir.File("m.db") };
+        using var database = new TestDatabase(backend);
+        var db = new[] { "--db", database.Db };
         (await ToolProcess.RunAsync(["store", "the flaky login test was fixed by waiting for the redirect", .. db])).ExitCode.Should().Be(0);
         var now = DateTimeOffset.UtcNow;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using McpMemory.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit;
 using Xunit.Abstractions;
 using static McpMemory.Tests.Reliability.ReliabilityChecks;
@@ -12,9 +11,9 @@ using static McpMemory.Tests.Reliability.ReliabilityChecks;
 namespace McpMemory.Tests.Reliability;
 
 /// <summary>
-/// Four processes on one file at once: two MCP servers (each with several requests in flight) and two CLI loops
+/// Four processes on one database (a SQLite file, or one PostgreSQL database) at once: two MCP servers (each with several requests in flight) and two CLI loops
 /// (a new process per command), storing, searching and setting one shared state key. No busy or locked error may
-/// reach any client, no acknowledged write may be lost, no id may repeat, and the file must verify clean.
+/// reach any client, no acknowledged write may be lost, no id may repeat, and the database must be consistent.
 /// </summary>
 public class ConcurrencyTests(ITestOutputHelper output)
 {
@@ -23,11 +22,11 @@ public class ConcurrencyTests(ITestOutputHelper output)
     private const int TasksPerServer = 4;
     private const int CliRounds = 8;
 
-    [Fact]
-    public async Task Two_servers_and_two_cli_loops_share_one_file_without_errors_or_lost_writes()
+    [Theory, BothBackends]
+    public async Task Two_servers_and_two_cli_loops_share_one_database_without_errors_or_lost_writes(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var db = dir.File("shared.db");
+        using var database = new TestDatabase(backend, "shared.db");
+        var db = database.Db;
         var acknowledged = new ConcurrentBag<(string Id, string Status)>();
         var errors = new ConcurrentBag<string>();
         long searches = 0, stateSets = 0;
@@ -97,16 +96,12 @@ public class ConcurrencyTests(ITestOutputHelper output)
         acknowledged.Where(a => a.Status == "updated").Select(a => a.Id).Should().BeSubsetOf(ids);
         var stored = Memories(db);
         stored.Keys.Should().BeEquivalentTo(ids, "every acknowledged write is there, and nothing else");
-        using (var connection = new SqliteConnection($"Data Source={db};Pooling=False"))
-        {
-            connection.Open();
-            using var version = connection.CreateCommand();
-            version.CommandText = "SELECT version FROM agent_state WHERE key = 'counter'";
-            Convert.ToInt64(version.ExecuteScalar()).Should().Be(stateSets, "each unconditional set bumps the version once: none was lost");
-        }
+        long version = 0;
+        Query(db, "SELECT version FROM agent_state WHERE key = 'counter'", row => version = Convert.ToInt64(row.GetValue(0)));
+        version.Should().Be(stateSets, "each unconditional set bumps the version once: none was lost");
         Consistent(db);
 
-        var figures = $"concurrency: 4 processes (2 servers x {TasksPerServer} in-flight requests, 2 CLI loops), {acknowledged.Count} writes ({acknowledged.Count - ids.Count} merged as near-duplicates), " +
+        var figures = $"concurrency ({backend}): 4 processes (2 servers x {TasksPerServer} in-flight requests, 2 CLI loops), {acknowledged.Count} writes ({acknowledged.Count - ids.Count} merged as near-duplicates), " +
                       $"{searches} searches, {stateSets} state sets, 0 errors, 0 lost, 0 duplicate ids; {clock.Elapsed.TotalSeconds:0} s";
         output.WriteLine(figures);
         Figures.Record(figures);

@@ -11,7 +11,8 @@ using static McpMemory.Tests.Reliability.ReliabilityChecks;
 namespace McpMemory.Tests.Reliability;
 
 /// <summary>
-/// Issue 13: four stdio servers with default settings store distinct random-word texts into one file. The old merge
+/// Issue 13: four stdio servers with default settings store distinct random-word texts into one database
+/// (a SQLite file, or one PostgreSQL database). The old merge
 /// rule (cosine ≥ 0.92) folded 224 of 800 acknowledged texts into other processes' memories; every acknowledged
 /// text must now be a row of its own.
 /// </summary>
@@ -20,11 +21,11 @@ public class DistinctWritesTests(ITestOutputHelper output)
     private const int Servers = 4;
     private const int TextsPerServer = 200;
 
-    [Fact]
-    public async Task Four_servers_storing_distinct_texts_keep_every_acknowledged_text()
+    [Theory, BothBackends]
+    public async Task Four_servers_storing_distinct_texts_keep_every_acknowledged_text(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var db = dir.File("shared.db");
+        using var database = new TestDatabase(backend);
+        var db = database.Db;
         var clock = Stopwatch.StartNew();
         var servers = new List<RawMcpServer>();
         try
@@ -64,7 +65,7 @@ public class DistinctWritesTests(ITestOutputHelper output)
             embedded.Should().BeGreaterThan(acknowledged.Count * 9 / 10, "the stores must have met the encoder, or the merge rule was never asked");
             Consistent(db);
 
-            var figures = $"distinct writes: {Servers} stdio servers x {TextsPerServer} random-word texts, {acknowledged.Count} acknowledged " +
+            var figures = $"distinct writes ({backend}): {Servers} stdio servers x {TextsPerServer} random-word texts, {acknowledged.Count} acknowledged " +
                           $"({embedded} embedded inline), {measured} rows, 0 replaced; {clock.Elapsed.TotalSeconds:0} s";
             output.WriteLine(figures);
             Figures.Record(figures);

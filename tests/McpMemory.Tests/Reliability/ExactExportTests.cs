@@ -85,10 +85,10 @@ public class ExactExportTests
         imported.Stderr.Should().Contain("2 imported memories have no vector").And.Contain("reindex");
     }
 
-    [Fact]
-    public void Imported_history_never_hides_a_live_memory_from_a_running_index()
+    [Theory, BothBackends]
+    public void Imported_history_never_hides_a_live_memory_from_a_running_index(Backend backend)
     {
-        using var target = new TestStore();
+        using var target = new TestStore(backend);
         var live = new[] { "alpha lives here", "bravo lives here", "charlie lives here" }.Select(t => target.Store(t)).ToList();
         target.Service.WaitForKeywordIndex(TimeSpan.FromSeconds(30)).Should().BeTrue();
         Found(target, "bravo").Should().Contain(live[1]);

@@ -14,17 +14,15 @@ public class ExpiryAndMigrationTests
 {
     private static long Count(string db, string sql)
     {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar());
+        long count = 0;
+        Query(db, sql, row => count = Convert.ToInt64(row.GetValue(0)));
+        return count;
     }
 
-    [Fact]
-    public void Expired_memories_are_never_returned_and_the_purge_deletes_them_with_an_event()
+    [Theory, BothBackends]
+    public void Expired_memories_are_never_returned_and_the_purge_deletes_them_with_an_event(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         var soon = t.Store("the staging password rotates tonight", expiresAt: t.Clock.Now.AddHours(1));
         var kept = t.Store("the staging password is in the vault");
         SearchIds().Should().BeEquivalentTo([soon, kept]);
@@ -49,10 +47,10 @@ public class ExpiryAndMigrationTests
             t.Service.Search(t.Caller, new SearchRequest { Query = "staging password" }).Results.Select(r => r.Memory.Id).ToList();
     }
 
-    [Fact]
-    public void The_purge_works_in_batches_until_nothing_expired_is_left()
+    [Theory, BothBackends]
+    public void The_purge_works_in_batches_until_nothing_expired_is_left(Backend backend)
     {
-        using var t = new TestStore();
+        using var t = new TestStore(backend);
         for (var i = 0; i < 23; i++) t.Store($"temporary note {i}", expiresAt: t.Clock.Now.AddMinutes(1 + i % 3));
         t.Store("permanent note");
         t.Clock.Advance(TimeSpan.FromMinutes(10));
@@ -61,11 +59,11 @@ public class ExpiryAndMigrationTests
         Consistent(t.DatabasePath);
     }
 
-    [Fact]
-    public async Task The_server_sweeps_expired_memories_in_the_background()
+    [Theory, BothBackends]
+    public async Task The_server_sweeps_expired_memories_in_the_background(Backend backend)
     {
-        using var dir = new TempDirectory();
-        var db = dir.File("sweep.db");
+        using var database = new TestDatabase(backend);
+        var db = database.Db;
         await using var server = await RawMcpServer.StartAsync(db, "project:sweep",
             new Dictionary<string, string> { [McpMemory.Settings.ExpirySweepVariable] = "1" });
         var expires = DateTimeOffset.UtcNow.AddSeconds(2).ToString("O");

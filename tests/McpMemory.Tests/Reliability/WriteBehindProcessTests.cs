@@ -6,7 +6,6 @@ using McpMemory.Core.Memories;
 using McpMemory.Tests.Core;
 using McpMemory.Tests.Embeddings;
 using McpMemory.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit;
 using Xunit.Abstractions;
 using static McpMemory.Tests.Reliability.ReliabilityChecks;
@@ -39,11 +38,9 @@ public class WriteBehindProcessTests(EncoderFixture fixture, ITestOutputHelper o
 
     private static long Scalar(string db, string sql)
     {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar());
+        long value = 0;
+        Query(db, sql, row => value = Convert.ToInt64(row.GetValue(0)));
+        return value;
     }
 
     /// <summary>Polls <paramref name="done"/> (bounded by <see cref="Bound"/>) and returns whether it came true.</summary>
@@ -58,12 +55,12 @@ public class WriteBehindProcessTests(EncoderFixture fixture, ITestOutputHelper o
         return await done();
     }
 
-    [Fact]
-    public async Task Memories_acknowledged_before_their_vectors_survive_SIGKILL_and_get_them_after_restart()
+    [Theory, BothBackends]
+    public async Task Memories_acknowledged_before_their_vectors_survive_SIGKILL_and_get_them_after_restart(Backend backend)
     {
         const int Count = 40;
-        using var dir = new TempDirectory();
-        var db = dir.File("m.db");
+        using var database = new TestDatabase(backend);
+        var db = database.Db;
         var acknowledged = new Dictionary<string, string>(StringComparer.Ordinal);
         // The worker gathers stores for a minute before it embeds them: the kill lands in the gap for certain.
         var server = await RawMcpServer.StartAsync(db, "project:crash", new Dictionary<string, string>(UseLite) { ["MCP_MEMORY_EMBED_BATCH_WINDOW_MS"] = "60000" });

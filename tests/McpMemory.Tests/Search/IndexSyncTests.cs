@@ -20,16 +20,16 @@ public class IndexSyncTests(EncoderFixture fixture)
 {
     private readonly Caller _caller = new("project:test", "agent-1");
 
-    [Fact]
-    public async Task One_read_of_the_event_log_brings_both_indexes_up_to_date_with_another_process()
+    [Theory, BothBackends]
+    public async Task One_read_of_the_event_log_brings_both_indexes_up_to_date_with_another_process(Backend backend)
     {
-        using var dir = new TempDirectory();
-        using var other = MemoryService.Open(dir.File("m.db"), MemoryOptions.Default with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = false },
+        using var db = new TestDatabase(backend);
+        using var other = MemoryService.Open(db.Db, MemoryOptions.Default with { EmbeddingInterval = TimeSpan.Zero, KeywordIndex = false },
             EmbedderProvider.Ready(fixture.Encoder));
         other.WaitForVectors(TimeSpan.FromMinutes(1)).Should().BeTrue();
         var first = other.Store(_caller, new NewMemory { Content = "the quokka migration notes are obsolete" }).MemoryId;
 
-        using var database = MemoryDatabase.Open(dir.File("m.db"));
+        using var database = MemoryDatabase.Open(db.Db);
         var source = new CountingSource(new IndexSource(database));
         var indexes = new MemoryIndexes(source, keywordIndex: true, KeywordIndex.Fts5K1, KeywordIndex.Fts5B, EmbedderProvider.Ready(fixture.Encoder));
         await indexes.Keywords.Loading.WaitAsync(TimeSpan.FromMinutes(1));
