@@ -44,11 +44,7 @@ public sealed class MemoryDatabase : IDisposable
         _engine = engine;
         _busyTimeout = busyTimeout;
         _writer = engine.OpenSession(first: true);
-        try
-        {
-            SchemaVersion = engine.Migrate(_writer);
-            engine.AddPlainIndexes(_writer);
-        }
+        try { SchemaVersion = engine.Migrate(_writer); }
         catch
         {
             _writer.Dispose();

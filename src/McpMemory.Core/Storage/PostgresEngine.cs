@@ -74,8 +74,6 @@ internal sealed class PostgresEngine : StorageEngine
         }
     }
 
-    protected override string IndexExistsSql(string name) => $"SELECT CAST(count(*) AS bigint) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = '{name}'";
-
     public override DbTransaction BeginWrite(DbSession session)
     {
         var transaction = ((NpgsqlConnection)session.Connection).BeginTransaction(IsolationLevel.ReadCommitted);

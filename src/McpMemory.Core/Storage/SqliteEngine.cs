@@ -52,8 +52,6 @@ internal sealed class SqliteEngine : StorageEngine
 
     public override int Migrate(DbSession session) => Migrator.Migrate(session, _path);
 
-    protected override string IndexExistsSql(string name) => $"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '{name}'";
-
     public override DbTransaction BeginWrite(DbSession session) => ((SqliteConnection)session.Connection).BeginTransaction(deferred: false);
 
     public override DbTransaction BeginSnapshot(DbSession session) => ((SqliteConnection)session.Connection).BeginTransaction(deferred: true);

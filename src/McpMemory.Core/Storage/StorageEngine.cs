@@ -22,33 +22,6 @@ internal abstract class StorageEngine : IDisposable
     /// <summary>Brings the schema up to date on <paramref name="session"/>; returns its version.</summary>
     public abstract int Migrate(DbSession session);
 
-    /// <summary>
-    /// Indexes that only speed a query up, added at open when missing, without a schema version: a build that does not
-    /// know one still opens the file (a version would lock it out) and keeps the index up to date without knowing it. The
-    /// SQL is the same on both engines. Name, then statement.
-    /// </summary>
-    public static readonly IReadOnlyList<(string Name, string Sql)> PlainIndexes =
-    [
-        // The write-behind worker reads the rows still waiting for a vector after every burst of stores: without it that
-        // query scanned every memory (the waiting ones are the newest), a whole-table read per batch that grew with the store.
-        ("ix_memories_pending", "CREATE INDEX IF NOT EXISTS ix_memories_pending ON memories(seq) WHERE has_embedding = 0"),
-    ];
-
-    /// <summary>Adds the <see cref="PlainIndexes"/> that are missing, each under the write lock (two servers starting at once add it once).</summary>
-    public void AddPlainIndexes(DbSession session)
-    {
-        foreach (var (name, sql) in PlainIndexes)
-        {
-            if (Convert.ToInt64(session.Command(IndexExistsSql(name)).ExecuteScalar()) != 0) continue;
-            using var transaction = BeginWrite(session);
-            session.Execute(sql, transaction);
-            transaction.Commit();
-        }
-    }
-
-    /// <summary>A query that returns 1 when the index <paramref name="name"/> exists, else 0.</summary>
-    protected abstract string IndexExistsSql(string name);
-
     /// <summary>Begins a write transaction holding the database-wide write lock (one writer at a time, every process).</summary>
     public abstract DbTransaction BeginWrite(DbSession session);
 
