@@ -13,7 +13,10 @@ namespace McpMemory.Bench;
 /// (MCP_MEMORY_EMBED_INLINE=on: every store embeds before it answers) and write-behind (the default), two servers side
 /// by side taking turns in blocks of 100 calls, so the ratio is from the same moments of one run; it also reports how
 /// long after a block's last answer its vector landed. --calls per server and round; --rounds repeats.
+/// --baseline PATH compares two builds instead, both write-behind: PATH (an older build's mcp-memory.dll or AOT
+/// executable) against --dll (default: this build), taking turns the same way, and prints new / old ratios.
 ///   dotnet run -c Release --project bench/McpMemory.Bench -- writes [--calls 1000] [--size 10000] [--rounds 1]
+///       [--dll PATH] [--baseline PATH]
 /// </summary>
 internal static class WriteBench
 {
@@ -25,6 +28,11 @@ internal static class WriteBench
         var size = ToolUnderTest.IntOption(args, "--size", 10_000);
         var rounds = ToolUnderTest.IntOption(args, "--rounds", 1);
         var dll = ToolUnderTest.Dll(args);
+        var baseline = ToolUnderTest.Option(args, "--baseline") is { } old ? Path.GetFullPath(old) : null;
+        // The two servers compared: inline against write-behind of one build, or an old build against a new one.
+        var labels = baseline is null
+            ? new[] { "inline (MCP_MEMORY_EMBED_INLINE=on)", "write-behind (default)" }
+            : [$"old {baseline}", $"new {dll}"];
         Console.WriteLine($"writes bench — {calls} sequential store_memory calls over MCP stdio, from empty and at {size:N0} memories; " +
                           $"{Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         var folder = ToolUnderTest.TempFolder();
@@ -41,7 +49,7 @@ internal static class WriteBench
             {
                 var dbs = new[] { "inline", "behind" }.Select(mode => Path.Combine(folder, $"{mode}-{size0}.db")).ToArray();
                 if (size0 > 0) foreach (var db in dbs) File.Copy(template, db);
-                await using var inline = await ServerAsync(dll, dbs[0], inline: true);
+                await using var inline = await ServerAsync(baseline ?? dll, dbs[0], inline: baseline is null);
                 await using var behind = await ServerAsync(dll, dbs[1], inline: false);
                 var samples = new[] { new List<double>(), new List<double>() };
                 var seconds = new double[2];
@@ -50,7 +58,7 @@ internal static class WriteBench
                 for (var b = 0; b < blocks * rounds; b++)
                     foreach (var which in b % 2 == 0 ? new[] { 0, 1 } : [1, 0])
                     {
-                        var (block, wall, landed) = await BlockAsync(which == 0 ? inline : behind, which == 1, b, Block);
+                        var (block, wall, landed) = await BlockAsync(which == 0 ? inline : behind, which == 1 || baseline is not null, b, Block);
                         samples[which].AddRange(block);
                         seconds[which] += wall;
                         if (landed >= 0) lastVector.Add(landed);
@@ -62,10 +70,11 @@ internal static class WriteBench
                 }
                 var label = size0 == 0 ? "from empty" : $"at {size0:N0}";
                 Console.WriteLine($"{label}: {samples[0].Count} calls each, in blocks of {Block}");
-                Console.WriteLine($"  inline (MCP_MEMORY_EMBED_INLINE=on)  {Line(0)}");
-                Console.WriteLine($"  write-behind (default)               {Line(1)}");
-                Console.WriteLine($"  write-behind / inline: {seconds[0] / seconds[1]:0.00}x calls/s; the last vector of a block landed {lastVector.Order().ElementAt(lastVector.Count / 2):0} ms " +
-                                  $"(median), {lastVector.Max():0} ms (worst) after the block's last answer");
+                Console.WriteLine($"  {labels[0]}\n      {Line(0)}");
+                Console.WriteLine($"  {labels[1]}\n      {Line(1)}");
+                var p50Ratio = Measure.Percentile(samples[1].Order().ToArray(), 0.5) / Measure.Percentile(samples[0].Order().ToArray(), 0.5);
+                Console.WriteLine($"  {(baseline is null ? "write-behind / inline" : "new / old")}: {seconds[0] / seconds[1]:0.00}x calls/s, p50 {p50Ratio:0.00}x; " +
+                                  $"the last vector of a block landed {lastVector.Order().ElementAt(lastVector.Count / 2):0} ms (median), {lastVector.Max():0} ms (worst) after the block's last answer");
             }
             return 0;
         }
