@@ -99,7 +99,7 @@ public class OverlappedEmbeddingTests(EncoderFixture fixture)
     }
 
     [Fact]
-    public void Abandoning_a_started_embedding_waits_for_it_and_an_unstarted_one_never_runs()
+    public async Task Abandoning_a_started_embedding_waits_for_it_and_an_unstarted_one_never_runs()
     {
         using var started = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
@@ -107,9 +107,9 @@ public class OverlappedEmbeddingTests(EncoderFixture fixture)
         var running = OverlappedEmbedding.Start(() => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); finished = true; return []; });
         started.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue("a pool thread picks the work up");
         var abandon = Task.Run(running.Abandon);
-        abandon.Wait(TimeSpan.FromMilliseconds(200)).Should().BeFalse("the encoder call is still running");
+        (await Task.WhenAny(abandon, Task.Delay(200))).Should().NotBeSameAs(abandon, "the encoder call is still running");
         release.Set();
-        abandon.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+        (await Task.WhenAny(abandon, Task.Delay(TimeSpan.FromSeconds(30)))).Should().BeSameAs(abandon);
         finished.Should().BeTrue();
 
         // Abandoned at once: a pool thread may have claimed it first (then Abandon waited for it) or not (then it never runs).
@@ -121,7 +121,7 @@ public class OverlappedEmbeddingTests(EncoderFixture fixture)
         }
         // Each one either ran to its end before Abandon returned, or never runs: nothing runs afterwards.
         var settled = ran;
-        Thread.Sleep(200);
+        await Task.Delay(200);
         ran.Should().Be(settled);
     }
 
