@@ -15,8 +15,8 @@ namespace McpMemory.Bench;
 /// Where one search_memory's time goes inside the server, stage by stage, at each size: the query embedding (the real
 /// arctic-embed-xs encoder), the keyword index, the int8 vector scan, the whole hybrid search with its query embedded
 /// (distinct queries: no query-vector cache hit) and without (the same query again: a cache hit), and search_memory's
-/// skills-first step on top. "embeds" overlaps the query embedding with the sync and the keyword search (the default);
-/// "embeds inline" is the same store through a service with MemoryOptions.OverlapQueryEmbedding off. Stages run interleaved query by query, so the machine's load falls on all alike. The
+/// skills-first step on top. "embeds" overlaps the query embedding with the sync and the keyword search (MemoryOptions.OverlapQueryEmbedding on);
+/// "embeds inline" is the same store through a service with it off (the default). Stages run interleaved query by query, so the machine's load falls on all alike. The
 /// stored vectors come from a cheap generator with the encoder's dimension (the scan's cost depends on count and
 /// dimension, not on the values), so a 50K store fills in seconds. Wall p50 per stage, and the process CPU per call.
 ///   dotnet run -c Release --project bench/McpMemory.Bench -- searchstages [--sizes 10000,50000] [--queries 300]
@@ -45,7 +45,7 @@ internal static class SearchStagesBench
                     for (var done = 0; done < size; done += 2000)
                         fill.StoreMany(caller, Enumerable.Range(0, Math.Min(2000, size - done)).Select(_ => new NewMemory { Content = corpus.Next() }).ToList());
                 }
-                using var service = MemoryService.Open(path, options, EmbedderProvider.Ready(embedder));
+                using var service = MemoryService.Open(path, options with { OverlapQueryEmbedding = true }, EmbedderProvider.Ready(embedder));
                 service.WaitForKeywordIndex(TimeSpan.FromMinutes(5));
                 service.WaitForVectors(TimeSpan.FromMinutes(5));
                 // The same store through a second service that embeds the query inline, after the keyword search (the old way).

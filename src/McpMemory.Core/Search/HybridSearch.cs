@@ -26,13 +26,13 @@ internal sealed class HybridSearch(MemorySearch sql, MemoryIndexes indexes, Rank
     public RankingOptions Ranking => ranking;
 
     /// <summary>Embed the query beside the sync and the keyword search (<see cref="MemoryOptions.OverlapQueryEmbedding"/>).</summary>
-    public bool OverlapQueryEmbedding { get; init; } = true;
+    public bool OverlapQueryEmbedding { get; init; }
 
     public SearchResponse Search(string query, int topK, IndexFilter filter, string requestedMode, bool explain, SearchTime? time = null)
     {
         time ??= new SearchTime(filter.Now);
-        // The query's vector needs neither the sync nor the keyword search: it starts first, on another core, unless a
-        // recent search already embedded this query.
+        // The query's vector needs neither the sync nor the keyword search: with the overlap on, it starts first, on
+        // another core, unless a recent search already embedded this query.
         var encoder = requestedMode != SearchResponse.Fts ? Vectors.Ready?.Embedder : null;
         float[]? cached = null;
         var embedding = encoder is not null && !QueryVectors.TryGet(encoder, query, out cached) && OverlapQueryEmbedding
