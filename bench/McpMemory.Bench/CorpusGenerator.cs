@@ -65,5 +65,26 @@ internal class CorpusGenerator(int seed)
         _ => $"how do I run {Pick(Commands).Split(' ')[0]}",
     };
 
+    /// <summary>
+    /// Queries that never repeat: <see cref="Query"/>'s few templates repeat within a few dozen calls, and a server that
+    /// keeps recent query vectors would then be timed on its cache. A repeat is made new by naming a component (as an agent
+    /// narrows a search), then a ticket number; every query handed out is different from every earlier one.
+    /// </summary>
+    internal sealed class DistinctQueries(CorpusGenerator corpus)
+    {
+        private readonly HashSet<string> _seen = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Random _random = new(corpus._random.Next());
+
+        public int Count => _seen.Count;
+
+        public string Next()
+        {
+            var query = corpus.Query();
+            for (var attempt = 0; !_seen.Add(query); attempt++)
+                query = attempt < 3 ? $"{corpus.Query()} in {Components[_random.Next(Components.Length)]}" : $"{corpus.Query()} (ticket #{_random.Next(100, 9999)})";
+            return query;
+        }
+    }
+
     private static string Cap(string s) => char.ToUpperInvariant(s[0]) + s[1..];
 }

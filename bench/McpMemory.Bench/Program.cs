@@ -8,6 +8,7 @@ var suites = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Or
     ["storage"] = StorageBench.Run,
     ["encoder"] = EncoderBench.RunAsync,
     ["scale"] = ScaleBench.Run,
+    ["searchstages"] = SearchStagesBench.RunAsync,
     ["coldstart"] = ColdStartBench.RunAsync,
     ["load"] = LoadBench.RunAsync,
     ["briefing"] = BriefingBench.RunAsync,
