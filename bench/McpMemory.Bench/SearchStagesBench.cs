@@ -15,8 +15,8 @@ namespace McpMemory.Bench;
 /// Where one search_memory's time goes inside the server, stage by stage, at each size: the query embedding (the real
 /// arctic-embed-xs encoder), the keyword index, the int8 vector scan, the whole hybrid search with its query embedded
 /// (distinct queries: no query-vector cache hit) and without (the same query again: a cache hit), and search_memory's
-/// skills-first step on top. "embeds" overlaps the query embedding with the sync and the keyword search (MemoryOptions.OverlapQueryEmbedding on);
-/// "embeds inline" is the same store through a service with it off (the default). Stages run interleaved query by query, so the machine's load falls on all alike. The
+/// skills-first step on top.
+/// Stages run interleaved query by query, so the machine's load falls on all alike. The
 /// stored vectors come from a cheap generator with the encoder's dimension (the scan's cost depends on count and
 /// dimension, not on the values), so a 50K store fills in seconds. Wall p50 per stage, and the process CPU per call.
 ///   dotnet run -c Release --project bench/McpMemory.Bench -- searchstages [--sizes 10000,50000] [--queries 300]
@@ -45,18 +45,14 @@ internal static class SearchStagesBench
                     for (var done = 0; done < size; done += 2000)
                         fill.StoreMany(caller, Enumerable.Range(0, Math.Min(2000, size - done)).Select(_ => new NewMemory { Content = corpus.Next() }).ToList());
                 }
-                using var service = MemoryService.Open(path, options with { OverlapQueryEmbedding = true }, EmbedderProvider.Ready(embedder));
+                using var service = MemoryService.Open(path, options, EmbedderProvider.Ready(embedder));
                 service.WaitForKeywordIndex(TimeSpan.FromMinutes(5));
                 service.WaitForVectors(TimeSpan.FromMinutes(5));
-                // The same store through a second service that embeds the query inline, after the keyword search (the old way).
-                using var inline = MemoryService.Open(path, options with { OverlapQueryEmbedding = false }, EmbedderProvider.Ready(embedder));
-                inline.WaitForKeywordIndex(TimeSpan.FromMinutes(5));
-                inline.WaitForVectors(TimeSpan.FromMinutes(5));
                 var indexes = (MemoryIndexes)typeof(MemoryService).GetField("_indexes", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(service)!;
                 var skills = new SkillBook(service);
                 var filter = new IndexFilter(caller.DefaultSearchNamespaces(), null, 0, null, null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, []);
                 var queries = new CorpusGenerator.DistinctQueries(new CorpusGenerator(seed: size + 1));
-                var stages = new[] { "embed query", "keyword index", "vector scan", "hybrid search (embeds)", "hybrid search (embeds inline)", "hybrid search (cached vector)", "search_memory (skills first)" };
+                var stages = new[] { "embed query", "keyword index", "vector scan", "hybrid search (embeds)", "hybrid search (cached vector)", "search_memory (skills first)" };
                 var wall = stages.ToDictionary(s => s, _ => new List<double>());
                 var cpu = stages.ToDictionary(s => s, _ => TimeSpan.Zero);
                 var n = service.Ranking.CandidatesPerSource;
@@ -69,8 +65,6 @@ internal static class SearchStagesBench
                     Time("vector scan", () => indexes.Vectors.Ready!.Value.Index.Search(vector, n * 2, filter));
                     Time("hybrid search (embeds)", () => service.Search(caller, new SearchRequest { Query = q }, trackAccess: false));
                     Time("hybrid search (cached vector)", () => service.Search(caller, new SearchRequest { Query = q }, trackAccess: false));
-                    var q3 = queries.Next();
-                    Time("hybrid search (embeds inline)", () => inline.Search(caller, new SearchRequest { Query = q3 }, trackAccess: false));
                     var q2 = queries.Next();
                     Time("search_memory (skills first)", () => skills.Search(caller, new SearchRequest { Query = q2 }, trackAccess: false));
 

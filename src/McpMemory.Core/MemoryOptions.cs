@@ -26,14 +26,6 @@ public sealed record MemoryOptions
     public bool KeywordIndex { get; init; } = true;
 
     /// <summary>
-    /// Embed a search's query on a second core while this one syncs the indexes and runs the keyword search (neither
-    /// needs the vector); when no pool thread has picked it up by then, the searching thread embeds it itself. Off (the
-    /// default: on the loaded 2-core machine it measured no faster, README "Search round trip with new queries"), the
-    /// query is embedded after the keyword search, on the searching thread. Same results either way.
-    /// </summary>
-    public bool OverlapQueryEmbedding { get; init; }
-
-    /// <summary>
     /// Write-behind: a store commits the row and its keyword entry and answers at once, without waiting for the
     /// encoder; the background worker embeds it in batches soon after (searches say has_embedding false until then).
     /// The merge rule's lexical part (identical, contained) runs at store time, its semantic part (a strict

@@ -52,7 +52,7 @@ public sealed class MemoryService : IDisposable
         var sql = new MemorySearch(database);
         _indexes = new MemoryIndexes(new IndexSource(database), _options.KeywordIndex, _options.Ranking.Bm25K1, _options.Ranking.Bm25B, embedder);
         _planner = new StorePlanner(_indexes, sql, _options);
-        _search = new HybridSearch(sql, _indexes, _options.Ranking) { OverlapQueryEmbedding = _options.OverlapQueryEmbedding };
+        _search = new HybridSearch(sql, _indexes, _options.Ranking);
         _access = new AccessTracker(database, _options.Clock, _indexes.AddAccess);
         _worker = new EmbeddingWorker(database, _indexes, _access, new DeferredMerge(_indexes, sql, _store, _options), _options);
         // A long-running service on a shared server follows other instances' writes as they commit (one-shot commands,

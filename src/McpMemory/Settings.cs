@@ -51,7 +51,6 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
     public const string SprintVariable = "MCP_MEMORY_SPRINT";
     public const string ExpirySweepVariable = "MCP_MEMORY_EXPIRY_SWEEP_SECONDS";
     public const string EmbedInlineVariable = "MCP_MEMORY_EMBED_INLINE";
-    public const string QueryOverlapVariable = "MCP_MEMORY_QUERY_OVERLAP";
     public const string EmbedBatchWindowVariable = "MCP_MEMORY_EMBED_BATCH_WINDOW_MS";
     public const string ConsolidateVariable = "MCP_MEMORY_CONSOLIDATE_SECONDS";
     public const string ArchiveAfterVariable = "MCP_MEMORY_ARCHIVE_AFTER_DAYS";
@@ -178,9 +177,6 @@ public sealed record Settings(string DatabasePath, string DefaultNamespace, stri
         var options = MemoryOptions.Default with
         {
             Time = TimeOptions(env), Ranking = ranking, WriteBehind = !inline,
-            // MCP_MEMORY_QUERY_OVERLAP=1 embeds each search's query on a second core beside its keyword search: off by
-            // default (measured no faster under load); there to measure it again (bench compare --env).
-            OverlapQueryEmbedding = env(QueryOverlapVariable)?.Trim() == "1",
             EmbeddingBatchWindow = window is { } ms ? TimeSpan.FromMilliseconds(ms) : MemoryOptions.Default.EmbeddingBatchWindow,
         };
         if (Number(env(DuplicateThresholdVariable), DuplicateThresholdVariable, 0, 1, "a number from 0 (merging off) to 1") is not { } threshold) return options;

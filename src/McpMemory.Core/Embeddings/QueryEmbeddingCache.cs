@@ -24,24 +24,6 @@ public sealed class QueryEmbeddingCache(int capacity = QueryEmbeddingCache.Defau
 
     public int Count { get { lock (_lock) return _entries.Count; } }
 
-    /// <summary>The query's vector when it is cached (counted as a hit); false, and nothing counted, when it is not.</summary>
-    public bool TryGet(IEmbedder embedder, string query, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out float[]? vector)
-    {
-        lock (_lock)
-        {
-            if (_entries.TryGetValue((embedder.ModelId, query), out var node))
-            {
-                _recency.Remove(node);
-                _recency.AddFirst(node);
-                Hits++;
-                vector = node.Value.Vector;
-                return true;
-            }
-        }
-        vector = null;
-        return false;
-    }
-
     /// <summary>
     /// The query's vector from <paramref name="embedder"/>, embedded once and then served from the cache. The array
     /// is shared between callers: read it, never write to it.

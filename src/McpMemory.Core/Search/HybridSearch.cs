@@ -25,35 +25,26 @@ internal sealed class HybridSearch(MemorySearch sql, MemoryIndexes indexes, Rank
 
     public RankingOptions Ranking => ranking;
 
-    /// <summary>Embed the query beside the sync and the keyword search (<see cref="MemoryOptions.OverlapQueryEmbedding"/>).</summary>
-    public bool OverlapQueryEmbedding { get; init; }
-
     public SearchResponse Search(string query, int topK, IndexFilter filter, string requestedMode, bool explain, SearchTime? time = null)
     {
         time ??= new SearchTime(filter.Now);
-        // The query's vector needs neither the sync nor the keyword search: with the overlap on, it starts first, on
-        // another core, unless a recent search already embedded this query.
-        var encoder = requestedMode != SearchResponse.Fts ? Vectors.Ready?.Embedder : null;
-        float[]? cached = null;
-        var embedding = encoder is not null && !QueryVectors.TryGet(encoder, query, out cached) && OverlapQueryEmbedding
-            ? OverlappedEmbedding.Start(() => QueryVectors.EmbedQuery(encoder, query)) : null;
+        indexes.Sync(); // one read of the event log brings both indexes up to date
         var n = Math.Max(ranking.CandidatesPerSource, topK);
+        var useFts = requestedMode != SearchResponse.Vector;
+        // The keyword index answers in micro- to milliseconds, so it runs inline: waiting here for a pool thread would
+        // stall under load until the pool grows. Only FTS5 (while the index builds) runs beside the embedding.
+        var ready = requestedMode != SearchResponse.Fts ? Vectors.Ready : null;
+        var ftsTask = !useFts ? Task.FromResult(new List<(long Seq, double Score)>())
+            : ready is not null && Keywords.Index is null ? Task.Run(() => KeywordCandidates(query, n, filter)) : Task.FromResult(KeywordCandidates(query, n, filter));
         float[]? queryVector = null;
         List<VectorHit> approximate = [];
-        List<(long Seq, double Score)> fts;
         // Why meaning is left out of this answer (keywords still answer), when it was asked for.
-        string? fallback;
-        (IEmbedder Embedder, QuantizedVectorIndex Index)? ready;
+        var fallback = requestedMode == SearchResponse.Fts ? null : Vectors.Unavailable;
         try
         {
-            indexes.Sync(); // one read of the event log brings both indexes up to date
-            ready = requestedMode != SearchResponse.Fts ? Vectors.Ready : null;
-            fallback = requestedMode == SearchResponse.Fts ? null : Vectors.Unavailable;
-            fts = requestedMode != SearchResponse.Vector ? KeywordCandidates(query, n, filter) : [];
             if (ready is { } r)
             {
-                var sameEncoder = ReferenceEquals(r.Embedder, encoder);
-                try { queryVector = sameEncoder && cached is not null ? cached : sameEncoder && embedding is not null ? embedding.Vector() : QueryVectors.EmbedQuery(r.Embedder, query); }
+                try { queryVector = QueryVectors.EmbedQuery(r.Embedder, query); }
                 catch (Exception e) { fallback = $"the encoder failed on this query ({e.Message})"; }
             }
             if (requestedMode == SearchResponse.Vector && queryVector is null)
@@ -61,7 +52,8 @@ internal sealed class HybridSearch(MemorySearch sql, MemoryIndexes indexes, Rank
                     (ready is null && Vectors.Error is null && fallback is not null ? "; try again shortly or use mode \"fts\"" : ""));
             if (queryVector is not null) approximate = [.. ready!.Value.Index.Search(queryVector, n * 2, filter)];
         }
-        finally { embedding?.Abandon(); } // never leave the encoder running behind an error
+        finally { ((IAsyncResult)ftsTask).AsyncWaitHandle.WaitOne(); } // never leave the keyword query running behind an error
+        var fts = ftsTask.GetAwaiter().GetResult();
 
         if (fts.Count == 0 && approximate.Count == 0)
             return requestedMode == SearchResponse.Vector
