@@ -32,7 +32,7 @@ public sealed class NginxProxy : IAsyncDisposable
     {
         var nginx = new[] { "/usr/sbin/nginx", "/usr/local/sbin/nginx" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is not installed: run scripts/deps/nginx.sh (./scripts/test.sh does it)");
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var servers = string.Concat(instances.Select(u => $"    server {new Uri(u).Authority};\n"));
         var config = Path.Combine(folder, "nginx.conf");
         File.WriteAllText(config, $$"""
@@ -126,15 +126,6 @@ public sealed class NginxProxy : IAsyncDisposable
     {
         var log = Path.Combine(_folder, "error.log");
         return File.Exists(log) ? File.ReadAllText(log) : "(no error log)";
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>Ends the master and its worker together (a worker outlives a killed master otherwise).</summary>

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.Versioning;
 
 namespace McpMemory.Tests.Support;
@@ -96,7 +94,7 @@ internal sealed class PostgresCluster : IDisposable
         var durability = _durable ? "" : "-c fsync=off -c full_page_writes=off ";
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = LoopbackPort.Free();
             try
             {
                 // Always a log file: without -l the postmaster keeps pg_ctl's stdout open and reading it never ends.
@@ -138,15 +136,6 @@ internal sealed class PostgresCluster : IDisposable
         try { RunPg("pg_ctl", "-D", Path.Combine(dir, "data"), "-m", "immediate", "-w", "-t", "10", "stop"); }
         catch (Exception e) when (e is InvalidOperationException or IOException) { /* not running */ }
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private void RunPg(string tool, params string[] args)
