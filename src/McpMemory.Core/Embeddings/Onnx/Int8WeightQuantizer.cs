@@ -21,8 +21,8 @@ namespace McpMemory.Core.Embeddings.Onnx;
 /// </remarks>
 public static class Int8WeightQuantizer
 {
-    /// <summary>Bumped whenever the output changes, so cached quantized models are made again.</summary>
-    public const int Version = 2;
+    /// <summary>Bumped whenever the output changes, so cached quantized models are made again (3: CLS-pooled models get <see cref="ClsRowPruner"/>'s cut).</summary>
+    public const int Version = 3;
 
     /// <summary>The largest quantized weight (7 bits, see remarks).</summary>
     public const int MaxLevel = 63;

@@ -52,6 +52,8 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly bool _hasTokenTypes;
+    // The model's output is [batch, 1, hidden] (ClsRowPruner: only the [CLS] row is computed), not [batch, tokens, hidden].
+    private readonly bool _outputsClsRowOnly;
     private readonly WordEmbeddingRows? _wordEmbeddings;
     private readonly SemaphoreSlim _cores;
     private readonly int _concurrentRuns;
@@ -116,6 +118,9 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         var shape = session.OutputMetadata[output].Dimensions;
         if (shape.Length != 3 || (shape[2] > 0 && shape[2] != config.Dimension))
             throw new InvalidDataException($"{Path.Combine(directory, OnnxModelConfig.FileName)}: dimension: the model's output '{output}' is [{string.Join(", ", shape)}], not [batch, tokens, {config.Dimension}]");
+        _outputsClsRowOnly = shape[1] == 1;
+        if (_outputsClsRowOnly && config.Pooling != Pooling.Cls)
+            throw new InvalidDataException($"{Path.Combine(directory, OnnxModelConfig.FileName)}: pooling: the model's output '{output}' is the first token's row only ([{string.Join(", ", shape)}]), so it needs \"cls\" pooling");
         _outputNames = [output];
     }
 
@@ -153,7 +158,7 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         ITextTokenizer tokenizer = Bert.BertTokenizer.Load(vocabulary);
         using var options = settings.CreateSessionOptions();
         var session = chosenWeights == OnnxWeights.Int8 && !prequantized
-            ? Int8Session(model, options, int8Cache)
+            ? Int8Session(model, options, int8Cache, config.Pooling)
             : new InferenceSession(model, options);
         WordEmbeddingRows? wordEmbeddings = null;
         try
@@ -171,37 +176,38 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
     }
 
     /// <summary>
-    /// A session over <paramref name="modelPath"/> with int8 weights. Quantizing takes a second and, from memory, leaves
+    /// A session over <paramref name="modelPath"/> with int8 weights (and, for CLS pooling, its output cut to the [CLS] row:
+    /// <see cref="ClsRowPruner"/>). Quantizing takes a second and, from memory, leaves
     /// ONNX Runtime holding ~60 MB more than a session read from a file; so the quantized model is written once to
     /// <paramref name="cacheDirectory"/> (named by the source file's path, size and time: a new model file gets a new
     /// entry and the old one is removed) and read from there by every later load. A damaged entry is quantized again; a
     /// folder that cannot be written only costs the second.
     /// </summary>
-    private static InferenceSession Int8Session(string modelPath, SessionOptions options, string? cacheDirectory)
+    private static InferenceSession Int8Session(string modelPath, SessionOptions options, string? cacheDirectory, Pooling pooling)
     {
-        string? cached = cacheDirectory is null ? null : Int8CachePath(modelPath, cacheDirectory);
+        string? cached = cacheDirectory is null ? null : Int8CachePath(modelPath, cacheDirectory, pooling);
         if (cached is not null && File.Exists(cached))
         {
             try { return new InferenceSession(cached, options); }
             catch (OnnxRuntimeException) { TryDelete(cached); }
         }
-        var session = Quantize(modelPath, cached, options);
+        var session = Quantize(modelPath, cached, options, pooling);
         // The fp32 file and the rewritten model (~150 MB) are garbage now: give that memory back to the system.
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return session;
 
-        static InferenceSession Quantize(string modelPath, string? cached, SessionOptions options)
+        static InferenceSession Quantize(string modelPath, string? cached, SessionOptions options, Pooling pooling)
         {
-            var model = QuantizedModel(modelPath);
+            var model = QuantizedModel(modelPath, pooling);
             return cached is not null && TryWrite(cached, model) ? new InferenceSession(cached, options) : new InferenceSession(model, options);
         }
     }
 
-    /// <summary>The cache entry for a model file: its folder's name plus a hash of its full path, size and modification time.</summary>
-    internal static string Int8CachePath(string modelPath, string cacheDirectory)
+    /// <summary>The cache entry for a model file: its folder's name plus a hash of its full path, size, modification time and pooling (CLS gets the pruned graph).</summary>
+    internal static string Int8CachePath(string modelPath, string cacheDirectory, Pooling pooling)
     {
         var file = new FileInfo(modelPath);
-        string key = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|int8-v{Int8WeightQuantizer.Version}";
+        string key = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|int8-v{Int8WeightQuantizer.Version}|{pooling}";
         string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16];
         return Path.Combine(cacheDirectory, $"{file.Directory!.Name}-{hash}.int8.onnx");
     }
@@ -236,11 +242,15 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    private static byte[] QuantizedModel(string path)
+    private static byte[] QuantizedModel(string path, Pooling pooling)
     {
         byte[] model;
         int quantized;
-        try { (model, quantized) = Int8WeightQuantizer.Quantize(File.ReadAllBytes(path)); }
+        try
+        {
+            (model, quantized) = Int8WeightQuantizer.Quantize(File.ReadAllBytes(path));
+            if (quantized > 0 && pooling == Pooling.Cls) model = ClsRowPruner.Prune(model).Model;
+        }
         catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a valid ONNX model (protobuf parsing failed: {e.Message})", e); }
         if (quantized == 0)
             throw new InvalidDataException($"{path}: weights: int8 needs MatMul nodes with constant fp32 weights, and this model has none (use \"as-stored\")");
@@ -322,9 +332,9 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         int batch = members.Count, hidden = Config.Dimension;
         int tokens = 0;
         foreach (int i in members) tokens = Math.Max(tokens, ids[i].Length);
-        int cells = batch * tokens;
+        int cells = batch * tokens, outputRows = _outputsClsRowOnly ? 1 : tokens;
         var workspace = t_workspace ??= new Workspace();
-        workspace.EnsureCapacity(cells, cells * hidden, _wordEmbeddings?.Hidden ?? 0);
+        workspace.EnsureCapacity(cells, batch * outputRows * hidden, _wordEmbeddings?.Hidden ?? 0);
         var inputIds = workspace.InputIds.AsSpan(0, cells);
         var mask = workspace.Mask.AsSpan(0, cells);
         inputIds.Clear();
@@ -341,7 +351,7 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
         using var idsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.InputIds.AsMemory(0, cells), shape);
         using var maskValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Mask.AsMemory(0, cells), shape);
         using var typesValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.TokenTypes.AsMemory(0, cells), shape);
-        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Hidden.AsMemory(0, cells * hidden), [batch, tokens, hidden]);
+        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, workspace.Hidden.AsMemory(0, batch * outputRows * hidden), [batch, outputRows, hidden]);
         OrtValue[] inputs = _hasTokenTypes ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
         using var rowsValue = _wordEmbeddings is { } table ? WordEmbeddingsValue(table, workspace, cells, shape) : null;
         if (rowsValue is not null) inputs = [.. inputs, rowsValue];
@@ -359,11 +369,11 @@ public sealed class OnnxEncoder : IEmbedder, IDisposable
             _cores.Release();
         }
 
-        var states = workspace.Hidden.AsSpan(0, cells * hidden);
+        var states = workspace.Hidden.AsSpan(0, batch * outputRows * hidden);
         for (int b = 0; b < batch; b++)
         {
             var vector = new float[hidden];
-            var rows = states.Slice(b * tokens * hidden, tokens * hidden);
+            var rows = states.Slice(b * outputRows * hidden, outputRows * hidden);
             if (Config.Pooling == Pooling.Cls) rows[..hidden].CopyTo(vector);
             else
             {
