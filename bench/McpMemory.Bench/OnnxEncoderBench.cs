@@ -9,7 +9,8 @@ namespace McpMemory.Bench;
 /// </summary>
 /// <remarks>dotnet run -c Release --project bench/McpMemory.Bench -- encoder --model arctic-embed-xs|DIR [--turns 1000] [--iterations 300] [--ab]
 /// (--ab: fp32 against int8 weights and one against two threads, interleaved in rounds in the same process; --ab-int8 FILE
-/// adds another int8 model file, for instance an earlier build's, to the rotation)</remarks>
+/// adds another int8 model file, for instance an earlier build's, to the rotation; --query-cost: where a search query's
+/// embedding goes, <see cref="OnnxQueryCostBench"/>)</remarks>
 internal static class OnnxEncoderBench
 {
     // ~30 tokens of a stored memory; ~8 tokens of a query (before the query prefix; the counts are printed).
@@ -25,6 +26,7 @@ internal static class OnnxEncoderBench
         string directory = model == "arctic-embed-xs" ? OnnxEncoder.DefaultDirectory : model;
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {EncoderBench.RuntimeInfo()}");
+        if (args.Contains("--query-cost")) return OnnxQueryCostBench.Run(args, directory);
         if (args.Contains("--ab")) return CompareSettings(directory, locomoDir, turnCount, iterations, EncoderBench.Option(args, "--ab-int8"));
         long rssBefore = EncoderBench.Rss();
         using var encoder = OnnxEncoder.Load(directory, int8Cache: Encoders.ModelCacheDirectory);
