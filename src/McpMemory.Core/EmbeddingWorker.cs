@@ -31,8 +31,12 @@ internal sealed class EmbeddingWorker : IDisposable
     private readonly Lock _embedLock = new();
     private readonly Thread _loop;
     private readonly Lock _queueLock = new();
-    /// <summary>Rows this process stored (or merged) without a vector and not yet seen embedded, by seq.</summary>
-    private readonly SortedSet<long> _stored = [];
+    /// <summary>
+    /// Rows this process stored (or merged into) without a vector and not yet seen embedded: seq → the wake-up that
+    /// queued it last (a merge may re-queue a row while the worker embeds its previous text: that one stays queued).
+    /// </summary>
+    private readonly SortedDictionary<long, long> _stored = [];
+    private long _wakes;
     /// <summary>Rows up to this seq existed at the last read of every pending row (-1: not read yet, so all are due).</summary>
     private long _othersHorizon = -1;
     private DateTime _nextOthersRead = DateTime.MinValue;
@@ -56,7 +60,11 @@ internal sealed class EmbeddingWorker : IDisposable
     {
         // With no encoder nothing will embed them: the set would only grow. Rows are found by the read at start.
         if (!_indexes.Vectors.HasEncoder) return;
-        lock (_queueLock) _stored.UnionWith(seqs);
+        lock (_queueLock)
+        {
+            _wakes++;
+            foreach (var seq in seqs) _stored[seq] = _wakes;
+        }
         if (_options.EmbeddingInterval > TimeSpan.Zero && _signal.CurrentCount == 0) _signal.Release();
     }
 
@@ -71,13 +79,16 @@ internal sealed class EmbeddingWorker : IDisposable
         lock (_embedLock)
         {
             // A caller that waits for the result embeds every row waiting; the worker, its own first (see the class).
-            var pending = onThisThread ? NextBatch() : VectorStore.Pending(_database, _options.EmbeddingBatchSize);
+            var queued = new Dictionary<long, long>();
+            var pending = onThisThread ? NextBatch(queued) : VectorStore.Pending(_database, _options.EmbeddingBatchSize);
             if (pending.Count == 0) return 0;
             var texts = pending.Select(p => p.Content).ToList();
             var vectors = onThisThread ? ready.Embedder.EmbedOnThisThread(texts) : ready.Embedder.EmbedBatch(texts);
             // One transaction and one index catch-up for the whole batch.
             var written = VectorStore.WriteEmbedded(_database, pending, ready.Embedder.ModelId, vectors, UnixTime.ToMs(_options.Clock.GetUtcNow()));
-            lock (_queueLock) foreach (var row in pending) _stored.Remove(row.Seq);
+            lock (_queueLock)
+                foreach (var i in written)
+                    if (queued.TryGetValue(pending[i].Seq, out var wake) && _stored.GetValueOrDefault(pending[i].Seq) == wake) _stored.Remove(pending[i].Seq);
             _indexes.Sync();
             // The merge rule's semantic part for rows stored write-behind, now that their vectors are in the index.
             _merge.Run(written.Select(i => pending[i]).ToList(), written.Select(i => vectors[i]).ToList(), ready.Embedder, ready.Index);
@@ -85,18 +96,24 @@ internal sealed class EmbeddingWorker : IDisposable
         }
     }
 
-    /// <summary>The worker's next batch: rows this process stored, else (when due) others waiting since the last read.</summary>
-    private List<PendingEmbedding> NextBatch()
+    /// <summary>
+    /// The worker's next batch: rows this process stored (their wake-ups into <paramref name="queued"/>), else (when
+    /// due) others waiting since the last read.
+    /// </summary>
+    private List<PendingEmbedding> NextBatch(Dictionary<long, long> queued)
     {
         var batch = _options.EmbeddingBatchSize;
-        long[] own;
-        lock (_queueLock) own = _stored.Take(batch).ToArray();
-        if (own.Length > 0)
+        lock (_queueLock)
+            foreach (var (seq, wake) in _stored.Take(batch)) queued[seq] = wake;
+        if (queued.Count > 0)
         {
-            var rows = VectorStore.Pending(_database, batch, own);
-            // Those not returned were embedded by another instance meanwhile, or deleted; the others leave the set
+            var rows = VectorStore.Pending(_database, batch, queued.Keys);
+            // Those not returned were embedded by another instance meanwhile, or deleted; the others leave the queue
             // once written (a failed batch is tried again).
-            lock (_queueLock) foreach (var seq in own.Except(rows.Select(r => r.Seq))) _stored.Remove(seq);
+            var returned = rows.Select(r => r.Seq).ToHashSet();
+            lock (_queueLock)
+                foreach (var (seq, wake) in queued)
+                    if (!returned.Contains(seq) && _stored.GetValueOrDefault(seq) == wake) _stored.Remove(seq);
             if (rows.Count > 0) return rows;
         }
         var now = DateTime.UtcNow;
