@@ -12,7 +12,9 @@ namespace McpMemory.Bench;
 /// from empty and at a store of --size memories, with the default encoder (arctic-embed-xs int8): the old behaviour
 /// (MCP_MEMORY_EMBED_INLINE=on: every store embeds before it answers) and write-behind (the default), two servers side
 /// by side taking turns in blocks of 100 calls, so the ratio is from the same moments of one run; it also reports how
-/// long after a block's last answer its vector landed. --calls per server and round; --rounds repeats.
+/// long after a block's last answer its vector landed, and each server's CPU per store by thread (/proc: the
+/// write-behind worker's thread, and the others while the stores run), steadier than latency on a
+/// loaded machine. --calls per server and round; --rounds repeats.
 /// --baseline PATH compares two builds instead, both write-behind: PATH (an older build's mcp-memory.dll or AOT
 /// executable) against --dll (default: this build), taking turns the same way, and prints new / old ratios.
 ///   dotnet run -c Release --project bench/McpMemory.Bench -- writes [--calls 1000] [--size 10000] [--rounds 1]
@@ -51,14 +53,21 @@ internal static class WriteBench
                 if (size0 > 0) foreach (var db in dbs) File.Copy(template, db);
                 await using var inline = await ServerAsync(baseline ?? dll, dbs[0], inline: baseline is null);
                 await using var behind = await ServerAsync(dll, dbs[1], inline: false);
+                var pids = dbs.Select(ServerPid).ToArray();
                 var samples = new[] { new List<double>(), new List<double>() };
                 var seconds = new double[2];
+                var requestCpu = new double[2];
+                var workerCpu = new double[2];
                 var lastVector = new List<double>();
                 var blocks = Math.Max(1, calls / Block);
                 for (var b = 0; b < blocks * rounds; b++)
                     foreach (var which in b % 2 == 0 ? new[] { 0, 1 } : [1, 0])
                     {
-                        var (block, wall, landed) = await BlockAsync(which == 0 ? inline : behind, which == 1 || baseline is not null, b, Block);
+                        var before = Cpu(pids[which]);
+                        var (block, wall, landed, afterStores) = await BlockAsync(which == 0 ? inline : behind, which == 1 || baseline is not null, b, Block, pids[which]);
+                        var after = Cpu(pids[which]);
+                        requestCpu[which] += afterStores.Others - before.Others;
+                        workerCpu[which] += after.Worker - before.Worker;
                         samples[which].AddRange(block);
                         seconds[which] += wall;
                         if (landed >= 0) lastVector.Add(landed);
@@ -66,7 +75,8 @@ internal static class WriteBench
                 string Line(int which)
                 {
                     var sorted = samples[which].Order().ToArray();
-                    return $"p50 {Measure.Percentile(sorted, 0.5):0.00} ms  p95 {Measure.Percentile(sorted, 0.95):0.00} ms  {sorted.Length / seconds[which]:0}/s";
+                    return $"p50 {Measure.Percentile(sorted, 0.5):0.00} ms  p95 {Measure.Percentile(sorted, 0.95):0.00} ms  {sorted.Length / seconds[which]:0}/s; " +
+                           $"server CPU per store: request threads {requestCpu[which] * 1000 / sorted.Length:0.00} ms, worker {workerCpu[which] * 1000 / sorted.Length:0.00} ms";
                 }
                 var label = size0 == 0 ? "from empty" : $"at {size0:N0}";
                 Console.WriteLine($"{label}: {samples[0].Count} calls each, in blocks of {Block}");
@@ -122,7 +132,8 @@ internal static class WriteBench
     /// <paramref name="count"/> sequential stores: their round trips (ms), the block's wall time (s) and, for
     /// write-behind, how long after the last answer its vector landed (ms; -1 inline).
     /// </summary>
-    private static async Task<(List<double> Samples, double Seconds, double LastVectorMs)> BlockAsync(McpClient client, bool behind, int block, int count)
+    private static async Task<(List<double> Samples, double Seconds, double LastVectorMs, (double Worker, double Others) CpuAfterStores)> BlockAsync(
+        McpClient client, bool behind, int block, int count, int pid)
     {
         var corpus = new CorpusGenerator(seed: 100 + block); // both servers store the same texts
         var tag = $"b{block}";
@@ -139,16 +150,55 @@ internal static class WriteBench
             lastId = JsonSerializer.SerializeToElement(result.StructuredContent).GetProperty("memory_id").GetString();
         }
         var seconds = wall.Elapsed.TotalSeconds;
-        if (!behind) return (samples, seconds, -1);
+        var cpu = Cpu(pid); // the searches below, waiting for the vector, are not the stores' CPU
+        if (!behind) return (samples, seconds, -1, cpu);
         var landed = Stopwatch.StartNew();
         while (landed.Elapsed < Bound)
         {
             var found = await client.CallToolAsync("search_memory", new Dictionary<string, object?> { ["query"] = $"bench {tag} call {count - 1}", ["mode"] = "fts", ["top_k"] = 3 });
             var hit = JsonSerializer.SerializeToElement(found.StructuredContent).GetProperty("results").EnumerateArray()
                 .FirstOrDefault(r => r.GetProperty("memory_id").GetString() == lastId);
-            if (hit.ValueKind == JsonValueKind.Object && hit.GetProperty("has_embedding").GetBoolean()) return (samples, seconds, landed.Elapsed.TotalMilliseconds);
+            if (hit.ValueKind == JsonValueKind.Object && hit.GetProperty("has_embedding").GetBoolean()) return (samples, seconds, landed.Elapsed.TotalMilliseconds, cpu);
             await Task.Delay(5);
         }
-        return (samples, seconds, double.NaN);
+        return (samples, seconds, double.NaN, cpu);
+    }
+
+    /// <summary>The server serving <paramref name="db"/> (each server has a database file of its own).</summary>
+    private static int ServerPid(string db)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                try
+                {
+                    var arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                    if (arguments.Contains("serve") && arguments.Contains(db)) return pid;
+                }
+                catch (IOException) { } // gone meanwhile
+                catch (UnauthorizedAccessException) { }
+            }
+        throw new InvalidOperationException($"no server process for {db}");
+    }
+
+    /// <summary>
+    /// CPU seconds the server's threads have used (/proc/PID/task/*/stat, utime + stime): the write-behind worker's
+    /// thread (named "mcp-memory embedding worker", 15 characters of it in the kernel) and all the others.
+    /// </summary>
+    private static (double Worker, double Others) Cpu(int pid)
+    {
+        double worker = 0, rest = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(task, "stat")); }
+            catch (IOException) { continue; } // the thread ended meanwhile
+            var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // from field 3 (state) on
+            var seconds = (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0; // utime, stime: fields 14, 15 in clock ticks (USER_HZ 100)
+            if (name.StartsWith("mcp-memory embe", StringComparison.Ordinal)) worker += seconds;
+            else rest += seconds;
+        }
+        return (worker, rest);
     }
 }

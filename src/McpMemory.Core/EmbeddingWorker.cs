@@ -12,6 +12,12 @@ namespace McpMemory.Core;
 /// <para>The loop runs on a thread of its own, at a lowered priority, and embeds on that thread only
 /// (<see cref="IEmbedder.EmbedOnThisThread"/>): write-behind work takes one core when one is free and yields to
 /// requests, instead of taking both cores the moment a store is answered.</para>
+/// <para>Which rows, in this order: those this process stored without a vector (<see cref="Wake"/> hands over their
+/// seqs, read back by primary key), then the rest (left by a crash, a merge or reindex, or another instance on the same
+/// database), found by a read of every memory: at start at once (all rows then waiting), afterwards at most every
+/// <see cref="MemoryOptions.OtherInstancesGrace"/>, and only rows that already existed at the previous such read. So a
+/// store costs no scan of the table, and with several instances each embeds its own rows; another's only once they
+/// have waited that long (its owner is slow or gone), so a crashed instance's rows are still embedded.</para>
 /// </summary>
 internal sealed class EmbeddingWorker : IDisposable
 {
@@ -24,6 +30,16 @@ internal sealed class EmbeddingWorker : IDisposable
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Lock _embedLock = new();
     private readonly Thread _loop;
+    private readonly Lock _queueLock = new();
+    /// <summary>
+    /// Rows this process stored (or merged into) without a vector and not yet seen embedded: seq → the wake-up that
+    /// queued it last (a merge may re-queue a row while the worker embeds its previous text: that one stays queued).
+    /// </summary>
+    private readonly SortedDictionary<long, long> _stored = [];
+    private long _wakes;
+    /// <summary>Rows up to this seq existed at the last read of every pending row (-1: not read yet, so all are due).</summary>
+    private long _othersHorizon = -1;
+    private DateTime _nextOthersRead = DateTime.MinValue;
 
     public EmbeddingWorker(MemoryDatabase database, MemoryIndexes indexes, AccessTracker access, DeferredMerge merge, MemoryOptions options)
     {
@@ -36,9 +52,19 @@ internal sealed class EmbeddingWorker : IDisposable
         _loop.Start();
     }
 
-    /// <summary>Rows were stored without vectors: embed them soon (one pending wake-up is enough, the loop embeds all that wait).</summary>
-    public void Wake()
+    /// <summary>
+    /// This process stored rows <paramref name="seqs"/> without vectors: embed them soon (one pending wake-up is
+    /// enough, the loop embeds all that wait).
+    /// </summary>
+    public void Wake(IEnumerable<long> seqs)
     {
+        // With no encoder nothing will embed them: the set would only grow. Rows are found by the read at start.
+        if (!_indexes.Vectors.HasEncoder) return;
+        lock (_queueLock)
+        {
+            _wakes++;
+            foreach (var seq in seqs) _stored[seq] = _wakes;
+        }
         if (_options.EmbeddingInterval > TimeSpan.Zero && _signal.CurrentCount == 0) _signal.Release();
     }
 
@@ -52,17 +78,55 @@ internal sealed class EmbeddingWorker : IDisposable
         if (_indexes.Vectors.Ready is not { } ready) return 0;
         lock (_embedLock)
         {
-            var pending = VectorStore.Pending(_database, _options.EmbeddingBatchSize);
+            // A caller that waits for the result embeds every row waiting; the worker, its own first (see the class).
+            var queued = new Dictionary<long, long>();
+            var pending = onThisThread ? NextBatch(queued) : VectorStore.Pending(_database, _options.EmbeddingBatchSize);
             if (pending.Count == 0) return 0;
             var texts = pending.Select(p => p.Content).ToList();
             var vectors = onThisThread ? ready.Embedder.EmbedOnThisThread(texts) : ready.Embedder.EmbedBatch(texts);
             // One transaction and one index catch-up for the whole batch.
             var written = VectorStore.WriteEmbedded(_database, pending, ready.Embedder.ModelId, vectors, UnixTime.ToMs(_options.Clock.GetUtcNow()));
+            lock (_queueLock)
+                foreach (var i in written)
+                    if (queued.TryGetValue(pending[i].Seq, out var wake) && _stored.GetValueOrDefault(pending[i].Seq) == wake) _stored.Remove(pending[i].Seq);
             _indexes.Sync();
             // The merge rule's semantic part for rows stored write-behind, now that their vectors are in the index.
             _merge.Run(written.Select(i => pending[i]).ToList(), written.Select(i => vectors[i]).ToList(), ready.Embedder, ready.Index);
             return pending.Count;
         }
+    }
+
+    /// <summary>
+    /// The worker's next batch: rows this process stored (their wake-ups into <paramref name="queued"/>), else (when
+    /// due) others waiting since the last read.
+    /// </summary>
+    private List<PendingEmbedding> NextBatch(Dictionary<long, long> queued)
+    {
+        var batch = _options.EmbeddingBatchSize;
+        lock (_queueLock)
+            foreach (var (seq, wake) in _stored.Take(batch)) queued[seq] = wake;
+        if (queued.Count > 0)
+        {
+            var rows = VectorStore.Pending(_database, batch, queued.Keys);
+            // Those not returned were embedded by another instance meanwhile, or deleted; the others leave the queue
+            // once written (a failed batch is tried again).
+            var returned = rows.Select(r => r.Seq).ToHashSet();
+            lock (_queueLock)
+                foreach (var (seq, wake) in queued)
+                    if (!returned.Contains(seq) && _stored.GetValueOrDefault(seq) == wake) _stored.Remove(seq);
+            if (rows.Count > 0) return rows;
+        }
+        var now = DateTime.UtcNow;
+        if (now < _nextOthersRead) return [];
+        if (_othersHorizon < 0) _othersHorizon = VectorStore.LastSeq(_database);
+        var others = VectorStore.Pending(_database, batch, upToSeq: _othersHorizon);
+        if (others.Count < batch)
+        {
+            // The backlog up to the horizon is done: rows stored since wait one grace period for their own instance.
+            _othersHorizon = VectorStore.LastSeq(_database);
+            _nextOthersRead = now + _options.OtherInstancesGrace;
+        }
+        return others;
     }
 
     private void Loop(CancellationToken stopping)

@@ -47,6 +47,13 @@ public sealed record MemoryOptions
     public TimeSpan EmbeddingInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// Rows waiting for a vector that this process did not store (another instance's on the same database, or left by
+    /// a crash) are embedded by its worker once they have waited this long (up to twice this): their own instance
+    /// embeds them meanwhile, so N instances do not embed every row N times.
+    /// </summary>
+    public TimeSpan OtherInstancesGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// After a store wakes the worker it waits this long before embedding, so that a burst of stores shares one batch
     /// (write-behind's vectors land within this plus the encoder's time per text).
     /// </summary>

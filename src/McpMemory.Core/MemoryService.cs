@@ -167,7 +167,7 @@ public sealed class MemoryService : IDisposable
         // Write, then index.
         var result = _store.Write(writes, vectors is null ? null : ready?.Embedder.ModelId, now);
         _indexes.Apply(result.ForIndexes());
-        if (vectors is null) _worker.Wake();
+        if (vectors is null) _worker.Wake(result.Written.Where(w => w.Vector is null).Select(w => w.Seq));
         var similarFloor = DuplicateRule.SimilarFloor(ready?.Embedder.ModelId);
         var check = vectors is not null ? StoreResult.CheckDone : encoder ? StoreResult.CheckPending : StoreResult.CheckOff;
         return result.Written.Select((w, i) => new StoreResult(w.Row.Id, w.Status, w.Vector is not null)

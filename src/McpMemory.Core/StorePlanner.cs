@@ -150,7 +150,7 @@ internal sealed class StorePlanner(MemoryIndexes indexes, MemorySearch sql, Memo
             ? keywords.Search(KeywordIndex.QueryTerms(row.Content), LexicalCandidateCount, filter)
             : FtsQuery.Build(row.Content) is { } match ? sql.FtsCandidates(match, LexicalCandidateCount, filter) : [];
         if (hits.Count == 0) yield break;
-        var texts = sql.ReadMemories(hits.Select(h => h.Seq));
+        var texts = sql.ReadTexts(hits.Select(h => h.Seq));
         foreach (var (seq, _) in hits)
             if (texts.TryGetValue(seq, out var m))
                 yield return new Candidate(0, seq, null, m.Id, m.MemoryType, m.Content);

@@ -72,24 +72,35 @@ internal static class VectorStore
 
     /// <summary>
     /// Up to <paramref name="limit"/> memories stored without a vector, oldest first: the write-behind queue, rebuilt
-    /// from the rows at every start. A row whose store event marks the semantic check pending and that was never
-    /// embedded (no "embed" event) still needs the check; a reindex's rows do not.
+    /// from the rows at every start. <paramref name="seqs"/>: only those rows (a primary-key lookup each: the rows this
+    /// process just stored); <paramref name="upToSeq"/>: only rows up to that seq. Without <paramref name="seqs"/> the
+    /// query reads every memory (there is no index on has_embedding: one would add a page to every store's commit).
+    /// A row whose store event marks the semantic check pending and that was never embedded (no "embed" event) still
+    /// needs the check; a reindex's rows do not.
     /// </summary>
-    public static List<PendingEmbedding> Pending(MemoryDatabase database, int limit) => database.Read(session =>
+    public static List<PendingEmbedding> Pending(MemoryDatabase database, int limit, IReadOnlyCollection<long>? seqs = null, long upToSeq = long.MaxValue) =>
+        database.Read(session =>
     {
+        var which = seqs is null ? "m.seq <= @upTo" : $"m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})";
         var select = session.Command($"""
             SELECT m.seq, m.id, m.namespace, m.content, m.memory_type,
                    CAST(CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'store' AND e.detail LIKE '%"{PendingWrite.SemanticCheckMark}":"pending"%')
                    AND NOT EXISTS (SELECT 1 FROM events e WHERE e.memory_id = m.id AND e.kind = 'embed') THEN 1 ELSE 0 END AS BIGINT)
-            FROM memories m WHERE m.has_embedding = 0 ORDER BY m.seq LIMIT @n
+            FROM memories m WHERE m.has_embedding = 0 AND {which} ORDER BY m.seq LIMIT @n
             """);
         select.Parameters.AddWithValue("@n", limit);
+        if (seqs is null) select.Parameters.AddWithValue("@upTo", upToSeq);
+        else select.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
         var rows = new List<PendingEmbedding>();
         using var reader = select.ExecuteReader();
         while (reader.Read())
             rows.Add(new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5) != 0));
         return rows;
     });
+
+    /// <summary>The highest seq of any memory (0 when there is none).</summary>
+    public static long LastSeq(MemoryDatabase database) => database.Read(session =>
+        Convert.ToInt64(session.Command("SELECT coalesce(max(seq), 0) FROM memories").ExecuteScalar()));
 
     /// <summary>A merge changed the text without a new vector: the old one goes, and the row waits for the worker.</summary>
     public static void Drop(DbSession session, DbTransaction tx, long seq)

@@ -174,4 +174,82 @@ public class WriteBehindTests(EncoderFixture fixture)
         }
         missed.Should().BeEmpty("every restatement is merged, inline (lexical) or when its vector lands (strict test)");
     }
+
+    /// <summary>The encoder, counting the texts this instance's worker embedded.</summary>
+    private sealed class CountingEncoder(IEmbedder inner) : IEmbedder
+    {
+        public System.Collections.Concurrent.ConcurrentBag<string> Embedded { get; } = [];
+        public string ModelId => inner.ModelId;
+        public int Dimension => inner.Dimension;
+        public float[] Embed(string text) => inner.Embed(text);
+        public float[] EmbedQuery(string text) => inner.EmbedQuery(text);
+        public float[][] EmbedBatch(IReadOnlyList<string> texts)
+        {
+            foreach (var text in texts) Embedded.Add(text);
+            return inner.EmbedBatch(texts);
+        }
+    }
+
+    private MemoryService OpenInstance(TestDatabase dir, CountingEncoder encoder, TimeSpan grace, bool embeds = true)
+    {
+        var service = MemoryService.Open(dir.Db, MemoryOptions.Default with
+        {
+            WriteBehind = true, EmbeddingInterval = TimeSpan.FromMilliseconds(200), OtherInstancesGrace = grace, BackgroundEmbedding = embeds,
+        }, EmbedderProvider.Ready(encoder));
+        service.WaitForVectors(Bound).Should().BeTrue();
+        service.WaitForKeywordIndex(Bound).Should().BeTrue();
+        return service;
+    }
+
+    /// <summary>Waits (bounded) until no memory waits for a vector, without embedding anything itself.</summary>
+    private static void WaitUntilEmbedded(MemoryService service)
+    {
+        var until = DateTime.UtcNow + Bound;
+        while (service.PendingEmbeddings() > 0 && DateTime.UtcNow < until) Thread.Sleep(20);
+        service.PendingEmbeddings().Should().Be(0);
+    }
+
+    [Theory, BothBackends]
+    public void Two_instances_on_one_database_each_embed_their_own_stores(Backend backend)
+    {
+        using var dir = new TestDatabase(backend);
+        CountingEncoder encoderA = new(fixture.Encoder), encoderB = new(fixture.Encoder);
+        // A grace far beyond the test: neither may take the other's rows while it is alive and embedding.
+        using var a = OpenInstance(dir, encoderA, TimeSpan.FromHours(1));
+        using var b = OpenInstance(dir, encoderB, TimeSpan.FromHours(1));
+        var textsA = Enumerable.Range(0, 12).Select(i => $"instance A stored note {i}: queue a{i} drains into bucket {100 + i}").ToList();
+        var textsB = Enumerable.Range(0, 12).Select(i => $"instance B stored note {i}: cron job b{i} runs at minute {i + 5}").ToList();
+        for (var i = 0; i < textsA.Count; i++)
+        {
+            Store(a, textsA[i]).Status.Should().Be(StoreResult.Stored);
+            Store(b, textsB[i]).Status.Should().Be(StoreResult.Stored);
+        }
+        WaitUntilEmbedded(a);
+
+        encoderA.Embedded.Should().BeEquivalentTo(textsA, "A's worker embeds A's stores and only those");
+        encoderB.Embedded.Should().BeEquivalentTo(textsB, "B's worker embeds B's stores and only those");
+        foreach (var text in textsA.Concat(textsB))
+            Search(b, text, "vector").Results.Should().Contain(h => h.Memory.Content == text && h.Memory.HasEmbedding);
+    }
+
+    [Theory, BothBackends]
+    public void Rows_of_an_instance_that_does_not_embed_them_are_embedded_by_another_after_the_grace_period(Backend backend)
+    {
+        using var dir = new TestDatabase(backend);
+        CountingEncoder encoderA = new(fixture.Encoder), encoderB = new(fixture.Encoder);
+        using var a = OpenInstance(dir, encoderA, TimeSpan.FromMilliseconds(500));
+        var own = Store(a, "instance A keeps the release checklist in docs/release.md");
+        WaitUntilEmbedded(a); // A's first look at every waiting row is behind it: B's rows come after its horizon
+        // B acknowledges stores but its worker never embeds them, as an instance killed right after its answers.
+        var textsB = Enumerable.Range(0, 5).Select(i => $"orphaned store {i}: the billing export {i} lands in bucket exports-{i}").ToList();
+        using (var b = OpenInstance(dir, encoderB, TimeSpan.FromHours(1), embeds: false))
+            foreach (var text in textsB) Store(b, text).Status.Should().Be(StoreResult.Stored);
+
+        WaitUntilEmbedded(a);
+        encoderB.Embedded.Should().BeEmpty();
+        encoderA.Embedded.Should().BeEquivalentTo(textsB.Prepend("instance A keeps the release checklist in docs/release.md"));
+        foreach (var text in textsB)
+            Search(a, text, "vector").Results.Should().Contain(h => h.Memory.Content == text && h.Memory.HasEmbedding);
+        a.Get(_caller, own.MemoryId).HasEmbedding.Should().BeTrue();
+    }
 }
