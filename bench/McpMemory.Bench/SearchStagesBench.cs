@@ -112,7 +112,6 @@ internal static class SearchStagesBench
         var paths = new List<(string Name, Func<ReadOnlySpan<byte>, int> Dot)> { ("scalar", u => VectorCodec.DotScalar(u, query, sum)) };
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) paths.Add(("avx2", u => VectorCodec.DotAvx2(u, query)));
         if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) paths.Add(("avx-vnni", u => VectorCodec.DotAvxVnni(u, query, sum)));
-        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported && dimension % 64 == 0) paths.Add(("avx512bw", u => VectorCodec.DotAvx512(u, query)));
         paths.Add(("DotInt8 (dispatch)", u => VectorCodec.DotInt8(u, query, sum)));
         var samples = paths.ToDictionary(p => p.Name, _ => new List<double>());
         var check = new Dictionary<string, long>();

@@ -30,7 +30,6 @@ public class VectorCodecTests
         var paths = new List<(string Name, Func<byte[], sbyte[], int, int> Dot)> { ("DotInt8", (u, q, s) => VectorCodec.DotInt8(u, q, s)) };
         if (Avx2.IsSupported) paths.Add(("avx2", (u, q, _) => VectorCodec.DotAvx2(u, q)));
         if (AvxVnni.IsSupported) paths.Add(("avx-vnni", (u, q, s) => VectorCodec.DotAvxVnni(u, q, s)));
-        if (Avx512BW.IsSupported && length % 64 == 0) paths.Add(("avx512bw", (u, q, _) => VectorCodec.DotAvx512(u, q)));
 
         foreach (var (u, q) in cases)
         {

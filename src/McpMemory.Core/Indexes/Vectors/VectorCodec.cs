@@ -71,7 +71,6 @@ public static class VectorCodec
     {
         if (u.Length % 32 == 0)
         {
-            if (Avx512BW.IsSupported && u.Length % 64 == 0) return DotAvx512(u, q);
             if (AvxVnni.IsSupported) return DotAvxVnni(u, q, queryCodeSum);
             if (Avx2.IsSupported) return DotAvx2(u, q);
         }
@@ -131,26 +130,5 @@ public static class VectorCodec
             var c = (codes ^ offset).AsSByte();
             return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(c), Avx2.Sign(query, c)), ones);
         }
-    }
-
-    /// <summary>
-    /// AVX-512BW: the AVX2 path on 64 bytes at a time (AVX-512 has no <c>vpsignb</c>: the query's sign flips where c &lt; 0
-    /// by a mask). .NET 10 exposes no AVX512-VNNI.
-    /// </summary>
-    internal static int DotAvx512(ReadOnlySpan<byte> u, ReadOnlySpan<sbyte> q)
-    {
-        ref var ub = ref MemoryMarshal.GetReference(u);
-        ref var qb = ref MemoryMarshal.GetReference(q);
-        var offset = Vector512.Create((byte)0x80);
-        var ones = Vector512.Create((short)1);
-        var acc = Vector512<int>.Zero;
-        for (var i = 0; i < u.Length; i += 64)
-        {
-            var c = (Vector512.LoadUnsafe(ref ub, (nuint)i) ^ offset).AsSByte();
-            var query = Vector512.LoadUnsafe(ref qb, (nuint)i);
-            var signed = Vector512.ConditionalSelect(Vector512.LessThan(c, Vector512<sbyte>.Zero), -query, query);
-            acc += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Avx512BW.Abs(c), signed), ones);
-        }
-        return Vector512.Sum(acc);
     }
 }
