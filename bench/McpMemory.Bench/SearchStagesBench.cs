@@ -58,7 +58,9 @@ internal static class SearchStagesBench
                 var wall = stages.ToDictionary(s => s, _ => new List<double>());
                 var cpu = stages.ToDictionary(s => s, _ => TimeSpan.Zero);
                 var n = service.Ranking.CandidatesPerSource;
-                for (var i = -20; i < count; i++) // the first 20 warm up
+                // The first 100 warm up: with 20, the first size still ran on partly unoptimised (tier-0) code (its non-scan
+                // stages measured ~2× their steady state; a Native AOT server has no such phase).
+                for (var i = -100; i < count; i++)
                 {
                     var q = queries.Next();
                     float[] vector = [];
