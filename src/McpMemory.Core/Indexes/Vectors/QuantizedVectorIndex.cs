@@ -109,19 +109,24 @@ public sealed class QuantizedVectorIndex(int dimension)
             var partitions = _count >= ParallelThreshold ? Environment.ProcessorCount : 1;
             var tops = new TopK[partitions];
             var chunk = (_count + partitions - 1) / partitions;
-            Parallel.For(0, partitions, p =>
-            {
-                var top = new TopK(k);
-                var end = Math.Min(_count, (p + 1) * chunk);
-                for (var slot = p * chunk; slot < end; slot++)
-                {
-                    if (!compiled.Accepts(slot)) continue;
-                    var dot = VectorCodec.DotInt8(_codes.AsSpan(slot * Dimension, Dimension), queryCodes, queryCodeSum);
-                    top.Offer(_columns.Seq(slot), dot * _scales[slot] * queryScale);
-                }
-                tops[p] = top;
-            });
+            if (partitions == 1) ScanPart(0);
+            else Parallel.For(0, partitions, ScanPart);
             return TopK.Merge(tops, k);
+
+            void ScanPart(int part)
+            {
+                // Locals, not the closure's fields, in the loop: the JIT keeps them in registers.
+                var top = new TopK(k);
+                ReadOnlySpan<byte> codes = _codes.AsSpan(0, _count * Dimension);
+                var (accepts, scales, dimension, q, qSum, qScale) = (compiled, _scales, Dimension, queryCodes, queryCodeSum, queryScale);
+                for (int slot = part * chunk, end = Math.Min(_count, slot + chunk); slot < end; slot++)
+                {
+                    if (!accepts.Accepts(slot)) continue;
+                    var score = VectorCodec.DotInt8(codes.Slice(slot * dimension, dimension), q, qSum) * scales[slot] * qScale;
+                    if (score > top.Threshold) top.Add(_columns.Seq(slot), score); // most slots stop at the threshold
+                }
+                tops[part] = top;
+            }
         }
         finally { _lock.ExitReadLock(); }
     }
@@ -131,20 +136,23 @@ public sealed class QuantizedVectorIndex(int dimension)
     {
         private readonly PriorityQueue<long, float> _heap = new(k + 1);
 
-        /// <summary>The root's score once the heap is full: most slots of a scan fall below it and go no further.</summary>
-        private float _worst = float.NegativeInfinity;
+        /// <summary>What a score must beat to be kept: −∞ until the heap is full, then its root's score. Most slots of a
+        /// scan fall below it, so the scan tests it before reading the slot's seq.</summary>
+        public float Threshold { get; private set; } = float.NegativeInfinity;
 
-        public void Offer(long seq, float score)
+        /// <summary>Keeps a score above <see cref="Threshold"/>.</summary>
+        public void Add(long seq, float score)
         {
             if (_heap.Count < k)
             {
                 _heap.Enqueue(seq, score);
-                if (_heap.Count == k) _heap.TryPeek(out _, out _worst);
+                if (_heap.Count == k && _heap.TryPeek(out _, out var root)) Threshold = root;
             }
-            else if (score > _worst)
+            else
             {
                 _heap.EnqueueDequeue(seq, score);
-                _heap.TryPeek(out _, out _worst);
+                _heap.TryPeek(out _, out var root);
+                Threshold = root;
             }
         }
 
