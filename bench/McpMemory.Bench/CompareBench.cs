@@ -105,6 +105,11 @@ internal static class CompareBench
                     var storeAt = await InterleavedAsync(ours, reference, calls, _ => NextMemory(), (s, text) => s.StoreAsync(text));
                     var ourStore = P50(storeAt["ours"]);
                     table.Add(Row($"store round trip p50 at {size:N0} memories", P50(storeAt["reference"]), ourStore, "ms", lowerIsBetter: true, ourStore <= 2 ? "≤ 2 ms: met" : "≤ 2 ms: NOT met"));
+                    // Those stores' vectors are still being embedded (and merge-checked) behind the answers: the searches
+                    // below would share the cores with that work, so they too wait for a settled server.
+                    var storesSettled = await ours.WaitForEmbeddingsAsync(TimeSpan.FromMinutes(5));
+                    Console.WriteLine(storesSettled is { } storeLag ? $"McpMemory's vectors of those {calls} stores all written {storeLag.TotalSeconds:F1} s after the last" : "McpMemory's vectors of those stores NOT all written after 5 min");
+                    await Task.Delay(TimeSpan.FromSeconds(1));
                 }
                 // Every query differs from every earlier one: McpMemory keeps recent query vectors, and a repeated query
                 // would time that cache instead of a search.

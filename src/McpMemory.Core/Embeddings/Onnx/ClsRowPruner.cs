@@ -22,12 +22,11 @@ namespace McpMemory.Core.Embeddings.Onnx;
 /// </remarks>
 public static class ClsRowPruner
 {
-    private const int ModelGraph = 7, ModelOpsetImport = 8;
+    private const int ModelGraph = 7;
     private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
     private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
     private const int AttributeName = 1, AttributeInt = 3, AttributeInts = 8, AttributeTensor = 5;
     private const int ValueInfoName = 1, ValueInfoType = 2, TypeTensor = 1, TensorTypeShape = 2, ShapeDim = 1, DimValue = 1;
-    private const int OpsetDomain = 1, OpsetVersion = 2;
     private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9, Int64 = 7;
 
     /// <summary>Names of the constant inputs of the inserted Slice nodes.</summary>
@@ -45,7 +44,7 @@ public static class ClsRowPruner
     {
         var modelFields = Proto.Read(model, 0, model.Length);
         var graphField = modelFields.FirstOrDefault(f => f.Number == ModelGraph && f.IsBytes);
-        if (graphField.End == 0 || DefaultOpset(model, modelFields) < 10) return (model, 0); // Slice takes its bounds as inputs from opset 10
+        if (graphField.End == 0 || Int8WeightQuantizer.DefaultOpset(model, modelFields) < 10) return (model, 0); // Slice takes its bounds as inputs from opset 10
         var graphFields = Proto.Read(model, graphField.ValueStart, graphField.End);
         var nodes = graphFields.Where(f => f.Number == GraphNode).Select(f => GraphNodeInfo.Parse(model, f)).ToList();
 
@@ -215,17 +214,6 @@ public static class ClsRowPruner
                 foreach (var shape in Proto.Read(model, tensor.ValueStart, tensor.End).Where(f => f.Number == TensorTypeShape))
                     return Proto.Read(model, shape.ValueStart, shape.End).Count(f => f.Number == ShapeDim);
         return -1;
-    }
-
-    private static long DefaultOpset(byte[] model, List<Proto.Field> modelFields)
-    {
-        foreach (var field in modelFields.Where(f => f.Number == ModelOpsetImport && f.IsBytes))
-        {
-            var opset = Proto.Read(model, field.ValueStart, field.End);
-            string domain = opset.Where(f => f.Number == OpsetDomain).Select(f => Proto.String(model, f)).FirstOrDefault() ?? "";
-            if (domain is "" or "ai.onnx") return (long)opset.FirstOrDefault(f => f.Number == OpsetVersion).Varint;
-        }
-        return 0;
     }
 
     private static string ValueInfoNameOf(byte[] model, Proto.Field field) =>

@@ -219,7 +219,7 @@ public static class Int8WeightQuantizer
     }
 
     /// <summary>The model's version of the default operator set (ai.onnx).</summary>
-    private static long DefaultOpset(byte[] model, List<Proto.Field> modelFields)
+    internal static long DefaultOpset(byte[] model, List<Proto.Field> modelFields)
     {
         foreach (var field in modelFields.Where(f => f.Number == ModelOpsetImport && f.IsBytes))
         {
