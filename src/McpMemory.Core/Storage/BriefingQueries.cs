@@ -33,7 +33,7 @@ internal sealed class BriefingQueries(MemoryDatabase database)
     public Dictionary<long, Memory> Rows(IEnumerable<long> seqs) => database.Read(session =>
     {
         var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})");
-        command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        command.Parameters.AddWithValue("@seqs", StorageEngine.NumberList(seqs));
         var rows = new Dictionary<long, Memory>();
         using var reader = command.ExecuteReader();
         while (reader.Read()) { var memory = MemoryRows.Read(reader); rows[memory.Seq] = memory; }

@@ -95,7 +95,7 @@ internal sealed class MemorySearch(MemoryDatabase database)
                    {(withVectors ? "(SELECT v.vector FROM memory_vectors v WHERE v.seq = m.seq)" : "NULL")}
             FROM memories m WHERE m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})
             """);
-        command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        command.Parameters.AddWithValue("@seqs", StorageEngine.NumberList(seqs));
         var rows = new Dictionary<long, CandidateRow>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -104,7 +104,6 @@ internal sealed class MemorySearch(MemoryDatabase database)
         return rows;
     });
 
-    /// <summary>The full memories for the given seqs (those still present).</summary>
     /// <summary>
     /// The id, type and text of each of <paramref name="seqs"/> that exists: what the merge rule's lexical part judges
     /// at every write-behind store (the whole row, with its metadata and tags parsed, took as long as the keyword search).
@@ -112,17 +111,18 @@ internal sealed class MemorySearch(MemoryDatabase database)
     public Dictionary<long, (Guid Id, string MemoryType, string Content)> ReadTexts(IEnumerable<long> seqs) => database.Read(session =>
     {
         var command = session.Command($"SELECT m.seq, m.id, m.memory_type, m.content FROM memories m WHERE m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})");
-        command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        command.Parameters.AddWithValue("@seqs", StorageEngine.NumberList(seqs));
         var texts = new Dictionary<long, (Guid, string, string)>();
         using var reader = command.ExecuteReader();
         while (reader.Read()) texts[reader.GetInt64(0)] = (Guid.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3));
         return texts;
     });
 
+    /// <summary>The full memories for the given seqs (those still present).</summary>
     public Dictionary<long, Memory> ReadMemories(IEnumerable<long> seqs) => database.Read(session =>
     {
         var command = session.Command($"SELECT {MemoryRows.Columns} FROM memories m WHERE m.seq IN ({database.Engine.ListOf("@seqs", numbers: true)})");
-        command.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        command.Parameters.AddWithValue("@seqs", StorageEngine.NumberList(seqs));
         var memories = new Dictionary<long, Memory>();
         using var reader = command.ExecuteReader();
         while (reader.Read()) memories[reader.GetInt64(0)] = MemoryRows.Read(reader);

@@ -56,6 +56,9 @@ internal abstract class StorageEngine : IDisposable
     /// </summary>
     public abstract string ListOf(string parameter, bool numbers = false);
 
+    /// <summary>The JSON array of <paramref name="numbers"/>, the value to bind for <c>ListOf(parameter, numbers: true)</c>.</summary>
+    public static string NumberList(IEnumerable<long> numbers) => "[" + string.Join(',', numbers) + "]";
+
     /// <summary>The database's size in bytes, as one scalar query.</summary>
     public abstract string SizeSql { get; }
 

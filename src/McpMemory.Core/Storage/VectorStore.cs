@@ -90,7 +90,7 @@ internal static class VectorStore
             """);
         select.Parameters.AddWithValue("@n", limit);
         if (seqs is null) select.Parameters.AddWithValue("@upTo", upToSeq);
-        else select.Parameters.AddWithValue("@seqs", "[" + string.Join(',', seqs) + "]");
+        else select.Parameters.AddWithValue("@seqs", StorageEngine.NumberList(seqs));
         var rows = new List<PendingEmbedding>();
         using var reader = select.ExecuteReader();
         while (reader.Read())
