@@ -24,7 +24,7 @@ public static class ClsRowPruner
 {
     private const int ModelGraph = 7;
     private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
-    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
+    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
     private const int AttributeName = 1, AttributeInt = 3, AttributeInts = 8, AttributeTensor = 5;
     private const int ValueInfoName = 1, ValueInfoType = 2, TypeTensor = 1, TensorTypeShape = 2, ShapeDim = 1, DimValue = 1;
     private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9, Int64 = 7;
@@ -224,33 +224,25 @@ public static class ClsRowPruner
     {
         public static GraphNodeInfo Parse(byte[] model, Proto.Field field)
         {
-            string op = "", domain = "";
-            List<string> inputs = [], outputs = [];
+            var node = Node.Parse(model, field);
             bool lastAxisOnly = true, hasAxes = false;
-            foreach (var f in Proto.Read(model, field.ValueStart, field.End))
-                switch (f.Number)
-                {
-                    case NodeInput: inputs.Add(Proto.String(model, f)); break;
-                    case NodeOutput: outputs.Add(Proto.String(model, f)); break;
-                    case NodeOpType: op = Proto.String(model, f); break;
-                    case NodeDomain: domain = Proto.String(model, f); break;
-                    case NodeAttribute:
-                        var attribute = Proto.Read(model, f.ValueStart, f.End);
-                        string name = attribute.Where(a => a.Number == AttributeName).Select(a => Proto.String(model, a)).FirstOrDefault() ?? "";
-                        if (name is not ("axis" or "axes")) break;
-                        hasAxes = true;
-                        var values = new List<long>();
-                        foreach (var a in attribute)
-                            if (a.Number == AttributeInt || (a.Number == AttributeInts && !a.IsBytes)) values.Add((long)a.Varint);
-                            else if (a.Number == AttributeInts) for (int p = a.ValueStart; p < a.End;) values.Add((long)Proto.ReadVarint(model, ref p));
-                            else if (a.Number == AttributeTensor) lastAxisOnly = false;
-                        if (values is not [-1]) lastAxisOnly = false;
-                        break;
-                }
+            foreach (var f in Proto.Read(model, field.ValueStart, field.End).Where(f => f.Number == NodeAttribute))
+            {
+                var attribute = Proto.Read(model, f.ValueStart, f.End);
+                string name = attribute.Where(a => a.Number == AttributeName).Select(a => Proto.String(model, a)).FirstOrDefault() ?? "";
+                if (name is not ("axis" or "axes")) continue;
+                hasAxes = true;
+                var values = new List<long>();
+                foreach (var a in attribute)
+                    if (a.Number == AttributeInt || (a.Number == AttributeInts && !a.IsBytes)) values.Add((long)a.Varint);
+                    else if (a.Number == AttributeInts) for (int p = a.ValueStart; p < a.End;) values.Add((long)Proto.ReadVarint(model, ref p));
+                    else if (a.Number == AttributeTensor) lastAxisOnly = false;
+                if (values is not [-1]) lastAxisOnly = false;
+            }
             // ReduceMean with axes as an input (opset 18) or no axes at all (every axis) is not row by row.
-            if (op == "ReduceMean" && (!hasAxes || inputs.Count > 1)) lastAxisOnly = false;
+            if (node.OpType == "ReduceMean" && (!hasAxes || node.Inputs.Count > 1)) lastAxisOnly = false;
             // LayerNormalization's axis defaults to -1.
-            return new GraphNodeInfo(op, domain is "ai.onnx" ? "" : domain, inputs, outputs, lastAxisOnly);
+            return new GraphNodeInfo(node.OpType, node.Domain, node.Inputs, node.Outputs, lastAxisOnly);
         }
     }
 }

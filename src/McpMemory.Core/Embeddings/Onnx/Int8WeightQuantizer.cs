@@ -289,7 +289,7 @@ public static class Int8WeightQuantizer
         return node.ToArray();
     }
 
-    private sealed record Node(string OpType, string Domain, string Name, List<string> Inputs, List<string> Outputs)
+    internal sealed record Node(string OpType, string Domain, string Name, List<string> Inputs, List<string> Outputs)
     {
         public static Node Parse(byte[] model, Proto.Field field)
         {
